@@ -1,0 +1,362 @@
+"""The command line: parse, call the API, map errors to exit codes. Nothing else lives here."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from mlgate import __version__
+
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+FORMATS = ("text", "json", "markdown", "junit", "html")
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the report to FILE (atomically) instead of standard output.",
+)
+severity_option = click.option(
+    "--severity",
+    multiple=True,
+    metavar="CODE=LEVEL",
+    help="Override a finding's severity: ignore, warn or fail (repeatable), e.g. "
+    "--severity schema.new_column=fail.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlgate")
+def cli() -> None:
+    """mlgate: the CI gate for ML projects: data, training, model and serving checks.
+
+    Exit codes: 0 passed, 1 the gate failed, 2 bad usage, config or input,
+    3 internal error.
+    """
+
+
+@cli.command("profile")
+@click.argument("data")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the profile JSON to FILE (atomically).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default=None,
+    help="text: a summary table; json: the profile file. Default: json with -o, else text.",
+)
+def profile_cmd(data: str, output: str | None, fmt: str | None) -> None:
+    """Profile DATA (CSV, Parquet file/folder/glob, JSON Lines, Arrow IPC) once, into a
+    small mergeable profile that every other command accepts in place of the data."""
+    from mlgate.data.profile import dumps, profile
+
+    with _progress("profiling") as tick:
+        prof = profile(data, progress=tick)
+    fmt = fmt or ("json" if output else "text")
+    text = dumps(prof) if fmt == "json" else _profile_table(prof)
+    _emit(text, output)
+
+
+def _profile_table(prof: Any) -> str:
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=120, no_color=True)
+    table = Table(
+        title=f"{prof.source}: {prof.rows} rows, {len(prof.columns)} columns, "
+        f"{prof.duplicate_fraction:.1%} duplicate rows"
+    )
+    for head in ("column", "type", "nulls", "NaN/inf", "distinct", "min", "max", "mean", "std"):
+        table.add_column(head, overflow="fold")
+    for c in prof.columns:
+        table.add_row(
+            c.name,
+            c.logical_type,
+            str(c.nulls),
+            str(c.nan + c.posinf + c.neginf),
+            f"{c.distinct_count:.0f}",
+            _num(c.min),
+            _num(c.max),
+            _num(c.moments.mean if c.moments.n else None),
+            _num(c.moments.std),
+        )
+    console.print(table)
+    return buf.getvalue()
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None or x != x else f"{x:.4g}"
+
+
+@cli.group("schema")
+def schema_group() -> None:
+    """Infer a schema from data, or validate data against one."""
+
+
+@schema_group.command("infer")
+@click.argument("data")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the schema YAML to FILE (atomically) instead of standard output.",
+)
+def schema_infer(data: str, output: str | None) -> None:
+    """Infer a reviewable YAML schema (types, null fractions, ranges, domains, drift
+    thresholds) from DATA or a saved profile."""
+    from mlgate.data.profile import profile
+    from mlgate.data.schema import dump_schema, infer_schema
+
+    with _progress("profiling") as tick:
+        prof = profile(data, progress=tick)
+    if prof.rows == 0:
+        from mlgate.errors import InputError
+
+        raise InputError(f"{data}: has no rows; a schema cannot be inferred from an empty table")
+    _emit(dump_schema(infer_schema(prof)), output)
+
+
+@schema_group.command("validate")
+@click.argument("data")
+@click.option(
+    "--schema",
+    "schema_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The schema YAML file.",
+)
+@format_option
+@output_option
+@severity_option
+def schema_validate(
+    data: str, schema_path: str, fmt: str, output: str | None, severity: tuple[str, ...]
+) -> None:
+    """Validate DATA against a schema and report every anomaly."""
+    from mlgate.data.gate import validate
+
+    sev = _parse_severity(severity)
+    with _progress("profiling") as tick:
+        report = validate(data, schema_path, severity=sev, progress=tick)
+    _finish(report, fmt, output)
+
+
+@cli.group("check")
+def check_group() -> None:
+    """Run one stage of the gate."""
+
+
+@check_group.command("data")
+@click.option(
+    "--reference",
+    required=True,
+    metavar="REF",
+    help="Reference data (the training data, or main's data) or its profile.",
+)
+@click.option(
+    "--current",
+    required=True,
+    metavar="CUR",
+    help="New data, or serving logs (with --mode skew), or its profile.",
+)
+@click.option(
+    "--schema",
+    "schema_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Schema YAML; inferred from the reference when not given.",
+)
+@click.option("--target", default=None, help="Target column: its distribution is checked too.")
+@click.option(
+    "--mode",
+    type=click.Choice(("drift", "skew")),
+    default="drift",
+    show_default=True,
+    help="skew: CUR is serving logs and the comparison is reported as training/serving skew.",
+)
+@format_option
+@output_option
+@severity_option
+def check_data_cmd(
+    reference: str,
+    current: str,
+    schema_path: str | None,
+    target: str | None,
+    mode: str,
+    fmt: str,
+    output: str | None,
+    severity: tuple[str, ...],
+) -> None:
+    """Check CUR against REF: schema, quality and drift (or training/serving skew)."""
+    from mlgate.data.gate import check_data
+
+    sev = _parse_severity(severity)
+    with _progress("profiling") as tick:
+        report = check_data(
+            reference,
+            current,
+            schema=schema_path,
+            target=target,
+            mode=mode,
+            severity=sev,
+            progress=tick,
+        )
+    _finish(report, fmt, output)
+
+
+@cli.command("run")
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default="mlgate.yaml",
+    show_default=True,
+    help="The gate's configuration.",
+)
+@format_option
+@output_option
+def run_cmd(config_path: str, fmt: str, output: str | None) -> None:
+    """Run the whole gate described by mlgate.yaml and write the reports it names."""
+    from mlgate.gate import run_gate
+
+    with _progress("profiling") as tick:
+        report = run_gate(config_path, progress=tick)
+    _finish(report, fmt, output)
+
+
+@cli.command("demo")
+@click.option("--clean", is_flag=True, help="Run on the clean batch: the gate passes.")
+@format_option
+@output_option
+def demo_cmd(clean: bool, fmt: str, output: str | None) -> None:
+    """Run the gate on the bundled Palmer penguins example (a failing pull request batch,
+    or with --clean a passing one)."""
+    from mlgate.demo import run_demo
+
+    report = run_demo(clean=clean)
+    _finish(report, fmt, output)
+
+
+def _parse_severity(items: tuple[str, ...]) -> dict[str, str]:
+    from mlgate.codes import is_known_code_or_prefix
+    from mlgate.errors import MlgateError
+
+    out: dict[str, str] = {}
+    for item in items:
+        code, sep, level = item.partition("=")
+        if not sep or level not in ("ignore", "warn", "fail"):
+            raise MlgateError(
+                f"--severity {item!r}: expected CODE=LEVEL with LEVEL one of ignore, warn, fail"
+            )
+        if not is_known_code_or_prefix(code):
+            raise MlgateError(
+                f"--severity {item!r}: unknown finding code {code!r}; see docs/checks.md"
+            )
+        out[code] = level
+    return out
+
+
+def _finish(report: Any, fmt: str, output: str | None) -> None:
+    from mlgate.reports import render
+
+    color = fmt == "text" and output is None and sys.stdout.isatty()
+    _emit(render(report, fmt, color=color), output)
+    sys.exit(EXIT_PASS if report.passed else EXIT_FAIL)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from mlgate._atomic import write_text_atomic
+
+    write_text_atomic(output, text)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int], None] | None]:
+    """A live row counter on a terminal; silent (no callback at all) otherwise."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda rows: bar.advance(task, rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every outcome becomes one of the four exit codes."""
+    from mlgate.errors import MlgateError
+
+    try:
+        cli.main(args=argv, prog_name="mlgate", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("mlgate: aborted", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except MlgateError as exc:
+        click.echo(f"mlgate: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("mlgate: interrupted", err=True)
+        sys.exit(130)
+    except BaseException as exc:  # a bug: say so, keep the traceback for the report
+        path = _write_traceback()
+        click.echo(
+            f"mlgate: internal error (a bug in mlgate): {type(exc).__name__}: {exc}; "
+            f"traceback written to {path}; please report it",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
+
+
+def _write_traceback() -> str:
+    fd, path = tempfile.mkstemp(prefix="mlgate-crash-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"mlgate {__version__}\n{traceback.format_exc()}")
+    return path
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Every finding code mlgate can emit, with what it means. Codes are never renamed."""
+
+from __future__ import annotations
+
+CODES: dict[str, str] = {
+    "quality.empty_dataset": "the dataset has fewer rows than the schema's min_rows",
+    "quality.duplicate_rows": "the share of duplicate rows is above the schema's limit",
+    "quality.null_fraction": "a column has more nulls than the schema allows",
+    "quality.non_finite": "NaN or inf in a column whose reference had none",
+    "quality.out_of_range": "more values outside the schema's range than allowed",
+    "quality.out_of_domain": "more values outside the schema's domain than allowed",
+    "quality.constant": "a column that varied in the reference holds one value",
+    "schema.missing_column": "a required column is absent",
+    "schema.new_column": "a column the schema does not know",
+    "schema.type_mismatch": "a column's type differs from the schema's",
+    "drift.numeric": "a continuous column's distribution moved (normalised Wasserstein)",
+    "drift.categorical": "a categorical column's distribution moved (Jensen-Shannon)",
+    "drift.target": "the target column's distribution moved",
+    "skew.numeric": "training/serving skew in a continuous column",
+    "skew.categorical": "training/serving skew in a categorical column",
+    "skew.target": "training/serving skew in the target column",
+}
+
+
+def is_known_code_or_prefix(code: str) -> bool:
+    return any(c == code or c.startswith(code + ".") for c in CODES)

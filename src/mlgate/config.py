@@ -1,0 +1,58 @@
+"""mlgate.yaml: the gate's configuration, validated into frozen typed objects.
+
+Paths in the file are relative to the file's own folder. Errors name the file, the
+line and the key (see ``mlgate._yaml``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mlgate._yaml import load_model
+from mlgate.codes import is_known_code_or_prefix
+
+CONFIG_NAME = "mlgate.yaml"
+Severity = Literal["ignore", "warn", "fail"]
+Format = Literal["text", "json", "markdown", "junit", "html"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataStage(_Frozen):
+    reference: str
+    current: str
+    schema_file: str | None = Field(default=None, alias="schema")
+    target: str | None = None
+    mode: Literal["drift", "skew"] = "drift"
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ReportOutput(_Frozen):
+    format: Format
+    path: str
+
+
+class Config(_Frozen):
+    data: DataStage | None = None
+    severity: dict[str, Severity] = {}
+    reports: list[ReportOutput] = []
+
+    @field_validator("severity")
+    @classmethod
+    def _known_codes(cls, value: dict[str, Severity]) -> dict[str, Severity]:
+        for code in value:
+            if not is_known_code_or_prefix(code):
+                raise ValueError(f"unknown finding code {code!r}; see docs/checks.md for the codes")
+        return value
+
+
+def load_config(path: str | Path) -> tuple[Config, Path]:
+    """The config and the folder its relative paths are resolved against."""
+    path = Path(path)
+    return load_model(path, Config, what="config"), path.resolve().parent

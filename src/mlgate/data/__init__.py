@@ -1,0 +1,1 @@
+"""The data stage: readers, profiles, schema, validation and drift."""

@@ -1,0 +1,51 @@
+"""Mergeable moments: the one place that holds the merge arithmetic.
+
+Chan, Golub and LeVeque's pairwise update keeps the mean and the sum of squared
+deviations exact under merging, in any order, without the cancellation of the
+naive sum-of-squares formula.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Count, mean and sum of squared deviations (M2) of the finite values seen."""
+
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Moments:
+        n = int(values.size)
+        if n == 0:
+            return cls()
+        mean = float(values.mean(dtype=np.float64))
+        m2 = float(np.square(values - mean, dtype=np.float64).sum())
+        return cls(n, mean, m2)
+
+    def merge(self, other: Moments) -> Moments:
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        mean = self.mean + delta * other.n / n
+        m2 = self.m2 + other.m2 + delta * delta * self.n * other.n / n
+        return Moments(n, mean, m2)
+
+    @property
+    def variance(self) -> float:
+        """Sample variance (n - 1 in the denominator); NaN with fewer than two values."""
+        return self.m2 / (self.n - 1) if self.n > 1 else math.nan
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.variance) if self.n > 1 else math.nan

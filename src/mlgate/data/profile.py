@@ -1,0 +1,446 @@
+"""Profiles: what the checks need of a dataset, read once, small and mergeable.
+
+A profile is built batch by batch: each batch becomes a profile of its own and is
+merged into the running one, so merging is not a side path but the way every profile
+is made. ``DatasetProfile.merge`` is exact for counts, extrema and moments and within
+the sketches' stated error for quantiles, distinct counts and frequent values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from mlgate._atomic import write_text_atomic
+from mlgate.data import io
+from mlgate.data.kll import KllSketch
+from mlgate.data.moments import Moments
+from mlgate.data.sketches import DistinctSketch, FrequentSketch, RowHashSketch
+from mlgate.errors import InputError
+
+FORMAT = "mlgate.profile"
+FORMAT_VERSION = 1
+#: Most frequent values of one batch that are fed to the frequent-values sketch; the
+#: rest of the batch's weight is counted as ``frequent_dropped``.
+TOP_PER_BATCH = 2048
+
+NUMERIC, BOOLEAN, STRING, DATETIME, NULL, OTHER = (
+    "numeric",
+    "boolean",
+    "string",
+    "datetime",
+    "null",
+    "other",
+)
+
+ProgressFn = Callable[[int], None]
+
+
+def kind_of(dtype: pl.DataType) -> str:
+    if dtype.is_numeric():
+        return NUMERIC
+    if dtype == pl.Boolean:
+        return BOOLEAN
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, (pl.Enum, pl.Categorical)):
+        return STRING
+    if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        return DATETIME
+    if dtype == pl.Null:
+        return NULL
+    return OTHER
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    name: str
+    kind: str
+    count: int = 0
+    nulls: int = 0
+    nan: int = 0
+    posinf: int = 0
+    neginf: int = 0
+    integral: bool = True
+    min: float | None = None
+    max: float | None = None
+    moments: Moments = field(default_factory=Moments)
+    quantiles: KllSketch = field(default_factory=KllSketch)
+    distinct: DistinctSketch = field(default_factory=DistinctSketch)
+    frequent: FrequentSketch = field(default_factory=FrequentSketch)
+    frequent_dropped: int = 0
+
+    @property
+    def logical_type(self) -> str:
+        """integer, float, boolean, string, datetime, null or other.
+
+        A numeric column whose finite values are all whole numbers and that holds no
+        NaN or inf is an integer, whatever its storage type: the same column read from
+        CSV (Int64) and from Parquet (float64 with 1.0, 2.0) gets the same type.
+        """
+        if self.kind == NUMERIC:
+            if self.integral and self.nan == 0 and self.posinf == 0 and self.neginf == 0:
+                return "integer"
+            return "float"
+        return self.kind
+
+    @property
+    def non_null(self) -> int:
+        return self.count - self.nulls
+
+    @property
+    def null_fraction(self) -> float:
+        return self.nulls / self.count if self.count else 0.0
+
+    @property
+    def frequent_exact(self) -> bool:
+        """True when ``frequent`` holds every value with its exact count."""
+        return self.frequent_dropped == 0 and self.frequent.max_error == 0
+
+    @property
+    def distinct_count(self) -> float:
+        exact_values = self.kind in (STRING, BOOLEAN) or self.integral
+        if (
+            exact_values
+            and self.frequent_exact
+            and self.frequent.total_weight == self.non_null - self.nan
+        ):
+            return float(self.frequent.num_items)
+        return self.distinct.estimate
+
+    def value_counts(self) -> list[tuple[str, int]]:
+        """Frequent values (as strings) and counts, most frequent first."""
+        return self.frequent.items()
+
+    def merge(self, other: ColumnProfile) -> ColumnProfile:
+        if self.name != other.name:
+            raise ValueError(f"cannot merge column {self.name!r} with {other.name!r}")
+        kind = _merged_kind(self, other)
+        return ColumnProfile(
+            name=self.name,
+            kind=kind,
+            count=self.count + other.count,
+            nulls=self.nulls + other.nulls,
+            nan=self.nan + other.nan,
+            posinf=self.posinf + other.posinf,
+            neginf=self.neginf + other.neginf,
+            integral=self.integral and other.integral,
+            min=_opt(min, self.min, other.min),
+            max=_opt(max, self.max, other.max),
+            moments=self.moments.merge(other.moments),
+            quantiles=self.quantiles.merged(other.quantiles),
+            distinct=self.distinct.merged(other.distinct),
+            frequent=self.frequent.merged(other.frequent),
+            frequent_dropped=self.frequent_dropped + other.frequent_dropped,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "logical_type": self.logical_type,
+            "count": self.count,
+            "nulls": self.nulls,
+            "nan": self.nan,
+            "posinf": self.posinf,
+            "neginf": self.neginf,
+            "integral": self.integral,
+            "min": self.min,
+            "max": self.max,
+            "moments": {"n": self.moments.n, "mean": self.moments.mean, "m2": self.moments.m2},
+            "distinct_estimate": round(self.distinct_count, 1),
+            "quantiles": self.quantiles.to_b64(),
+            "distinct": self.distinct.to_b64(),
+            "frequent": self.frequent.to_b64(),
+            "frequent_dropped": self.frequent_dropped,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ColumnProfile:
+        m = d["moments"]
+        return cls(
+            name=str(d["name"]),
+            kind=str(d["kind"]),
+            count=int(d["count"]),
+            nulls=int(d["nulls"]),
+            nan=int(d["nan"]),
+            posinf=int(d["posinf"]),
+            neginf=int(d["neginf"]),
+            integral=bool(d["integral"]),
+            min=None if d["min"] is None else float(d["min"]),
+            max=None if d["max"] is None else float(d["max"]),
+            moments=Moments(int(m["n"]), float(m["mean"]), float(m["m2"])),
+            quantiles=KllSketch.from_b64(d["quantiles"]),
+            distinct=DistinctSketch.from_b64(d["distinct"]),
+            frequent=FrequentSketch.from_b64(d["frequent"]),
+            frequent_dropped=int(d["frequent_dropped"]),
+        )
+
+
+def _merged_kind(a: ColumnProfile, b: ColumnProfile) -> str:
+    if a.kind == b.kind or b.kind == NULL:
+        return a.kind
+    if a.kind == NULL:
+        return b.kind
+    raise InputError(
+        f"column {a.name!r} is {a.kind} in one part and {b.kind} in another; "
+        "the parts cannot be merged into one profile"
+    )
+
+
+def _opt(fn: Callable[[float, float], float], a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return fn(a, b)
+
+
+@dataclass(frozen=True)
+class DatasetProfile:
+    rows: int
+    columns: tuple[ColumnProfile, ...]
+    row_hashes: RowHashSketch = field(default_factory=RowHashSketch)
+    source: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> ColumnProfile:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def get(self, name: str) -> ColumnProfile | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def duplicate_fraction(self) -> float:
+        """Share of rows that repeat an earlier row (estimated beyond 4096 distinct rows)."""
+        if self.rows == 0:
+            return 0.0
+        return max(0.0, 1.0 - min(self.row_hashes.distinct, self.rows) / self.rows)
+
+    def merge(self, other: DatasetProfile) -> DatasetProfile:
+        """Profile of the two datasets stacked; a column one side lacks counts as null there."""
+        mine = {c.name: c for c in self.columns}
+        theirs = {c.name: c for c in other.columns}
+        order = self.names + [n for n in other.names if n not in mine]
+        merged = []
+        for name in order:
+            a = mine.get(name) or _all_null(name, self.rows)
+            b = theirs.get(name) or _all_null(name, other.rows)
+            merged.append(a.merge(b))
+        return DatasetProfile(
+            rows=self.rows + other.rows,
+            columns=tuple(merged),
+            row_hashes=self.row_hashes.merged(other.row_hashes),
+            source=self.source if self.source == other.source else "",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "source": self.source,
+            "rows": self.rows,
+            "duplicate_fraction": round(self.duplicate_fraction, 6),
+            "row_hashes": self.row_hashes.to_b64(),
+            "columns": [c.to_dict() for c in self.columns],
+        }
+
+    def save(self, path: str | Path) -> None:
+        write_text_atomic(path, dumps(self))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], label: str = "profile") -> DatasetProfile:
+        if d.get("format") != FORMAT:
+            raise InputError(f'{label}: not an mlgate profile (no "format": "{FORMAT}")')
+        if d.get("version") != FORMAT_VERSION:
+            raise InputError(
+                f"{label}: profile version {d.get('version')!r} is not supported "
+                f"(this mlgate reads version {FORMAT_VERSION}); profile the data again"
+            )
+        try:
+            return cls(
+                rows=int(d["rows"]),
+                columns=tuple(ColumnProfile.from_dict(c) for c in d["columns"]),
+                row_hashes=RowHashSketch.from_b64(d["row_hashes"]),
+                source=str(d.get("source", "")),
+            )
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise InputError(
+                f"{label}: the profile is damaged ({type(exc).__name__}: {exc}); "
+                "profile the data again"
+            ) from None
+
+
+def dumps(profile: DatasetProfile) -> str:
+    return json.dumps(profile.to_dict(), indent=1, allow_nan=False) + "\n"
+
+
+def load(path: str | Path) -> DatasetProfile:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"{path}: cannot read the profile ({exc}); profile the data again"
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not an mlgate profile")
+    return DatasetProfile.from_dict(data, label=str(path))
+
+
+def _all_null(name: str, rows: int) -> ColumnProfile:
+    return ColumnProfile(name=name, kind=NULL, count=rows, nulls=rows)
+
+
+def empty_profile(source: str = "") -> DatasetProfile:
+    """The zero of merging."""
+    return DatasetProfile(rows=0, columns=(), source=source)
+
+
+def profile(data: Any, *, progress: ProgressFn | None = None) -> DatasetProfile:
+    """Profile a file, folder, glob, saved profile, or Polars/pandas/pyarrow table."""
+    source = io.resolve(data)
+    if source.kind == "profile":
+        return load(source.paths[0])
+    result = empty_profile(source.label)
+    first = True
+    for batch in io.iter_batches(source):
+        if first:
+            io.check_columns(source, batch.columns)
+            first = False
+        part = profile_frame(batch, source=source.label)
+        result = part if result.rows == 0 and not result.columns else result.merge(part)
+        if progress is not None:
+            progress(batch.height)
+    return result
+
+
+def profile_frame(df: pl.DataFrame, source: str = "") -> DatasetProfile:
+    """Profile one in-memory batch."""
+    df = _normalise(df)
+    columns = tuple(_profile_series(df.get_column(name)) for name in df.columns)
+    hashes: Iterable[int] = ()
+    if df.width and df.height:
+        hashes = df.hash_rows(seed=0).unique().reinterpret(signed=True).to_list()
+    return DatasetProfile(
+        rows=df.height, columns=columns, row_hashes=RowHashSketch.of(hashes), source=source
+    )
+
+
+def _normalise(df: pl.DataFrame) -> pl.DataFrame:
+    """Map storage types onto the logical ones so that formats agree."""
+    casts = []
+    for name, dtype in df.schema.items():
+        if isinstance(dtype, (pl.Categorical, pl.Enum)):
+            casts.append(pl.col(name).cast(pl.String))
+        elif isinstance(dtype, pl.Decimal):
+            casts.append(pl.col(name).cast(pl.Float64))
+    return df.with_columns(casts) if casts else df
+
+
+def _profile_series(s: pl.Series) -> ColumnProfile:
+    kind = kind_of(s.dtype)
+    base = ColumnProfile(name=s.name, kind=kind, count=s.len(), nulls=s.null_count())
+    values = s.drop_nulls()
+    if kind == NUMERIC:
+        return _numeric(base, values)
+    if kind in (STRING, BOOLEAN):
+        if kind == BOOLEAN:
+            values = values.cast(pl.String).str.to_lowercase()
+        return _categorical(base, values)
+    if kind == DATETIME:
+        return _datetime(base, values)
+    if kind == NULL:
+        return replace(base, nulls=base.count)
+    return base
+
+
+def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
+    nan = posinf = neginf = 0
+    finite = values
+    if values.dtype.is_float():
+        nan = int(values.is_nan().sum())
+        posinf = int((values == math.inf).sum())
+        neginf = int((values == -math.inf).sum())
+        if nan or posinf or neginf:
+            finite = values.filter(values.is_finite())
+        integral = bool((finite == finite.floor()).all()) if finite.len() else True
+    else:
+        integral = True
+    arr = finite.cast(pl.Float64).to_numpy()
+    quantiles = KllSketch()
+    quantiles.update(arr)
+    distinct = DistinctSketch()
+    frequent = FrequentSketch()
+    dropped = 0
+    if integral:
+        as_int = finite.cast(pl.Int64)
+        vc = _value_counts(as_int)
+        keys = vc.get_column(as_int.name)
+        distinct.update_many(keys.to_list())
+        dropped = _feed_frequent(frequent, keys.cast(pl.String), vc.get_column("count"))
+    else:
+        distinct.update_many(finite.unique().to_list())
+        dropped = finite.len()
+    return replace(
+        base,
+        nan=nan,
+        posinf=posinf,
+        neginf=neginf,
+        integral=integral,
+        min=float(arr.min()) if arr.size else None,
+        max=float(arr.max()) if arr.size else None,
+        moments=Moments.of(arr),
+        quantiles=quantiles,
+        distinct=distinct,
+        frequent=frequent,
+        frequent_dropped=dropped,
+    )
+
+
+def _categorical(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
+    vc = _value_counts(values)
+    keys = vc.get_column(values.name)
+    distinct = DistinctSketch()
+    distinct.update_many(keys.to_list())
+    frequent = FrequentSketch()
+    dropped = _feed_frequent(frequent, keys, vc.get_column("count"))
+    return replace(base, distinct=distinct, frequent=frequent, frequent_dropped=dropped)
+
+
+def _datetime(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
+    micros = (
+        values.cast(pl.Datetime("us")).dt.epoch("us") if values.len() else values.cast(pl.Int64)
+    )
+    distinct = DistinctSketch()
+    distinct.update_many(micros.unique().to_list())
+    return replace(
+        base,
+        min=float(micros.min()) if micros.len() else None,  # type: ignore[arg-type]
+        max=float(micros.max()) if micros.len() else None,  # type: ignore[arg-type]
+        distinct=distinct,
+        frequent_dropped=values.len(),
+    )
+
+
+def _value_counts(values: pl.Series) -> pl.DataFrame:
+    # Sorted on count then value so the same data always feeds the sketch the same way.
+    vc = values.value_counts(name="count")
+    return vc.sort(["count", values.name], descending=[True, False])
+
+
+def _feed_frequent(sketch: FrequentSketch, keys: pl.Series, counts: pl.Series) -> int:
+    top_keys = keys.head(TOP_PER_BATCH).to_list()
+    top_counts = counts.head(TOP_PER_BATCH).to_list()
+    sketch.update_counts(top_keys, top_counts)
+    return int(counts.sum()) - int(sum(top_counts))

@@ -1,0 +1,343 @@
+"""Validation: a profile against a schema gives schema and quality findings.
+
+Every check is a small function of (column profile, column schema) returning one
+finding; ``validate_profile`` runs them all and never raises for bad data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+
+from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile
+from mlgate.data.schema import ColumnSchema, Schema
+from mlgate.findings import Finding, Status
+
+_FAMILY = {
+    "integer": "numeric",
+    "float": "numeric",
+    "boolean": "boolean",
+    "string": "string",
+    "datetime": "datetime",
+    "other": "other",
+}
+
+
+def compatible_types(expected: str, observed: str) -> bool:
+    if "null" in (expected, observed):
+        return True
+    return _FAMILY.get(expected) == _FAMILY.get(observed)
+
+
+def validate_profile(current: DatasetProfile, schema: Schema) -> list[Finding]:
+    findings: list[Finding] = [_check_rows(current, schema)]
+    if current.rows == 0:
+        return findings
+    findings.append(_check_duplicates(current, schema))
+    for name, col_schema in schema.columns.items():
+        col = current.get(name)
+        if col is None:
+            findings.append(_missing(name, col_schema))
+            continue
+        findings.extend(check_column(col, col_schema))
+    for col in current.columns:
+        if col.name not in schema.columns:
+            findings.append(
+                Finding(
+                    "schema.new_column",
+                    Status.WARN,
+                    f"column {col.name!r} ({col.logical_type}) is not in the schema; add it to the "
+                    "schema if it is meant to be there",
+                    column=col.name,
+                    details={"type": col.logical_type},
+                )
+            )
+    return findings
+
+
+def _check_rows(current: DatasetProfile, schema: Schema) -> Finding:
+    need = max(1, schema.dataset.min_rows)
+    if current.rows < need:
+        what = "has no rows" if current.rows == 0 else f"has {current.rows} rows"
+        return Finding(
+            "quality.empty_dataset",
+            Status.FAIL,
+            f"the dataset {what}; the schema needs at least {need}; check the "
+            "step that produced it",
+            details={"rows": current.rows, "min_rows": need},
+        )
+    return Finding(
+        "quality.empty_dataset",
+        Status.PASS,
+        f"{current.rows} rows",
+        details={"rows": current.rows, "min_rows": need},
+    )
+
+
+def _check_duplicates(current: DatasetProfile, schema: Schema) -> Finding:
+    frac = current.duplicate_fraction
+    limit = schema.dataset.max_duplicate_fraction
+    details = {
+        "observed": round(frac, 6),
+        "threshold": limit,
+        "estimated": not current.row_hashes.is_exact,
+    }
+    if frac > limit:
+        return Finding(
+            "quality.duplicate_rows",
+            Status.FAIL,
+            f"{frac:.1%} of rows are duplicates, above the {limit:.1%} allowed; "
+            "look for a join or an append that ran twice",
+            details=details,
+        )
+    return Finding(
+        "quality.duplicate_rows", Status.PASS, f"{frac:.1%} duplicate rows", details=details
+    )
+
+
+def _missing(name: str, schema: ColumnSchema) -> Finding:
+    status = Status.FAIL if schema.required else Status.PASS
+    msg = (
+        f"required column {name!r} is missing; restore it or mark it required: false"
+        if schema.required
+        else f"optional column {name!r} is absent"
+    )
+    return Finding(
+        "schema.missing_column", status, msg, column=name, details={"expected_type": schema.type}
+    )
+
+
+def check_column(col: ColumnProfile, schema: ColumnSchema) -> list[Finding]:
+    type_finding = _check_type(col, schema)
+    out = [type_finding]
+    if type_finding.status is not Status.PASS or col.kind == NULL:
+        if col.kind == NULL and col.count:
+            out.append(_check_nulls(col, schema))
+        return out
+    out.extend(check(col, schema) for check in _VALUE_CHECKS if _applies(check, col, schema))
+    return out
+
+
+def _check_type(col: ColumnProfile, schema: ColumnSchema) -> Finding:
+    observed = col.logical_type
+    details = {"expected": schema.type, "observed": observed}
+    if compatible_types(schema.type, observed):
+        return Finding(
+            "schema.type_mismatch", Status.PASS, f"{observed}", column=col.name, details=details
+        )
+    hint = (
+        " (numbers arriving as text: check for a stray non-numeric value or a changed "
+        "decimal separator)"
+        if _FAMILY.get(schema.type) == "numeric" and observed == "string"
+        else ""
+    )
+    return Finding(
+        "schema.type_mismatch",
+        Status.FAIL,
+        f"column {col.name!r} is {observed}, the schema expects {schema.type}{hint}",
+        column=col.name,
+        details=details,
+    )
+
+
+def _check_nulls(col: ColumnProfile, schema: ColumnSchema) -> Finding:
+    frac = col.null_fraction
+    limit = schema.max_null_fraction
+    # The current sample's own noise: a few extra nulls in a small batch is not a change.
+    noise = 2.0 * math.sqrt(limit * (1.0 - limit) / col.count) if col.count else 0.0
+    details = {
+        "observed": round(frac, 6),
+        "threshold": limit,
+        "nulls": col.nulls,
+        "rows": col.count,
+    }
+    if frac > limit + noise:
+        return Finding(
+            "quality.null_fraction",
+            Status.FAIL,
+            f"{frac:.1%} of {col.name!r} is null, above the {limit:.1%} allowed; find "
+            "where the values are lost, or raise max_null_fraction",
+            column=col.name,
+            details=details,
+        )
+    return Finding(
+        "quality.null_fraction", Status.PASS, f"{frac:.1%} null", column=col.name, details=details
+    )
+
+
+def _check_non_finite(col: ColumnProfile, schema: ColumnSchema) -> Finding:
+    bad = []
+    if col.nan and not schema.allow_nan:
+        bad.append(f"{col.nan} NaN")
+    if (col.posinf or col.neginf) and not schema.allow_inf:
+        bad.append(f"{col.posinf + col.neginf} infinite")
+    details = {"nan": col.nan, "posinf": col.posinf, "neginf": col.neginf}
+    if bad:
+        return Finding(
+            "quality.non_finite",
+            Status.FAIL,
+            f"{col.name!r} has {' and '.join(bad)} values where the reference had "
+            "none; look for a division by zero or a log of zero upstream",
+            column=col.name,
+            details=details,
+        )
+    return Finding(
+        "quality.non_finite",
+        Status.PASS,
+        "no unexpected NaN or inf",
+        column=col.name,
+        details=details,
+    )
+
+
+def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
+    assert schema.range is not None
+    lo, hi = schema.range.min, schema.range.max
+    n = col.moments.n
+    below = above = 0.0
+    if n and lo is not None and col.min is not None and col.min < lo:
+        below = max(_fraction_below(col, lo), 1.0 / n)
+    if n and hi is not None and col.max is not None and col.max > hi:
+        above = max(1.0 - float(col.quantiles.cdf([hi])[0]), 1.0 / n)
+    frac = min(1.0, below + above)
+    limit = schema.max_out_of_range_fraction
+    details = {
+        "observed": round(frac, 6),
+        "threshold": limit,
+        "min": col.min,
+        "max": col.max,
+        "range_min": lo,
+        "range_max": hi,
+    }
+    if frac > limit:
+        hint = _scale_hint(col, lo, hi)
+        return Finding(
+            "quality.out_of_range",
+            Status.FAIL,
+            f"{frac:.1%} of {col.name!r} is outside [{_fmt(lo)}, {_fmt(hi)}] (observed "
+            f"{_fmt(col.min)} to {_fmt(col.max)}){hint}; fix the data or widen the range",
+            column=col.name,
+            details=details,
+        )
+    return Finding(
+        "quality.out_of_range",
+        Status.PASS,
+        f"{frac:.1%} outside [{_fmt(lo)}, {_fmt(hi)}]",
+        column=col.name,
+        details=details,
+    )
+
+
+def _fraction_below(col: ColumnProfile, bound: float) -> float:
+    # Exclusive rank: values exactly at the bound are inside the range.
+    return float(col.quantiles.cdf([bound], inclusive=False)[0])
+
+
+def _scale_hint(col: ColumnProfile, lo: float | None, hi: float | None) -> str:
+    if lo is None or hi is None or col.moments.n == 0:
+        return ""
+    ref_mid = (lo + hi) / 2.0
+    cur_mid = float(col.quantiles.quantiles([0.5])[0])
+    if ref_mid <= 0 or cur_mid <= 0:
+        return ""
+    ratio = cur_mid / ref_mid
+    power = round(math.log10(ratio))
+    if power != 0 and abs(math.log10(ratio) - power) < 0.15:
+        return f"; values look scaled by about {10.0**power:g}x, a unit change?"
+    return ""
+
+
+def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
+    assert schema.domain is not None
+    allowed = {_key(v) for v in schema.domain}
+    counts = col.value_counts()
+    total = col.non_null - col.nan
+    unknown = [(v, c) for v, c in counts if v not in allowed]
+    unseen = sum(c for _, c in unknown)
+    if col.frequent_dropped and total:
+        # Values beyond what the sketch kept are unknown too when the domain is small.
+        unseen += col.frequent_dropped
+    frac = unseen / total if total else 0.0
+    limit = schema.max_out_of_domain_fraction
+    top = [v for v, _ in unknown[:5]]
+    details = {
+        "observed": round(frac, 6),
+        "threshold": limit,
+        "unexpected_values": top,
+        "domain_size": len(allowed),
+    }
+    if frac > limit:
+        hints = _case_hints(top, allowed)
+        shown = ", ".join(repr(v) for v in top)
+        return Finding(
+            "quality.out_of_domain",
+            Status.FAIL,
+            f"{frac:.1%} of {col.name!r} is outside its domain: {shown}{hints}; fix "
+            "the data or add the value to the schema's domain",
+            column=col.name,
+            details=details,
+        )
+    return Finding(
+        "quality.out_of_domain",
+        Status.PASS,
+        f"{frac:.1%} outside the domain",
+        column=col.name,
+        details=details,
+    )
+
+
+def _key(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _case_hints(values: list[str], allowed: set[str]) -> str:
+    folded = {a.strip().casefold(): a for a in allowed}
+    pairs = [
+        f"{v!r} looks like {folded[v.strip().casefold()]!r}"
+        for v in values
+        if v.strip().casefold() in folded
+    ]
+    return f" ({'; '.join(pairs)}: a change of case or spacing?)" if pairs else ""
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-inf"
+    return f"{x:.6g}"
+
+
+def _applies(check: Callable[..., Finding], col: ColumnProfile, schema: ColumnSchema) -> bool:
+    if check is _check_non_finite:
+        return col.kind == NUMERIC
+    if check is _check_range:
+        return col.kind == NUMERIC and schema.range is not None
+    if check is _check_domain:
+        return schema.domain is not None
+    return True
+
+
+_VALUE_CHECKS: tuple[Callable[[ColumnProfile, ColumnSchema], Finding], ...] = (
+    _check_nulls,
+    _check_non_finite,
+    _check_range,
+    _check_domain,
+)
+
+
+def iter_codes() -> Iterator[str]:
+    """Finding codes this module can produce (for docs and severity validation)."""
+    yield from (
+        "quality.empty_dataset",
+        "quality.duplicate_rows",
+        "schema.missing_column",
+        "schema.new_column",
+        "schema.type_mismatch",
+        "quality.null_fraction",
+        "quality.non_finite",
+        "quality.out_of_range",
+        "quality.out_of_domain",
+    )
