@@ -12,18 +12,25 @@ def test_report_passes_with_warnings_and_fails_on_fail_or_error():
 
 
 def test_worst_first_puts_failures_before_warnings_and_keeps_order():
-    r = Report((_f("p", Status.PASS), _f("w", Status.WARN), _f("f1", Status.FAIL),
-                _f("f2", Status.FAIL)))
+    r = Report(
+        (_f("p", Status.PASS), _f("w", Status.WARN), _f("f1", Status.FAIL), _f("f2", Status.FAIL))
+    )
     assert [f.name for f in r.worst_first()] == ["f1", "f2", "w", "p"]
 
 
 def test_severity_override_by_code_and_by_prefix():
-    findings = [_f("drift.numeric", Status.FAIL), _f("schema.new_column", Status.WARN),
-                _f("quality.null_fraction", Status.FAIL)]
-    out = apply_severity(findings, {"drift": "warn", "schema.new_column": "fail",
-                                    "quality.null_fraction": "ignore"})
-    assert [(f.name, f.status) for f in out] == [("drift.numeric", Status.WARN),
-                                                 ("schema.new_column", Status.FAIL)]
+    findings = [
+        _f("drift.numeric", Status.FAIL),
+        _f("schema.new_column", Status.WARN),
+        _f("quality.null_fraction", Status.FAIL),
+    ]
+    out = apply_severity(
+        findings, {"drift": "warn", "schema.new_column": "fail", "quality.null_fraction": "ignore"}
+    )
+    assert [(f.name, f.status) for f in out] == [
+        ("drift.numeric", Status.WARN),
+        ("schema.new_column", Status.FAIL),
+    ]
 
 
 def test_severity_override_never_turns_a_pass_into_a_failure():
@@ -33,6 +40,16 @@ def test_severity_override_never_turns_a_pass_into_a_failure():
 
 def test_json_contract_shape():
     d = Report((_f("schema.missing_column", Status.FAIL),)).to_dict("1.2.3")
-    assert d == {"mlgate": "1.2.3", "passed": False, "checks": [
-        {"name": "schema.missing_column", "status": "fail", "column": "c", "message": "m",
-         "details": {}}]}
+    assert d == {
+        "mlgate": "1.2.3",
+        "passed": False,
+        "checks": [
+            {
+                "name": "schema.missing_column",
+                "status": "fail",
+                "column": "c",
+                "message": "m",
+                "details": {},
+            }
+        ],
+    }

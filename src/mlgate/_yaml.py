@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,20 +45,24 @@ def parse_model(text: str, model: type[M], *, label: str, what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        # A misspelt key shows up as unknown plus missing: name the misspelling first.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        err = errors[0]
         loc: Loc = tuple(err["loc"])
         line = _line_for(lines, loc)
         key = ".".join(str(p) for p in loc) or "(top level)"
-        msg = _describe(err)
-        more = len(exc.errors()) - 1
+        msg = _describe(err, _field_names(model))
+        more = len(errors) - 1
         tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(f"{label}:{line}: {key}: {msg}{tail}") from None
 
 
-def _describe(err: Any) -> str:
+def _describe(err: Any, known: set[str]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        return "unknown key; check its spelling against the documentation"
+        close = difflib.get_close_matches(str(err["loc"][-1]), sorted(known), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "check its spelling"
+        return f"unknown key; {hint}"
     if kind == "missing":
         return "required key is missing"
     return str(err["msg"]).rstrip(".")
@@ -100,3 +105,31 @@ def line_of(text: str, loc: Loc) -> int | None:
     except yaml.YAMLError:
         return None
     return _line_index(node).get(loc)
+
+
+def _field_names(model: type[BaseModel]) -> set[str]:
+    """Every key (field name or alias) the model and its nested models accept."""
+    names: set[str] = set()
+    seen: set[type] = set()
+
+    def visit(m: type[BaseModel]) -> None:
+        if m in seen:
+            return
+        seen.add(m)
+        for name, info in m.model_fields.items():
+            names.add(info.alias or name)
+            for arg in _types_in(info.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    visit(arg)
+
+    visit(model)
+    return names
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    from typing import get_args
+
+    out = [annotation]
+    for arg in get_args(annotation):
+        out.extend(_types_in(arg))
+    return out

@@ -325,6 +325,7 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         cli.main(args=argv, prog_name="mlgate", standalone_mode=False)
+        sys.exit(EXIT_PASS)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:

@@ -12,11 +12,12 @@ feeding items one by one.
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Sequence
 
 import numpy as np
+
+from mlgate.data.sketches import b64, unb64
 
 DEFAULT_K = 300
 _C = 2.0 / 3.0
@@ -146,11 +147,11 @@ class KllSketch:
             dtype="<i8",
         )
         body = np.concatenate(self._levels).astype("<f4")
-        return base64.b64encode(header.tobytes() + body.tobytes()).decode("ascii")
+        return b64(header.tobytes() + body.tobytes())
 
     @classmethod
     def from_b64(cls, text: str) -> KllSketch:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
+        raw = unb64(text)
         fixed = np.frombuffer(raw[:32], dtype="<i8")
         k, n, compactions, depth = (int(x) for x in fixed)
         if not (8 <= k <= 65536 and n >= 0 and 1 <= depth <= 64):

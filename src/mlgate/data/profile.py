@@ -120,6 +120,15 @@ class ColumnProfile:
         if self.name != other.name:
             raise ValueError(f"cannot merge column {self.name!r} with {other.name!r}")
         kind = _merged_kind(self, other)
+        integral = self.integral and other.integral
+        moments = self.moments.merge(other.moments)
+        if kind == NUMERIC and not integral:
+            # Frequent values are kept for whole numbers only (codes, counts); a part of
+            # whole numbers merged with a part of fractions is continuous as a whole.
+            frequent, dropped = FrequentSketch(), moments.n
+        else:
+            frequent = self.frequent.merged(other.frequent)
+            dropped = self.frequent_dropped + other.frequent_dropped
         return ColumnProfile(
             name=self.name,
             kind=kind,
@@ -128,14 +137,14 @@ class ColumnProfile:
             nan=self.nan + other.nan,
             posinf=self.posinf + other.posinf,
             neginf=self.neginf + other.neginf,
-            integral=self.integral and other.integral,
+            integral=integral,
             min=_opt(min, self.min, other.min),
             max=_opt(max, self.max, other.max),
-            moments=self.moments.merge(other.moments),
+            moments=moments,
             quantiles=self.quantiles.merged(other.quantiles),
             distinct=self.distinct.merged(other.distinct),
-            frequent=self.frequent.merged(other.frequent),
-            frequent_dropped=self.frequent_dropped + other.frequent_dropped,
+            frequent=frequent,
+            frequent_dropped=dropped,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -374,7 +383,12 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         neginf = int((values == -math.inf).sum())
         if nan or posinf or neginf:
             finite = values.filter(values.is_finite())
-        integral = bool((finite == finite.floor()).all()) if finite.len() else True
+        # Whole numbers beyond 2**53 are not exact integers in a float: treat as float.
+        integral = (
+            bool(((finite == finite.floor()) & (finite.abs() < 2.0**53)).all())
+            if finite.len()
+            else True
+        )
     else:
         integral = True
     arr = finite.cast(pl.Float64).to_numpy()

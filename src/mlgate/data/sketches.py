@@ -9,6 +9,7 @@ that profiles are reproducible).
 from __future__ import annotations
 
 import base64
+import zlib
 from collections import deque
 from collections.abc import Iterable, Sequence
 
@@ -19,12 +20,16 @@ FREQ_LG_MAP = 9
 THETA_LG_K = 12
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+def b64(data: bytes) -> str:
+    """Sketch bytes as text for the profile JSON: zlib-compressed, then base64."""
+    return base64.b64encode(zlib.compress(data, 6)).decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
+def unb64(text: str) -> bytes:
+    try:
+        return zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True))
+    except zlib.error as exc:
+        raise ValueError(f"damaged sketch ({exc})") from None
 
 
 class DistinctSketch:
@@ -50,11 +55,11 @@ class DistinctSketch:
         return float(self._s.get_estimate())
 
     def to_b64(self) -> str:
-        return _b64(self._s.serialize_compact())
+        return b64(self._s.serialize_compact())
 
     @classmethod
     def from_b64(cls, text: str) -> DistinctSketch:
-        return cls(ds.hll_sketch.deserialize(_unb64(text)))
+        return cls(ds.hll_sketch.deserialize(unb64(text)))
 
 
 class FrequentSketch:
@@ -103,11 +108,11 @@ class FrequentSketch:
         return int(self._s.num_active_items)
 
     def to_b64(self) -> str:
-        return _b64(self._s.serialize())
+        return b64(self._s.serialize())
 
     @classmethod
     def from_b64(cls, text: str) -> FrequentSketch:
-        return cls(ds.frequent_strings_sketch.deserialize(_unb64(text)))
+        return cls(ds.frequent_strings_sketch.deserialize(unb64(text)))
 
 
 class RowHashSketch:
@@ -146,8 +151,8 @@ class RowHashSketch:
         return float(inter.get_result().get_estimate())
 
     def to_b64(self) -> str:
-        return _b64(self._s.serialize())
+        return b64(self._s.serialize())
 
     @classmethod
     def from_b64(cls, text: str) -> RowHashSketch:
-        return cls(ds.compact_theta_sketch.deserialize(_unb64(text)))
+        return cls(ds.compact_theta_sketch.deserialize(unb64(text)))

@@ -1,0 +1,155 @@
+import itertools
+import json
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlgate.data.profile import DatasetProfile, dumps, load, profile, profile_frame
+from tests.conftest import make_table
+from tests.data.profile_helpers import assert_profiles_agree, merge_all
+
+FORMATS = ["t.csv", "t.parquet", "t.jsonl", "t.arrow"]
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_every_format_profiles_to_the_same_logical_types_and_counts(write, table, name):
+    p = profile(write(table, name))
+    assert p.rows == table.height
+    assert [c.logical_type for c in p.columns] == ["float", "integer", "string", "boolean"]
+    assert p.column("code").value_counts() == profile(table).column("code").value_counts()
+
+
+def test_whole_floats_in_parquet_and_integers_in_csv_are_the_same_type(write, tmp_path):
+    ints = pl.DataFrame({"n": [1, 2, 3, 40]})
+    as_float = ints.with_columns(pl.col("n").cast(pl.Float64))
+    a = profile(write(ints, "a.csv")).column("n")
+    b = profile(write(as_float, "b.parquet")).column("n")
+    assert a.logical_type == b.logical_type == "integer"
+    assert a.value_counts() == b.value_counts()
+
+
+def test_profile_counts_nulls_nan_and_infinities_exactly():
+    df = pl.DataFrame({"x": [1.0, None, float("nan"), float("inf"), -float("inf"), 2.5]})
+    c = profile_frame(df).column("x")
+    assert (c.count, c.nulls, c.nan, c.posinf, c.neginf) == (6, 1, 1, 1, 1)
+    assert (c.min, c.max) == (1.0, 2.5)
+    assert c.moments.n == 2 and c.logical_type == "float"
+
+
+def test_moments_match_numpy():
+    x = np.random.default_rng(3).normal(10, 3, 10_001)
+    c = profile_frame(pl.DataFrame({"x": x})).column("x")
+    assert math.isclose(c.moments.mean, x.mean(), rel_tol=1e-12)
+    assert math.isclose(c.moments.variance, x.var(ddof=1), rel_tol=1e-9)
+
+
+def test_quantiles_are_within_one_percent_rank_error_on_a_million_values():
+    x = np.random.default_rng(4).lognormal(size=1_000_000)
+    q = profile_frame(pl.DataFrame({"x": x})).column("x").quantiles
+    ranks = np.linspace(0.01, 0.99, 99)
+    s = np.sort(x.astype(np.float32))
+    est = q.quantiles(ranks)
+    lo = np.searchsorted(s, est, "left") / s.size
+    hi = np.searchsorted(s, est, "right") / s.size
+    assert np.all(ranks >= lo - 0.01) and np.all(ranks <= hi + 0.01)
+    assert q.rank_error <= 0.01
+
+
+def test_distinct_count_is_within_two_percent_and_exact_for_small_domains():
+    rng = np.random.default_rng(5)
+    ids = rng.integers(0, 10**12, 200_000)
+    p = profile_frame(pl.DataFrame({"id": ids, "c": rng.choice(list("abcde"), ids.size)}))
+    true = np.unique(ids).size
+    assert abs(p.column("id").distinct_count - true) / true < 0.02
+    assert p.column("c").distinct_count == 5.0
+
+
+def test_duplicate_fraction_is_exact_for_small_tables():
+    df = pl.DataFrame({"a": [1, 1, 2, 3] * 25, "b": ["x", "x", "y", "z"] * 25})
+    assert profile_frame(df).duplicate_fraction == pytest.approx(0.97)
+
+
+def test_profile_of_same_input_is_identical_run_to_run(write):
+    path = write(make_table(300_000), "big.parquet")
+    assert dumps(profile(path)) == dumps(profile(path))
+
+
+def test_profile_round_trips_through_json_and_is_accepted_as_data(tmp_path, table):
+    p = profile(table)
+    path = tmp_path / "p.json"
+    p.save(path)
+    again = profile(str(path))
+    assert_profiles_agree(again, p)
+    assert [c.value_counts() for c in again.columns] == [c.value_counts() for c in p.columns]
+    assert dumps(profile(str(path))) == dumps(again)
+    assert isinstance(load(path), DatasetProfile)
+
+
+def test_twenty_column_profile_is_well_under_200_kb():
+    rng = np.random.default_rng(6)
+    n = 1_000_000
+    cols = {f"f{i}": rng.normal(size=n) for i in range(10)}
+    cols |= {f"i{i}": rng.integers(0, 10**6, n) for i in range(5)}
+    cols |= {
+        f"s{i}": rng.choice([f"v{j}" for j in range(card)], n)
+        for i, card in enumerate([3, 10, 100, 500, 1000])
+    }
+    size = len(dumps(profile(pl.DataFrame(cols))))
+    assert size < 150_000, size
+
+
+def test_merging_profiles_of_parts_equals_profile_of_whole(table):
+    parts = [table.slice(i, 400) for i in range(0, table.height, 400)]
+    whole = profile_frame(table)
+    assert_profiles_agree(merge_all(parts), whole)
+    assert_profiles_agree(merge_all(parts, order=[4, 2, 0, 3, 1]), whole)
+    assert_profiles_agree(merge_all(parts, tree=True), whole)
+
+
+def test_merge_with_a_missing_column_counts_it_as_null():
+    a = profile_frame(pl.DataFrame({"x": [1, 2], "y": ["a", "b"]}))
+    b = profile_frame(pl.DataFrame({"x": [3]}))
+    y = a.merge(b).column("y")
+    assert (y.count, y.nulls) == (3, 1)
+
+
+def test_empty_profile_is_the_zero_of_merge(table):
+    from mlgate.data.profile import empty_profile
+
+    p = profile_frame(table)
+    assert_profiles_agree(empty_profile().merge(p), p)
+
+
+_values = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    floats=st.lists(_values, min_size=1, max_size=300),
+    words=st.lists(st.sampled_from(["a", "b", "c", "Δ", " d "]), min_size=1, max_size=300),
+    cuts=st.lists(st.integers(min_value=0, max_value=300), max_size=4),
+    seed=st.integers(0, 2**16),
+)
+def test_merge_in_any_order_and_grouping_matches_the_whole(floats, words, cuts, seed):
+    n = min(len(floats), len(words))
+    df = pl.DataFrame(
+        {"x": pl.Series(floats[:n], dtype=pl.Float64), "w": words[:n], "i": list(range(n))}
+    )
+    bounds = sorted({0, n, *[c % (n + 1) for c in cuts]})
+    parts = [df.slice(a, b - a) for a, b in itertools.pairwise(bounds) if b > a]
+    whole = profile_frame(df)
+    order = list(np.random.default_rng(seed).permutation(len(parts)))
+    assert_profiles_agree(merge_all(parts, order=order), whole)
+    assert_profiles_agree(merge_all(parts, tree=True), whole)
+
+
+def test_profile_json_is_versioned_and_has_no_nan(table):
+    d = json.loads(dumps(profile_frame(table)))
+    assert d["format"] == "mlgate.profile" and d["version"] == 1

@@ -1,0 +1,99 @@
+import polars as pl
+
+from mlgate.data.gate import check_data, validate
+from mlgate.findings import Status
+from tests.conftest import make_table
+
+
+def _failed(report):
+    return {(f.name, f.column) for f in report.findings if f.status is Status.FAIL}
+
+
+def _find(report, name, column=None):
+    return next(f for f in report.findings if f.name == name and f.column == column)
+
+
+def test_same_distribution_passes_every_check():
+    report = check_data(make_table(seed=1), make_table(seed=2))
+    assert report.passed, [f.message for f in report.problems()]
+
+
+def test_missing_and_new_column_and_rename_hint():
+    cur = make_table(seed=2).rename({"x": "x_renamed"})
+    report = check_data(make_table(seed=1), cur)
+    assert ("schema.missing_column", "x") in _failed(report)
+    new = _find(report, "schema.new_column", "x_renamed")
+    assert new.status is Status.WARN
+
+
+def test_numbers_arriving_as_strings_is_a_type_mismatch():
+    cur = make_table(seed=2).with_columns(pl.col("x").cast(pl.String))
+    f = _find(check_data(make_table(seed=1), cur), "schema.type_mismatch", "x")
+    assert f.status is Status.FAIL and "numbers arriving as text" in f.message
+
+
+def test_nulls_above_allowed_fraction_fail():
+    cur = make_table(seed=2).with_columns(
+        pl.when(pl.int_range(pl.len()) % 4 == 0).then(None).otherwise(pl.col("city")).alias("city")
+    )
+    f = _find(check_data(make_table(seed=1), cur), "quality.null_fraction", "city")
+    assert f.status is Status.FAIL and f.details["observed"] == 0.25
+
+
+def test_nan_and_inf_where_reference_had_none_fail():
+    cur = make_table(seed=2).with_columns(
+        pl.when(pl.int_range(pl.len()) == 3)
+        .then(float("nan"))
+        .when(pl.int_range(pl.len()) == 4)
+        .then(float("inf"))
+        .otherwise(pl.col("x"))
+        .alias("x")
+    )
+    f = _find(check_data(make_table(seed=1), cur), "quality.non_finite", "x")
+    assert f.status is Status.FAIL and f.details["nan"] == 1 and f.details["posinf"] == 1
+
+
+def test_unit_change_by_1000_is_out_of_range_with_a_hint():
+    ref = make_table(seed=1).with_columns((pl.col("x").abs() + 10).alias("mass"))
+    cur = make_table(seed=2).with_columns(((pl.col("x").abs() + 10) * 1000).alias("mass"))
+    f = _find(check_data(ref, cur), "quality.out_of_range", "mass")
+    assert f.status is Status.FAIL and "1000x" in f.message
+
+
+def test_new_category_and_case_change_are_out_of_domain():
+    cur = make_table(seed=2).with_columns(pl.col("city").str.replace("Oslo", "oslo"))
+    f = _find(check_data(make_table(seed=1), cur), "quality.out_of_domain", "city")
+    assert f.status is Status.FAIL and "'oslo' looks like 'Oslo'" in f.message
+
+
+def test_column_collapsing_to_a_constant_fails():
+    cur = make_table(seed=2).with_columns(pl.lit("Lisbon").alias("city"))
+    assert ("quality.constant", "city") in _failed(check_data(make_table(seed=1), cur))
+
+
+def test_duplicate_rows_well_above_reference_fail():
+    cur = make_table(1000, seed=2)
+    cur = pl.concat([cur, cur.head(500)])
+    f = _find(check_data(make_table(seed=1), cur), "quality.duplicate_rows")
+    assert f.status is Status.FAIL and abs(f.details["observed"] - 1 / 3) < 0.01
+
+
+def test_empty_current_dataset_fails_with_one_finding():
+    report = check_data(make_table(seed=1), make_table(seed=2).head(0))
+    assert [(f.name, f.status) for f in report.findings] == [("quality.empty_dataset", Status.FAIL)]
+
+
+def test_validate_without_reference_reports_schema_findings(tmp_path):
+    from mlgate.data.schema import infer_schema, save_schema
+
+    path = tmp_path / "schema.yaml"
+    save_schema(infer_schema(make_table(seed=1)), path)
+    report = validate(make_table(seed=2).drop("flag"), path)
+    assert _failed(report) == {("schema.missing_column", "flag")}
+    assert not any(f.name.startswith("drift") for f in report.findings)
+
+
+def test_severity_override_turns_a_failure_into_a_warning():
+    cur = make_table(seed=2).drop("flag")
+    report = check_data(make_table(seed=1), cur, severity={"schema.missing_column": "warn"})
+    assert report.passed
