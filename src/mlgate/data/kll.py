@@ -74,7 +74,9 @@ class KllSketch:
             self._compact(h)
 
     def _compact(self, h: int) -> None:
-        level = np.sort(self._levels[h], kind="stable")
+        # Level 0 is unsorted input: quicksort. Higher levels are a few sorted runs,
+        # which the stable sort (timsort/radix) merges in near-linear time.
+        level = np.sort(self._levels[h], kind="stable" if h else "quicksort")
         keep = level[:1] if level.size % 2 else level[:0]
         pairs = level[keep.size :]
         # Seeded by the sketch's own history: the same input gives the same sketch.

@@ -340,7 +340,7 @@ def profile_frame(df: pl.DataFrame, source: str = "") -> DatasetProfile:
     columns = tuple(_profile_series(df.get_column(name)) for name in df.columns)
     hashes: Iterable[int] = ()
     if df.width and df.height:
-        hashes = df.hash_rows(seed=0).unique().reinterpret(signed=True).to_list()
+        hashes = df.hash_rows(seed=0).unique().sort().reinterpret(signed=True).to_list()
     return DatasetProfile(
         rows=df.height, columns=columns, row_hashes=RowHashSketch.of(hashes), source=source
     )
@@ -400,11 +400,10 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     if integral:
         as_int = finite.cast(pl.Int64)
         vc = _value_counts(as_int)
-        keys = vc.get_column(as_int.name)
-        distinct.update_many(keys.to_list())
-        dropped = _feed_frequent(frequent, keys.cast(pl.String), vc.get_column("count"))
+        distinct.update_many(vc.get_column(as_int.name).sort().to_list())
+        dropped = _feed_frequent(frequent, vc, as_int.name)
     else:
-        distinct.update_many(finite.unique().to_list())
+        distinct.update_many(finite.unique().sort().to_list())
         dropped = finite.len()
     return replace(
         base,
@@ -424,11 +423,10 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
 
 def _categorical(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     vc = _value_counts(values)
-    keys = vc.get_column(values.name)
     distinct = DistinctSketch()
-    distinct.update_many(keys.to_list())
+    distinct.update_many(vc.get_column(values.name).sort().to_list())
     frequent = FrequentSketch()
-    dropped = _feed_frequent(frequent, keys, vc.get_column("count"))
+    dropped = _feed_frequent(frequent, vc, values.name)
     return replace(base, distinct=distinct, frequent=frequent, frequent_dropped=dropped)
 
 
@@ -437,7 +435,7 @@ def _datetime(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         values.cast(pl.Datetime("us")).dt.epoch("us") if values.len() else values.cast(pl.Int64)
     )
     distinct = DistinctSketch()
-    distinct.update_many(micros.unique().to_list())
+    distinct.update_many(micros.unique().sort().to_list())
     return replace(
         base,
         min=float(micros.min()) if micros.len() else None,  # type: ignore[arg-type]
@@ -448,13 +446,23 @@ def _datetime(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
 
 
 def _value_counts(values: pl.Series) -> pl.DataFrame:
-    # Sorted on count then value so the same data always feeds the sketch the same way.
-    vc = values.value_counts(name="count")
-    return vc.sort(["count", values.name], descending=[True, False])
+    """Every distinct value with its count, in no particular order."""
+    return values.value_counts(name="count")
 
 
-def _feed_frequent(sketch: FrequentSketch, keys: pl.Series, counts: pl.Series) -> int:
-    top_keys = keys.head(TOP_PER_BATCH).to_list()
-    top_counts = counts.head(TOP_PER_BATCH).to_list()
-    sketch.update_counts(top_keys, top_counts)
-    return int(counts.sum()) - int(sum(top_counts))
+def _feed_frequent(sketch: FrequentSketch, vc: pl.DataFrame, key: str) -> int:
+    """Feed the batch's most frequent values; return the weight of those left out.
+
+    The top values are chosen by a count cut-off and then sorted on (count, value), so
+    the same data always feeds the sketch the same values in the same order, without
+    sorting every distinct value of a high-cardinality column.
+    """
+    counts = vc.get_column("count")
+    top = vc
+    if vc.height > TOP_PER_BATCH:
+        cutoff = counts.top_k(TOP_PER_BATCH).min()
+        top = vc.filter(pl.col("count") >= cutoff)
+    top = top.sort(["count", key], descending=[True, False]).head(TOP_PER_BATCH)
+    top_counts = top.get_column("count")
+    sketch.update_counts(top.get_column(key).cast(pl.String).to_list(), top_counts.to_list())
+    return int(counts.sum()) - int(top_counts.sum())

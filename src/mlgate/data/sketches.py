@@ -41,6 +41,8 @@ class DistinctSketch:
         self._s = sketch if sketch is not None else ds.hll_sketch(HLL_LG_K, ds.HLL_4)
 
     def update_many(self, values: Iterable[int | float | str]) -> None:
+        """Add values; give them in a fixed order (sorted), since the estimator's
+        accumulator depends on the order of arrival."""
         # deque(maxlen=0) drains the map at C speed; the sketch has no batch update.
         deque(map(self._s.update, values), maxlen=0)
 
