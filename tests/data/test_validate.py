@@ -24,6 +24,14 @@ def test_missing_and_new_column_and_rename_hint():
     assert ("schema.missing_column", "x") in _failed(report)
     new = _find(report, "schema.new_column", "x_renamed")
     assert new.status is Status.WARN
+    assert "looks renamed to 'x_renamed'" in _find(report, "schema.missing_column", "x").message
+    assert new.details["renamed_from"] == "x"
+
+
+def test_a_new_column_with_another_distribution_is_not_called_a_rename():
+    cur = make_table(seed=2).drop("x").with_columns(pl.lit(7.0).alias("other"))
+    report = check_data(make_table(seed=1), cur)
+    assert "renamed" not in _find(report, "schema.missing_column", "x").message
 
 
 def test_numbers_arriving_as_strings_is_a_type_mismatch():
