@@ -26,9 +26,11 @@ demo: $(VENV)/.installed-demo
 	@echo "== The clean batch (the gate passes, exit 0):"
 	$(BIN)/mlgate demo --clean
 
+LINT_PATHS := $(wildcard src tests benchmarks examples)
+
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -30,8 +30,9 @@ def twins(write):
 
 def test_check_data_passes_with_exit_0_and_fails_with_exit_1(capsys, twins):
     ref, cur, shifted = twins
-    code, out, _ = run(capsys, "check", "data", "--reference", ref, "--current", cur)
+    code, out, err = run(capsys, "check", "data", "--reference", ref, "--current", cur)
     assert code == 0 and "passed" in out.splitlines()[-1]
+    assert err == ""  # no progress bar when not on a terminal
     code, out, _ = run(capsys, "check", "data", "--reference", ref, "--current", shifted)
     assert code == 1 and "drift.numeric" in out and "FAILED" in out
 
