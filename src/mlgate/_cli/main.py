@@ -331,8 +331,14 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("mlgate: aborted", err=True)
         sys.exit(EXIT_USAGE)
+    except click.UsageError as exc:
+        message = " ".join(exc.format_message().split())
+        command = exc.ctx.command_path if exc.ctx is not None else "mlgate"
+        where = f"; see '{command} --help'"
+        click.echo(f"mlgate: error: {message}{where}", err=True)
+        sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"mlgate: error: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(EXIT_USAGE)
     except MlgateError as exc:
         click.echo(f"mlgate: error: {exc}", err=True)

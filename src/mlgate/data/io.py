@@ -3,12 +3,19 @@
 Data is never loaded whole: files are scanned lazily and profiled batch by batch, so
 memory stays bounded by the batch size, not the file size. Polars is the engine; pandas
 and pyarrow objects are accepted from Python and converted at the boundary.
+
+Bad input is refused with one ``InputError`` line saying what is wrong, where (file,
+line, column) and what to do. The happy path pays nothing for this: the diagnostics
+that find the line at fault run only after a reader has failed.
 """
 
 from __future__ import annotations
 
 import csv
 import glob as globlib
+import json
+import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +28,9 @@ from mlgate.errors import InputError
 BATCH_ROWS = 500_000
 _SNIFF_BYTES = 64 * 1024
 _CSV_INFER_ROWS = 10_000
+#: How far the error-path diagnostics read to find the line at fault.
+_DIAGNOSE_BYTES = 256 * 1024 * 1024
+_DIAGNOSE_LINES = 5_000_000
 
 _EXTENSIONS = {
     ".csv": "csv",
@@ -37,6 +47,47 @@ _EXTENSIONS = {
 }
 
 PROFILE_MARKER = b'"format": "mlgate.profile"'
+
+_FORMAT_NAMES = {
+    "csv": "CSV",
+    "parquet": "Parquet",
+    "jsonl": "JSON Lines",
+    "ipc": "Arrow IPC",
+    "profile": "an mlgate profile",
+    "frame": "a table",
+}
+
+#: Leading bytes of files that are often handed over by mistake, with what to do.
+_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x1f\x8b", "gzip-compressed", "decompress it first (gunzip), or write it as Parquet"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook?)", "export the data as CSV"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first (unzstd)"),
+    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it first (unxz)"),
+)
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+#: Control bytes that do not occur in text (tab, newlines and form feed excluded).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
+_PARSE_ERROR = re.compile(
+    r"could not parse `(?P<value>.*?)` as dtype `(?P<dtype>[^`]+)` at column '(?P<column>[^']*)'",
+    re.DOTALL,
+)
+_JSON_PARSE_ERROR = re.compile(r"cannot parse '(?P<value>.*?)' \([^)]*\) as (?P<dtype>\w+)")
+_DUPLICATE_NAME = re.compile(r"name '(?P<name>[^']*)' has more than one occurrence")
+
+
+class LateTypeChange(InputError):
+    """A CSV or JSON Lines column changed type after batches were already yielded.
+
+    The column's type was inferred from the first rows, and a later value does not fit
+    it (a word in a numeric column, ``1.5`` after whole numbers). Read the source again
+    with ``iter_batches(source, infer_all=True)``, which infers types from every row,
+    and drop whatever was built from the batches already received.
+    """
 
 
 @dataclass(frozen=True)
@@ -88,13 +139,53 @@ def _resolve_path(text: str) -> Source:
     if not path.exists():
         raise InputError(f"{text}: no such file or folder; check the path")
     if path.is_dir():
-        files = tuple(
-            sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
-        )
+        files, others = _folder_files(path)
         if not files:
-            raise InputError(f"{text}: the folder holds no data files")
+            seen = (
+                f" (only {len(others)} other file{'s' if len(others) > 1 else ''}, "
+                f"such as {others[0].name})"
+                if others
+                else ""
+            )
+            raise InputError(
+                f"{text}: the folder holds no data files{seen}; point at a folder of "
+                ".parquet, .csv, .jsonl or .arrow files"
+            )
         return _typed_source(text, files)
     return _typed_source(text, (path,))
+
+
+def _folder_files(folder: Path) -> tuple[tuple[Path, ...], list[Path]]:
+    """Data files under ``folder`` and the other files seen there.
+
+    Hidden and ``_``-prefixed files and folders are skipped, as Spark, Hive and Delta
+    use them for bookkeeping (``_SUCCESS``, ``_delta_log/``, ``.part-0.crc``); so are
+    files whose extension names no data format (a README.md next to the data), unless
+    their first bytes say Parquet or Arrow IPC.
+    """
+    data: list[Path] = []
+    others: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(names):
+            if name.startswith((".", "_")):
+                continue
+            path = Path(root, name)
+            if not path.is_file():
+                continue
+            suffix = path.suffix.lower()
+            known = suffix in _EXTENSIONS or not suffix or _has_binary_table_magic(path)
+            (data if known else others).append(path)
+    return tuple(sorted(data)), others
+
+
+def _has_binary_table_magic(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(6)
+    except OSError:
+        return False
+    return head.startswith((b"PAR1", b"ARROW1"))
 
 
 def _typed_source(label: str, paths: tuple[Path, ...]) -> Source:
@@ -120,58 +211,82 @@ def _format_of(path: Path) -> str:
         with path.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        raise InputError(f"{path}: cannot read ({exc.strerror}); check its permissions") from None
     if size == 0:
-        raise InputError(f"{path}: the file is empty (0 bytes); expected a table with a header")
+        raise InputError(
+            f"{path}: the file is empty (0 bytes); it was not written, or was cut short: "
+            "produce it again"
+        )
     if head.startswith(b"PAR1"):
         return "parquet"
     if head.startswith(b"ARROW1") or head.startswith(b"\xff\xff\xff\xff"):
         return "ipc"
     ext = _EXTENSIONS.get(path.suffix.lower())
+    if ext in ("parquet", "ipc"):
+        raise InputError(
+            f"{path}: not a valid {_FORMAT_NAMES[ext]} file (bad magic bytes); it may be "
+            "truncated or corrupt: write it again"
+        )
+    _refuse_non_text(path, head, "JSON Lines" if ext in ("json", "jsonl") else "CSV")
     if ext == "json":
         if PROFILE_MARKER in head[:200]:
             return "profile"
         return "jsonl"
-    if ext is None and head.lstrip().startswith(b"{"):
-        return "profile" if PROFILE_MARKER in head[:200] else "jsonl"
-    if ext in ("parquet", "ipc"):
-        raise InputError(
-            f"{path}: not a valid {ext.upper() if ext == 'ipc' else 'Parquet'} file "
-            "(bad magic bytes); it may be truncated or corrupt, write it again"
-        )
     if ext is None:
-        if b"\x00" in head:
-            raise InputError(
-                f"{path}: looks like a binary file of unknown format; "
-                "expected CSV, Parquet, JSON Lines or Arrow IPC"
-            )
+        if head.lstrip().startswith(b"{"):
+            return "profile" if PROFILE_MARKER in head[:200] else "jsonl"
         return "csv"
     return ext
+
+
+def _refuse_non_text(path: Path, head: bytes, expected: str) -> None:
+    """Refuse compressed, archived, UTF-16/32 and binary files with a specific reason."""
+    for magic, what, todo in _SIGNATURES:
+        if head.startswith(magic):
+            raise InputError(f"{path}: the file is {what}, not {expected} text; {todo}")
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            raise InputError(f"{path}: the file is {encoding} text; re-save it as UTF-8")
+    if b"\x00" not in head and not _mostly_control(head):
+        return
+    sample = head[:4096]
+    if len(sample) >= 16 and (
+        sample[1::2].count(0) > 0.9 * len(sample[1::2])
+        or sample[0::2].count(0) > 0.9 * len(sample[0::2])
+    ):
+        raise InputError(f"{path}: the file looks like UTF-16 text; re-save it as UTF-8")
+    raise InputError(
+        f"{path}: the file is binary, not {expected} text; check that the right file was "
+        "given (CSV, Parquet, JSON Lines and Arrow IPC are read)"
+    )
+
+
+def _mostly_control(head: bytes) -> bool:
+    if not head:
+        return False
+    text_bytes = head.translate(None, _CONTROL_BYTES)
+    return len(head) - len(text_bytes) > max(8, len(head) // 100)
 
 
 def sniff_csv(path: Path) -> tuple[str, bool]:
     """Guess delimiter and header from the first 64 KiB; refuse binary or non-UTF-8 text."""
     with path.open("rb") as fh:
         head = fh.read(_SNIFF_BYTES)
-    if b"\x00" in head:
-        raise InputError(
-            f"{path}: contains NUL bytes, so it is binary, not CSV text; "
-            "check that the right file was given"
-        )
+    _refuse_non_text(path, head, "CSV")
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the 64 KiB edge
             line = head[: exc.start].count(b"\n") + 1
-            raise InputError(
-                f"{path}: line {line} is not valid UTF-8 (byte offset {exc.start}); "
-                "re-save the file as UTF-8"
-            ) from None
+            raise InputError(_utf8_message(path, line, exc.start)) from None
         text = head[: exc.start].decode("utf-8")
     text = text.lstrip("\ufeff")
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        raise InputError(f"{path}: the first line is empty; expected a header row")
+        raise InputError(
+            f"{path}: the first line is empty; expected a header row: remove the blank "
+            "lines at the top"
+        )
     sample = "\n".join(lines[:50])
     sniffer = csv.Sniffer()
     try:
@@ -187,6 +302,12 @@ def sniff_csv(path: Path) -> tuple[str, bool]:
         # with no numbers is a header in practice.
         has_header = True
     return separator, has_header
+
+
+def _utf8_message(path: Path, line: int, offset: int) -> str:
+    return (
+        f"{path}: line {line} is not valid UTF-8 (byte offset {offset}); re-save the file as UTF-8"
+    )
 
 
 def _looks_numeric_row(line: str, separator: str) -> bool:
@@ -226,24 +347,40 @@ def scan(source: Source, *, infer_all: bool = False) -> pl.LazyFrame:
 
 def check_columns(source: Source, columns: list[str]) -> None:
     """Refuse tables whose header repeats a name: every check is keyed by column name."""
+    _check_unique(source.label, columns)
+
+
+def _check_unique(label: str, columns: list[str]) -> None:
     seen: set[str] = set()
     for name in columns:
         if name in seen:
             raise InputError(
-                f"{source.label}: column name {name!r} appears twice in the header; "
-                "rename one of them"
+                f"{label}: column name {name!r} appears twice in the header; rename one of them"
             )
         seen.add(name)
 
 
-def iter_batches(source: Source, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
-    """Yield the source as Polars batches, mapping reader failures to one clear line."""
+def iter_batches(
+    source: Source, batch_rows: int | None = None, *, infer_all: bool = False
+) -> Iterator[pl.DataFrame]:
+    """Yield the source as Polars batches, mapping reader failures to one clear line.
+
+    CSV and JSON Lines types are inferred from the first rows; a later value that does
+    not fit is read again with types inferred from every row when nothing was yielded
+    yet, and raises ``LateTypeChange`` otherwise (see there). ``infer_all=True`` infers
+    from every row from the start.
+    """
+    rows = batch_rows or BATCH_ROWS
     if source.kind == "csv":
-        _check_csv_header(source)
+        for path in source.paths:
+            _check_csv_header(source, path)
+    if infer_all:
+        yield from _iter(source, rows, infer_all=True)
+        return
     try:
-        yield from _iter(source, batch_rows, infer_all=False)
+        yield from _iter(source, rows, infer_all=False)
     except _RetryWithFullInference:
-        yield from _iter(source, batch_rows, infer_all=True)
+        yield from _iter(source, rows, infer_all=True)
 
 
 class _RetryWithFullInference(Exception):
@@ -256,44 +393,279 @@ def _iter(source: Source, batch_rows: int, *, infer_all: bool) -> Iterator[pl.Da
         lazy = scan(source, infer_all=infer_all)
         for batch in lazy.collect_batches(chunk_size=batch_rows):
             started = True
-            yield batch
+            yield _typed_empty_columns(source, batch)
         if not started:
-            yield lazy.limit(0).collect()
+            yield _typed_empty_columns(source, lazy.limit(0).collect())
     except pl.exceptions.PolarsError as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if (
-            not started
-            and not infer_all
-            and source.kind in ("csv", "jsonl")
-            and ("parse" in message.lower() or "could not" in message.lower())
-        ):
-            raise _RetryWithFullInference from None
+        message = _first_line(exc)
+        if not infer_all and source.kind in ("csv", "jsonl") and _is_type_error(message):
+            if not started:
+                raise _RetryWithFullInference from None
+            raise _late_type_change(source, message) from None
+        raise InputError(_explain(source, message)) from None
+    except pl.exceptions.PanicException as exc:  # a reader crash on a damaged file
         raise InputError(
-            f"{source.label}: cannot read as {_FORMAT_NAMES[source.kind]}: {_clean(message)}"
+            f"{source.label}: the {_FORMAT_NAMES[source.kind]} reader failed "
+            f"({_clean(_first_line(exc))}); the file may be corrupt: write it again"
         ) from None
     except OSError as exc:
-        raise InputError(f"{source.label}: cannot read ({exc.strerror or exc})") from None
+        raise InputError(
+            f"{source.label}: cannot read ({exc.strerror or exc}); check the path and "
+            "its permissions"
+        ) from None
 
 
-_FORMAT_NAMES = {
-    "csv": "CSV",
-    "parquet": "Parquet",
-    "jsonl": "JSON Lines",
-    "ipc": "Arrow IPC",
-    "frame": "a table",
-}
+def _typed_empty_columns(source: Source, batch: pl.DataFrame) -> pl.DataFrame:
+    """Type CSV columns that hold no value at all as Null, not String.
+
+    A CSV column of empty cells carries no type; Polars reads it as String, which would
+    make an all-null numeric column look like "numbers arriving as text". As Null it
+    agrees with the same column read from Parquet and gets a null-fraction finding.
+    """
+    if source.kind != "csv":
+        return batch
+    empty = [
+        name
+        for name, dtype in batch.schema.items()
+        if dtype == pl.String and batch.get_column(name).null_count() == batch.height
+    ]
+    return batch.with_columns(pl.col(name).cast(pl.Null) for name in empty) if empty else batch
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _is_type_error(message: str) -> bool:
+    low = message.lower()
+    return "parse" in low or "could not" in low
+
+
+def _late_type_change(source: Source, message: str) -> LateTypeChange:
+    match = _PARSE_ERROR.search(message)
+    json_match = _JSON_PARSE_ERROR.search(message)
+    if match is None and json_match is not None:
+        return LateTypeChange(
+            f"{source.label}: the value {_clean(json_match['value'])!r} does not fit the "
+            f"type {json_match['dtype']} inferred from the first {_CSV_INFER_ROWS:,} rows; "
+            "fix that value, or write the data as Parquet so that its types are explicit"
+        )
+    if match is None:
+        return LateTypeChange(
+            f"{source.label}: a column changes type after the first {_CSV_INFER_ROWS:,} "
+            f"rows ({_clean(message)}); fix the value, or write the data as Parquet so "
+            "that its types are explicit"
+        )
+    value = match["value"]
+    if source.kind == "csv" and ('"' in value or "\n" in value):
+        # Not a type change but a quote out of place; say where.
+        found = _diagnose_csv(source)
+        if found is not None:
+            return LateTypeChange(found)
+    return LateTypeChange(
+        f"{source.label}: column {match['column']!r} holds {_clean(value)!r} after its "
+        f"first {_CSV_INFER_ROWS:,} rows were read as {match['dtype']}; fix that value, "
+        "or write the data as Parquet so that its types are explicit"
+    )
 
 
 def _clean(message: str) -> str:
-    text = message.replace("\n", " ").strip()
+    text = " ".join(message.split())
     return text[:200] + ("..." if len(text) > 200 else "")
 
 
-def _check_csv_header(source: Source) -> None:
-    if not source.csv_has_header:
-        return
-    with source.paths[0].open("r", encoding="utf-8", errors="replace", newline="") as fh:
-        header = next(csv.reader(fh, delimiter=source.csv_separator), [])
+def _check_csv_header(source: Source, path: Path) -> None:
+    if source.csv_has_header:
+        _check_unique(str(path), _csv_header(path, source.csv_separator) or [])
+
+
+def _csv_header(path: Path, separator: str) -> list[str] | None:
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        header = next(csv.reader(fh, delimiter=separator), None)
     if header:
         header[0] = header[0].lstrip("\ufeff")
-    check_columns(source, header)
+    return header
+
+
+# -- diagnostics: run only after a reader failed, to say where and what to do ---------
+
+
+def _explain(source: Source, message: str) -> str:
+    """One line for a reader failure: the file and line at fault when they can be found."""
+    low = message.lower()
+    found: str | None = None
+    if source.kind in ("csv", "jsonl") and ("utf-8" in low or "utf8" in low):
+        found = _find_bad_utf8(source.paths)
+    if found is None and source.kind == "csv":
+        found = _diagnose_csv(source)
+    elif found is None and source.kind == "jsonl":
+        found = _diagnose_jsonl(source.paths)
+    elif found is None and source.kind in ("parquet", "ipc") and len(source.paths) > 1:
+        found = _diagnose_schemas(source)
+    if found is not None:
+        return found
+    name = _FORMAT_NAMES[source.kind]
+    duplicate = _DUPLICATE_NAME.search(message)
+    if duplicate is not None:
+        return (
+            f"{source.label}: column name {duplicate['name']!r} appears more than once; "
+            "rename one of them and write the file again"
+        )
+    if source.kind == "parquet" and "must end with par1" in low:
+        return (
+            f"{source.label}: the Parquet file is truncated (its footer is missing); it was "
+            "cut short while being written or copied: write it again"
+        )
+    todo = {
+        "csv": "check its delimiter, quoting and encoding",
+        "jsonl": "check that every line is one JSON object",
+        "parquet": "it may be truncated or corrupt: write it again",
+        "ipc": "it may be truncated or corrupt: write it again",
+    }.get(source.kind, "check the data")
+    return f"{source.label}: cannot read as {name} ({_clean(message)}); {todo}"
+
+
+def _find_bad_utf8(paths: tuple[Path, ...]) -> str | None:
+    for path in paths:
+        found = _first_bad_utf8(path)
+        if found is not None:
+            return _utf8_message(path, *found)
+    return None
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
+    """(line, byte offset) of the first byte sequence that is not UTF-8, streaming."""
+    lines = offset = 0
+    carry = b""
+    with path.open("rb") as fh:
+        while offset < _DIAGNOSE_BYTES:
+            chunk = fh.read(1 << 20)
+            data = carry + chunk
+            if not data:
+                return None
+            try:
+                data.decode("utf-8")
+                good, carry = len(data), b""
+            except UnicodeDecodeError as exc:
+                cut_at_edge = chunk and exc.start >= len(data) - 3 and exc.end == len(data)
+                if not cut_at_edge:
+                    return lines + data[: exc.start].count(b"\n") + 1, offset + exc.start
+                good, carry = exc.start, data[exc.start :]
+            lines += data[:good].count(b"\n")
+            offset += good
+    return None
+
+
+def _diagnose_csv(source: Source) -> str | None:
+    """Files of one dataset written differently, or the first row that breaks the table."""
+    first = source.paths[0]
+    header = _csv_header(first, source.csv_separator)
+    for path in source.paths:
+        if path != first:
+            try:
+                separator, _ = sniff_csv(path)
+            except InputError as exc:
+                return str(exc)
+            if separator != source.csv_separator:
+                return (
+                    f"{path}: uses {separator!r} as its delimiter, {first} uses "
+                    f"{source.csv_separator!r}; write every file of one dataset the same way"
+                )
+            if source.csv_has_header and _csv_header(path, separator) != header:
+                return (
+                    f"{path}: its header differs from that of {first}; give the files of "
+                    "one dataset the same columns in the same order"
+                )
+        found = _bad_csv_row(path, source.csv_separator)
+        if found is not None:
+            return found
+    return None
+
+
+def _bad_csv_row(path: Path, separator: str) -> str | None:
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=separator, strict=True)
+        width: int | None = None
+        start = 1
+        try:
+            for row in reader:
+                if width is None:
+                    width = len(row)
+                elif len(row) > width:
+                    return (
+                        f"{path}: line {start} has {len(row)} fields, the header has {width}; "
+                        "check the delimiter and the quoting on that line"
+                    )
+                start = reader.line_num + 1
+                if start > _DIAGNOSE_LINES:
+                    return None
+        except csv.Error as exc:
+            return (
+                f"{path}: line {start}: {str(exc).rstrip('.')}; check the quoting there "
+                "(a quote opened and never closed?)"
+            )
+    return None
+
+
+def _diagnose_jsonl(paths: tuple[Path, ...]) -> str | None:
+    for path in paths:
+        with path.open("rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if number > _DIAGNOSE_LINES:
+                    break
+                text = raw.strip()
+                if not text:
+                    continue
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    return (
+                        f"{path}: line {number} is not valid JSON ({exc.msg} at column "
+                        f"{exc.colno}); fix or remove that line"
+                    )
+                except ValueError:  # not UTF-8
+                    return _find_bad_utf8((path,))
+                if not isinstance(value, dict):
+                    return (
+                        f"{path}: line {number} is a JSON {type(value).__name__}, not an "
+                        "object; write one JSON object per line"
+                    )
+    return None
+
+
+def _diagnose_schemas(source: Source) -> str | None:
+    """The first file of a multi-file Parquet or IPC source that breaks the common schema."""
+    read = pl.read_parquet_schema if source.kind == "parquet" else pl.read_ipc_schema
+    name = _FORMAT_NAMES[source.kind]
+    first: tuple[Path, dict[str, pl.DataType]] | None = None
+    for path in source.paths:
+        try:
+            schema = dict(read(path))
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            return (
+                f"{path}: cannot read as {name} ({_clean(_first_line(exc))}); it may be "
+                "truncated or corrupt: write it again"
+            )
+        if first is None:
+            first = (path, schema)
+            continue
+        first_path, expected = first
+        for column, dtype in schema.items():
+            if column not in expected:
+                return (
+                    f"{path}: has column {column!r}, which {first_path} lacks; give the files "
+                    "of one dataset the same columns"
+                )
+            if dtype != expected[column]:
+                return (
+                    f"{path}: column {column!r} is {dtype} there but {expected[column]} in "
+                    f"{first_path}; write the files of one dataset with the same types"
+                )
+        for column in expected:
+            if column not in schema:
+                return (
+                    f"{path}: lacks column {column!r}, which {first_path} has; give the files "
+                    "of one dataset the same columns"
+                )
+    return None

@@ -42,7 +42,10 @@ class KllSketch:
 
     # -- building ---------------------------------------------------------------------
     def update(self, values: np.ndarray) -> None:
-        values = np.asarray(values, dtype=_DTYPE).ravel()
+        # Finite values beyond float32's range are clipped, not turned into infinities.
+        limit = float(np.finfo(_DTYPE).max)
+        values = np.clip(np.asarray(values, dtype=np.float64).ravel(), -limit, limit)
+        values = values.astype(_DTYPE)
         if values.size == 0:
             return
         self._n += int(values.size)

@@ -26,8 +26,11 @@ class Moments:
         n = int(values.size)
         if n == 0:
             return cls()
-        mean = float(values.mean(dtype=np.float64))
-        m2 = float(np.square(values - mean, dtype=np.float64).sum())
+        # Values near the float64 limit overflow the sums to inf; that is the honest
+        # answer for such data and must not print warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(values.mean(dtype=np.float64))
+            m2 = float(np.square(values - mean, dtype=np.float64).sum())
         return cls(n, mean, m2)
 
     def merge(self, other: Moments) -> Moments:

@@ -160,7 +160,11 @@ class ColumnProfile:
             "integral": self.integral,
             "min": self.min,
             "max": self.max,
-            "moments": {"n": self.moments.n, "mean": self.moments.mean, "m2": self.moments.m2},
+            "moments": {
+                "n": self.moments.n,
+                "mean": _json_float(self.moments.mean),
+                "m2": _json_float(self.moments.m2),
+            },
             "distinct_estimate": round(self.distinct_count, 1),
             "quantiles": self.quantiles.to_b64(),
             "distinct": self.distinct.to_b64(),
@@ -188,6 +192,11 @@ class ColumnProfile:
             frequent=FrequentSketch.from_b64(d["frequent"]),
             frequent_dropped=int(d["frequent_dropped"]),
         )
+
+
+def _json_float(x: float) -> float | str:
+    """JSON has no inf or NaN; write them as strings that ``float()`` reads back."""
+    return x if math.isfinite(x) else str(x)
 
 
 def _merged_kind(a: ColumnProfile, b: ColumnProfile) -> str:
@@ -321,9 +330,21 @@ def profile(data: Any, *, progress: ProgressFn | None = None) -> DatasetProfile:
     source = io.resolve(data)
     if source.kind == "profile":
         return load(source.paths[0])
+    try:
+        return _profile_batches(source, io.iter_batches(source), progress)
+    except io.LateTypeChange:
+        # A value past the rows that types were inferred from does not fit its column
+        # (a word among numbers, a decimal among integers): read again, inferring types
+        # from every row, so the column gets the type its data really has.
+        return _profile_batches(source, io.iter_batches(source, infer_all=True), progress)
+
+
+def _profile_batches(
+    source: io.Source, batches: Iterable[pl.DataFrame], progress: ProgressFn | None
+) -> DatasetProfile:
     result = empty_profile(source.label)
     first = True
-    for batch in io.iter_batches(source):
+    for batch in batches:
         if first:
             io.check_columns(source, batch.columns)
             first = False
