@@ -19,6 +19,20 @@ CODES: dict[str, str] = {
     "skew.numeric": "training/serving skew in a continuous column",
     "skew.categorical": "training/serving skew in a categorical column",
     "skew.target": "training/serving skew in the target column",
+    # training, PyTorch and scikit-learn-like
+    "training.loss_not_finite": "the loss became NaN or inf",
+    "training.not_finite": "an output, gradient or parameter became NaN or inf",
+    "training.parameter_not_updated": "a trainable parameter got no gradient or did not change",
+    "training.frozen_parameter_changed": "a parameter that does not require grad changed",
+    "training.loss_not_decreasing": "the loss did not fall over the run",
+    "training.cannot_overfit": "the model cannot overfit one small batch",
+    "training.not_reproducible": "two runs with the same seed gave different results",
+    "training.runtime_warning": "a warning was raised during training",
+    "training.time_limit": "the time limit stopped the run before its budget of steps",
+    "training.fit_failed": "fitting the estimator raised an error",
+    "training.invalid_predictions": "predictions are not finite or have the wrong shape",
+    "training.no_better_than_baseline": "the model does not beat a dummy baseline",
+    "training.input_not_finite": "the training inputs hold NaN or inf",
 }
 
 

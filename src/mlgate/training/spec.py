@@ -1,0 +1,208 @@
+"""Training specs: what a user's entrypoint returns, loaded and checked at the boundary.
+
+``--entrypoint FILE.py:FUNC`` imports FILE with its folder first on ``sys.path`` (as
+pytest does) and calls ``FUNC()``; ``package.module:FUNC`` imports the module with the
+working directory on the path. FUNC returns an object with attributes, or a dict with
+keys, for one of two kinds of spec:
+
+- PyTorch: ``model`` (nn.Module), ``optimizer`` (over the model's parameters),
+  ``loss_fn`` (callable(outputs, targets) -> scalar tensor), ``batches`` (a sequence of
+  ``(inputs, targets)``);
+- scikit-learn-like: ``estimator``, ``X``, ``y`` and optionally ``X_valid``, ``y_valid``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import MissingExtraError, MlgateError
+
+TORCH_KEYS = ("model", "optimizer", "loss_fn", "batches")
+SKLEARN_KEYS = ("estimator", "X", "y")
+
+
+class SpecError(MlgateError):
+    """The entrypoint or the spec it returns cannot be used (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much training the checks may run. Settings are validated where they enter.
+
+    ``steps`` optimizer steps over the batches (cycled); ``epochs``, when given, sets the
+    steps to that many passes over the batches instead. ``time_limit`` (seconds) stops a
+    run early with a warning; it never changes a verdict on the steps that did run.
+    """
+
+    steps: int = 100
+    epochs: int | None = None
+    time_limit: float = 120.0
+    seed: int = 0
+    overfit_steps: int = 200
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise SpecError(f"steps must be at least 1, not {self.steps}")
+        if self.epochs is not None and self.epochs < 1:
+            raise SpecError(f"epochs must be at least 1, not {self.epochs}")
+        if self.time_limit <= 0:
+            raise SpecError(f"the time limit must be positive, not {self.time_limit}")
+        if self.overfit_steps < 1:
+            raise SpecError(f"overfit steps must be at least 1, not {self.overfit_steps}")
+
+    def total_steps(self, n_batches: int) -> int:
+        return self.epochs * n_batches if self.epochs is not None else self.steps
+
+
+@dataclass(frozen=True)
+class TorchSpec:
+    model: Any
+    optimizer: Any
+    loss_fn: Callable[[Any, Any], Any]
+    batches: tuple[tuple[Any, Any], ...]
+
+
+@dataclass(frozen=True)
+class SklearnSpec:
+    estimator: Any
+    X: Any
+    y: Any
+    X_valid: Any = None
+    y_valid: Any = None
+
+
+Spec = TorchSpec | SklearnSpec
+
+
+def load_entrypoint(ref: str) -> Callable[[], Any]:
+    """Import ``FILE.py:FUNC`` or ``package.module:FUNC`` and return FUNC."""
+    target, sep, func_name = ref.rpartition(":")
+    if not sep or not target or not func_name:
+        raise SpecError(
+            f"--entrypoint {ref!r}: expected FILE.py:FUNC or package.module:FUNC, "
+            "e.g. train.py:training_spec"
+        )
+    module = _import_file(target) if target.endswith(".py") else _import_module(target)
+    func = getattr(module, func_name, None)
+    if func is None or not callable(func):
+        names = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))
+        shown = ", ".join(names[:10]) or "none"
+        raise SpecError(f"{target}: has no function {func_name!r} (functions there: {shown})")
+    return func  # type: ignore[no-any-return]
+
+
+def _import_file(target: str) -> Any:
+    path = Path(target)
+    if not path.is_file():
+        raise SpecError(f"{target}: no such file; check the --entrypoint path")
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    name = path.stem
+    spec = importlib.util.spec_from_file_location(name, path.resolve())
+    if spec is None or spec.loader is None:
+        raise SpecError(f"{target}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    _run_user_code(lambda: spec.loader.exec_module(module), f"importing {target}")  # type: ignore[union-attr]
+    return module
+
+
+def _import_module(target: str) -> Any:
+    cwd = str(Path.cwd())
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        return _run_user_code(lambda: importlib.import_module(target), f"importing {target}")
+    except SpecError:
+        raise
+    except ModuleNotFoundError as exc:
+        raise SpecError(
+            f"{target}: module not found ({exc}); check the name and sys.path"
+        ) from None
+
+
+def _run_user_code(fn: Callable[[], Any], what: str) -> Any:
+    """Run user code; its exceptions are the user's to fix: one line, exit 2."""
+    try:
+        return fn()
+    except MlgateError:
+        raise
+    except ModuleNotFoundError as exc:
+        if exc.name in ("torch", "sklearn"):
+            extra = "torch" if exc.name == "torch" else "sklearn"
+            raise MissingExtraError(exc.name, extra) from None
+        raise SpecError(f"{what} failed: {_where(exc)}") from None
+    except Exception as exc:
+        raise SpecError(f"{what} failed: {_where(exc)}") from None
+
+
+def _where(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    place = ""
+    if last is not None:
+        place = f" at {Path(last.tb_frame.f_code.co_filename).name}:{last.tb_lineno}"
+    return f"{type(exc).__name__}: {exc}{place}"
+
+
+def _get(obj: Any, key: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    return getattr(obj, key, None)
+
+
+def load_spec(ref: str) -> Spec:
+    """Import the entrypoint, call it and turn what it returns into a typed spec."""
+    func = load_entrypoint(ref)
+    obj = _run_user_code(func, f"calling {ref}")
+    return as_spec(obj, label=ref)
+
+
+def as_spec(obj: Any, label: str = "the spec") -> Spec:
+    """Accept a spec object, a dict, or an already typed spec."""
+    if isinstance(obj, (TorchSpec, SklearnSpec)):
+        return obj
+    if all(_get(obj, k) is not None for k in TORCH_KEYS):
+        if "torch" not in sys.modules:
+            try:
+                import torch  # noqa: F401
+            except ModuleNotFoundError:
+                raise MissingExtraError("torch", "torch") from None
+        batches = _get(obj, "batches")
+        try:
+            batches = tuple(tuple(b) for b in batches)
+        except TypeError:
+            raise SpecError(
+                f"{label}: batches must be a sequence of (inputs, targets) pairs"
+            ) from None
+        return TorchSpec(
+            model=_get(obj, "model"),
+            optimizer=_get(obj, "optimizer"),
+            loss_fn=_get(obj, "loss_fn"),
+            batches=batches,
+        )
+    if all(_get(obj, k) is not None for k in SKLEARN_KEYS):
+        return SklearnSpec(
+            estimator=_get(obj, "estimator"),
+            X=_get(obj, "X"),
+            y=_get(obj, "y"),
+            X_valid=_get(obj, "X_valid"),
+            y_valid=_get(obj, "y_valid"),
+        )
+    present = sorted(
+        k for k in (*TORCH_KEYS, *SKLEARN_KEYS, "X_valid", "y_valid") if _get(obj, k) is not None
+    )
+    raise SpecError(
+        f"{label}: returned {type(obj).__name__} with {present or 'none'} of the spec's keys; "
+        f"return {', '.join(TORCH_KEYS)} (PyTorch) or {', '.join(SKLEARN_KEYS)} (scikit-learn)"
+    )
