@@ -7,9 +7,13 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint bench clean
 
+# torch is pinned to the CPU build: an unpinned torch would pull a multi-GB CUDA build.
+TORCH := torch==2.13.0
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH)
 
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[example]'

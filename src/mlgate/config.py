@@ -7,7 +7,7 @@ line and the key (see ``mlgate._yaml``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -33,6 +33,14 @@ class DataStage(_Frozen):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class TrainingStage(_Frozen):
+    entrypoint: str
+    steps: Annotated[int, Field(ge=1)] = 100
+    epochs: Annotated[int, Field(ge=1)] | None = None
+    time_limit: Annotated[float, Field(gt=0)] = 120.0
+    seed: int = 0
+
+
 class ReportOutput(_Frozen):
     format: Format
     path: str
@@ -40,6 +48,14 @@ class ReportOutput(_Frozen):
 
 class Config(_Frozen):
     data: DataStage | None = None
+    training: TrainingStage | list[TrainingStage] | None = None
+
+    def training_stages(self) -> list[TrainingStage]:
+        """The training stages, whether the file gives one or a list."""
+        if self.training is None:
+            return []
+        return self.training if isinstance(self.training, list) else [self.training]
+
     severity: dict[str, Severity] = {}
     reports: list[ReportOutput] = []
 

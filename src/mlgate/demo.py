@@ -71,15 +71,11 @@ def example_folder() -> Path:
 
 
 def run_demo(*, clean: bool = False) -> Report:
-    from mlgate.data.gate import check_data
+    """Run the example's mlgate.yaml: data stage on the PR batch (or the clean one),
+    then its training stages."""
+    from mlgate.gate import run_gate
 
     folder = example_folder()
-    current = "current_clean.csv" if clean else "current.csv"
-    report = check_data(
-        folder / "data" / "reference.csv",
-        folder / "data" / current,
-        schema=folder / "schema.yaml",
-        target="species",
-    )
+    current = folder / "data" / ("current_clean.csv" if clean else "current.csv")
     title = "mlgate demo (clean batch)" if clean else "mlgate demo (pull request batch)"
-    return Report(report.findings, title=title)
+    return run_gate(folder / "mlgate.yaml", current=current, title=title)

@@ -229,6 +229,59 @@ def check_data_cmd(
     _finish(report, fmt, output)
 
 
+@check_group.command("training")
+@click.option(
+    "--entrypoint",
+    required=True,
+    metavar="FILE.py:FUNC",
+    help="Function returning the training spec: FILE.py:FUNC or package.module:FUNC.",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Optimizer steps over the batches (PyTorch).",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Passes over the batches instead of --steps (PyTorch).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    show_default=True,
+    help="Seconds; stops the run early with a warning.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for every run.")
+@format_option
+@output_option
+@severity_option
+def check_training_cmd(
+    entrypoint: str,
+    steps: int,
+    epochs: int | None,
+    time_limit: float,
+    seed: int,
+    fmt: str,
+    output: str | None,
+    severity: tuple[str, ...],
+) -> None:
+    """Run the training checks on the spec FUNC() returns: finite values, every
+    parameter updated, loss falling, one batch overfit, reproducible (PyTorch); fit,
+    predictions, beating a dummy baseline, loss over iterations (scikit-learn-like)."""
+    from mlgate.training.gate import check_training
+    from mlgate.training.spec import Budget
+
+    sev = _parse_severity(severity)
+    budget = Budget(steps=steps, epochs=epochs, time_limit=time_limit, seed=seed)
+    report = check_training(entrypoint, budget=budget, severity=sev)
+    _finish(report, fmt, output)
+
+
 @cli.command("run")
 @click.option(
     "--config",

@@ -16,10 +16,10 @@ import glob as globlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -669,3 +669,21 @@ def _diagnose_schemas(source: Source) -> str | None:
                     "of one dataset the same columns"
                 )
     return None
+
+
+T = TypeVar("T")
+
+
+def consume_batches(source: Source, consume: Callable[[Iterator[pl.DataFrame]], T]) -> T:
+    """Run ``consume`` over the source's batches, once more with types inferred from
+    every row if a value past the inferred rows does not fit its column."""
+    try:
+        return consume(iter_batches(source))
+    except LateTypeChange:
+        return consume(iter_batches(source, infer_all=True))
+
+
+def read_all(source: Source) -> pl.DataFrame:
+    """Every row of the source as one DataFrame (for small data: tests, fixtures)."""
+    batches = consume_batches(source, list)
+    return batches[0] if len(batches) == 1 else pl.concat(batches, how="vertical")

@@ -330,13 +330,9 @@ def profile(data: Any, *, progress: ProgressFn | None = None) -> DatasetProfile:
     source = io.resolve(data)
     if source.kind == "profile":
         return load(source.paths[0])
-    try:
-        return _profile_batches(source, io.iter_batches(source), progress)
-    except io.LateTypeChange:
-        # A value past the rows that types were inferred from does not fit its column
-        # (a word among numbers, a decimal among integers): read again, inferring types
-        # from every row, so the column gets the type its data really has.
-        return _profile_batches(source, io.iter_batches(source, infer_all=True), progress)
+    # A value past the rows that types were inferred from may not fit its column (a word
+    # among numbers): the source is then read again so the column gets its real type.
+    return io.consume_batches(source, lambda b: _profile_batches(source, b, progress))
 
 
 def _profile_batches(

@@ -138,12 +138,13 @@ def _run_user_code(fn: Callable[[], Any], what: str) -> Any:
         if exc.name in ("torch", "sklearn"):
             extra = "torch" if exc.name == "torch" else "sklearn"
             raise MissingExtraError(exc.name, extra) from None
-        raise SpecError(f"{what} failed: {_where(exc)}") from None
+        raise SpecError(f"{what} failed: {describe_exception(exc)}") from None
     except Exception as exc:
-        raise SpecError(f"{what} failed: {_where(exc)}") from None
+        raise SpecError(f"{what} failed: {describe_exception(exc)}") from None
 
 
-def _where(exc: BaseException) -> str:
+def describe_exception(exc: BaseException) -> str:
+    """One line: the exception, its message and the file:line where it was raised."""
     tb = exc.__traceback__
     last = None
     while tb is not None:

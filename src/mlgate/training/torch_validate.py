@@ -1,0 +1,106 @@
+"""Validate a PyTorch training spec before any step runs: bad specs are exit 2, one line.
+
+What needs no forward pass is checked here (types, batches, the optimizer's tensors).
+What does (the inputs' dtype for the model, the loss being a scalar tensor) is checked
+by the run itself at the step that shows it; see ``torch_run.user_error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from mlgate.training.spec import SpecError, TorchSpec
+
+
+def validate_spec(spec: TorchSpec) -> None:
+    """Raise SpecError, saying what and how to fix it, for a spec the checks cannot run."""
+    if not isinstance(spec.model, nn.Module):
+        raise SpecError(
+            f"model is a {type(spec.model).__name__}, not a torch.nn.Module; return the module"
+        )
+    if not isinstance(spec.optimizer, torch.optim.Optimizer):
+        raise SpecError(
+            f"optimizer is a {type(spec.optimizer).__name__}, not a torch.optim.Optimizer; "
+            "return the optimizer built over model.parameters()"
+        )
+    if not callable(spec.loss_fn):
+        raise SpecError(
+            f"loss_fn is a {type(spec.loss_fn).__name__}, not a callable; return a function "
+            "or module taking (outputs, targets), e.g. torch.nn.MSELoss()"
+        )
+    _validate_batches(spec.batches)
+    _validate_optimizer_over_model(spec.model, spec.optimizer)
+
+
+def _validate_batches(batches: tuple[tuple[Any, Any], ...]) -> None:
+    if not batches:
+        raise SpecError("batches is empty; give at least one (inputs, targets) pair")
+    for i, batch in enumerate(batches):
+        if len(batch) != 2:
+            raise SpecError(
+                f"batch {i} has {len(batch)} items; each batch must be an (inputs, targets) pair"
+            )
+        inputs, targets = batch
+        n_in = _batch_size(inputs, f"the inputs of batch {i}")
+        n_out = _batch_size(targets, f"the targets of batch {i}")
+        if n_in == 0 or n_out == 0:
+            raise SpecError(
+                f"batch {i} is empty (0 rows); drop empty batches before returning them"
+            )
+        if n_in != n_out:
+            raise SpecError(
+                f"batch {i} has {n_in} input rows but {n_out} target rows; pair every input "
+                "row with its target (check slicing and drop_last)"
+            )
+
+
+def _batch_size(obj: Any, what: str) -> int:
+    sizes = set()
+    for t in iter_tensors(obj):
+        if t.dim() == 0:
+            raise SpecError(
+                f"{what} hold a 0-d tensor; batches need a leading batch dimension "
+                "(use t.unsqueeze(0) for a single row)"
+            )
+        sizes.add(t.shape[0])
+    if not sizes:
+        raise SpecError(
+            f"{what} are a {type(obj).__name__}, not torch tensors; convert them with "
+            "torch.as_tensor(...)"
+        )
+    if len(sizes) > 1:
+        raise SpecError(
+            f"{what} hold tensors with different batch sizes {sorted(sizes)}; "
+            "give every tensor of a batch the same number of rows"
+        )
+    return sizes.pop()
+
+
+def iter_tensors(obj: Any) -> Iterator[torch.Tensor]:
+    """The tensors in a tensor, or in a (nested) tuple, list or dict of them."""
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from iter_tensors(item)
+    elif isinstance(obj, Mapping):
+        for item in obj.values():
+            yield from iter_tensors(item)
+
+
+def _validate_optimizer_over_model(model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    model_ids = {id(p) for p in model.parameters()}
+    held = [p for group in optimizer.param_groups for p in group["params"]]
+    foreign = [p for p in held if id(p) not in model_ids]
+    if foreign:
+        shapes = ", ".join(str(tuple(p.shape)) for p in foreign[:3])
+        raise SpecError(
+            f"the optimizer holds {len(foreign)} of its {len(held)} tensors that are not "
+            f"parameters of the model (shapes {shapes}); build it over this model, e.g. "
+            f"torch.optim.{type(optimizer).__name__}(model.parameters(), ...), after the "
+            "model is created (was the model re-created or copied after the optimizer?)"
+        )
