@@ -36,7 +36,10 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 
+# The example's own tests run from its folder, as its users would run them; the main
+# suite runs last so its summary is the closing line.
 test: lint
+	cd examples/penguins && ../../$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

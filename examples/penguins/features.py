@@ -24,9 +24,9 @@ def load(name: str = "reference") -> pl.DataFrame:
 
 def one_hot(values: pl.Series, categories: list[str]) -> np.ndarray:
     """One column per category; an unseen category (or null) is an all-zero row."""
-    return np.stack(
-        [(values == c).fill_null(False).to_numpy() for c in categories], axis=1
-    ).astype(np.float32)
+    return np.stack([(values == c).fill_null(False).to_numpy() for c in categories], axis=1).astype(
+        np.float32
+    )
 
 
 def standardize(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -36,7 +36,12 @@ def standardize(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
 
 
 def features(df: pl.DataFrame, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    numeric = standardize(df.select(NUMERIC).to_numpy().astype(np.float64), mean, std)
+    """Standardised measurements (a missing one imputed with the training mean) and the
+    one-hot island."""
+    filled = df.select(
+        pl.col(c).cast(pl.Float64).fill_null(float(m)) for c, m in zip(NUMERIC, mean, strict=True)
+    )
+    numeric = standardize(filled.to_numpy(), mean, std)
     return np.concatenate([numeric, one_hot(df.get_column("island"), ISLANDS)], axis=1)
 
 

@@ -1,6 +1,6 @@
 """A scikit-learn pipeline (one-hot encoder and logistic regression) and its spec.
 
-    mlgate check training --entrypoint examples/penguins/train_sklearn.py:training_spec
+mlgate check training --entrypoint examples/penguins/train_sklearn.py:training_spec
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A small PyTorch classifier of penguin species, and its training spec for mlgate.
 
-    mlgate check training --entrypoint examples/penguins/train_torch.py:training_spec
+mlgate check training --entrypoint examples/penguins/train_torch.py:training_spec
 """
 
 from __future__ import annotations
