@@ -5,7 +5,7 @@ import math
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mlgate.data.profile import DatasetProfile, dumps, load, profile, profile_frame
@@ -131,6 +131,10 @@ _values = st.one_of(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Cases Hypothesis found once: a whole float too large for Int64, and a part of whole
+# numbers merged with a part holding a float beyond 2**53 (1 and 1.0 must hash alike).
+@example(floats=[9.223372036854776e18], words=["a"], cuts=[], seed=0)
+@example(floats=[None] * 4 + [1.0, 1.0, 2.0**53], words=["a"] * 7, cuts=[5], seed=0)
 @given(
     floats=st.lists(_values, min_size=1, max_size=300),
     words=st.lists(st.sampled_from(["a", "b", "c", "Δ", " d "]), min_size=1, max_size=300),

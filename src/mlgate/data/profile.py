@@ -417,7 +417,9 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     if integral:
         as_int = finite.cast(pl.Int64)
         vc = _value_counts(as_int)
-        distinct.update_many(vc.get_column(as_int.name).sort().to_list())
+        # Fed as floats like the fractional values, so that a part of whole numbers and
+        # a part of fractions hash the same value (1 and 1.0) alike when merged.
+        distinct.update_many(vc.get_column(as_int.name).sort().cast(pl.Float64).to_list())
         dropped = _feed_frequent(frequent, vc, as_int.name)
     else:
         distinct.update_many(finite.unique().sort().to_list())
