@@ -25,6 +25,8 @@ def assert_profiles_agree(merged: DatasetProfile, whole: DatasetProfile) -> None
 
 def assert_columns_agree(a: ColumnProfile, b: ColumnProfile) -> None:
     where = f"column {a.name!r}"
+    # frequent_dropped is not compared: which values a batch feeds the frequent-values
+    # sketch depends on the batch, like any sketch's error; exact counts are compared below.
     for attr in (
         "kind",
         "count",
@@ -35,7 +37,6 @@ def assert_columns_agree(a: ColumnProfile, b: ColumnProfile) -> None:
         "integral",
         "min",
         "max",
-        "frequent_dropped",
         "logical_type",
     ):
         assert getattr(a, attr) == getattr(b, attr), f"{where}: {attr}"

@@ -76,3 +76,14 @@ def test_range_with_min_above_max_is_refused(tmp_path):
     path.write_text("columns:\n  x:\n    type: float\n    range: {min: 5, max: 1}\n")
     with pytest.raises(ConfigError, match=r"s\.yaml:4: columns\.x\.range: .*greater than max"):
         load_schema(path)
+
+
+def test_domain_tolerance_follows_the_share_of_rare_values():
+    common = pl.DataFrame({"c": ["a", "b", "c"] * 100})
+    rare = pl.DataFrame({"c": ["a", "b", "c"] * 90 + [f"r{i}" for i in range(20)] + ["a"] * 10})
+    tight = infer_schema(profile_frame(common)).columns["c"]
+    loose = infer_schema(profile_frame(rare)).columns["c"]
+    assert tight.max_out_of_domain_fraction == 0.01
+    # Good-Turing: 20 singletons in 300 values -> about 7% unseen mass, tripled.
+    assert loose.domain is not None
+    assert loose.max_out_of_domain_fraction == pytest.approx(3 * 21 / 300, abs=1e-4)

@@ -1,11 +1,42 @@
 """Drift and skew: the same comparison of a reference profile with a current one.
 
 Verdicts rest on effect sizes, not p-values, so they do not flip with sample size:
-normalised Wasserstein-1 distance (in reference standard deviations) for continuous
-columns and Jensen-Shannon distance (base 2, 0 to 1) for categories. A test of
-significance is used only the other way round: to tell when a large-looking effect
-could be sampling noise, in which case the finding is a warning that the sample is too
-small to judge, never a failure.
+
+- continuous columns: the Wasserstein-1 distance between the two quantile functions,
+  over the central ranks (0.25% and at least two values left out at each end, so that
+  one stray extreme value does not decide), in reference standard deviations;
+- categories (strings, booleans, integer codes): the Jensen-Shannon distance (base 2,
+  0 = same, 1 = disjoint) between the value shares. A value that held at least 1% of
+  the reference and is gone from the current data fails too, whatever the distance.
+
+The L-infinity distance (the largest gap between the two CDFs, i.e. the
+Kolmogorov-Smirnov statistic, or between two values' shares) is reported alongside.
+
+A test of significance is used only the other way round: to tell when an effect above
+the threshold could be sampling noise. Then the finding is a warning that the sample is
+too small to judge, never a failure. Two random halves of one dataset thus pass at
+large sizes (the effect is below the threshold) and pass or warn at small ones (noise
+may exceed the threshold, but is recognised as noise); a real change fails once the
+sample is large enough to tell it from noise. The tests, each at level ALPHA:
+
+- continuous: the two-sample Anderson-Darling test, computed from the quantile
+  sketches over the same central ranks. It depends on ranks only, so it needs no
+  estimate of the distribution's spread and is not fooled by a rare tail that one
+  sample happens to miss; it weighs the tails, so it sees a change of spread as well as
+  a shift. The p-value is the leading term of the asymptotic tail: sqrt(3)
+  P(chi2_1 > 2x) for continuous data, and from the eigenvalues of the pooled
+  distribution's covariance where values repeat (integers, a mass of zeros), which a
+  simulation holds to its level from 1e-2 to 1e-5. Where the sketches are approximate,
+  the gap between the two CDFs is first reduced by both sketches' rank error, so sketch
+  error is never taken for drift;
+- categories: Pearson's chi-squared test on the two count vectors, after values too
+  rare to test (expected count under 5 in the smaller sample) are pooled into one
+  "other" cell, the same cells the Jensen-Shannon distance is computed on. Where the
+  frequent-values sketches are approximate, each cell's deviation is first reduced by
+  the sketches' error bound, and values whose counts the sketches cannot pin down to
+  10% are pooled into "other";
+- a vanished value: given its count c in both samples together, the chance that all c
+  fall in the reference, (n / (n + m)) ** c.
 
 With serving logs as the current data, the same comparison is training/serving skew;
 findings are then named ``skew.*`` instead of ``drift.*``.
@@ -14,30 +45,61 @@ findings are then named ``skew.*`` instead of ``drift.*``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlgate.data.kll import KllSketch
 from mlgate.data.profile import NUMERIC, ColumnProfile, DatasetProfile
-from mlgate.data.schema import ColumnSchema, Drift, Schema
+from mlgate.data.schema import (
+    DEFAULT_JENSEN_SHANNON,
+    DEFAULT_WASSERSTEIN,
+    MAX_CODE_VALUES,
+    ColumnSchema,
+    Drift,
+    Schema,
+)
 from mlgate.data.validate import compatible_types
 from mlgate.findings import Finding, Status
 
 #: Fewer non-null values than this on either side and drift is not judged.
 MIN_VALUES = 30
-#: Significance level used to tell a real effect from sampling noise.
-ALPHA = 1e-3
-_GRID = np.linspace(0.0025, 0.9975, 400)
-_VANISHED_SHARE = 0.01
+#: Chance that sampling noise alone is taken for a change, per column and check. Small,
+#: because a gate checks many columns on every pull request and a false failure costs
+#: a person's time; a one-SD shift still fails from 100 rows a half, a doubled spread or
+#: a vanished 20% category from about 200 (tests/data/test_drift_stability.py).
+ALPHA = 1e-6
+#: A value holding at least this share of the reference and absent from the current
+#: data is a vanished category.
+VANISHED_SHARE = 0.01
+#: Pearson's chi-squared test wants at least this many expected values in each cell.
+MIN_EXPECTED = 5.0
+#: A value is its own cell only if the sketches pin its count down to this fraction.
+MAX_SKETCH_ERROR = 0.1
+#: Continuous columns are compared over the central ranks: at least this share is left
+#: out at each end, and at least TAIL_VALUES values of the smaller sample, so that one
+#: stray extreme value (a sensor glitch) does not decide a verdict.
+TAIL_SHARE = 0.0025
+TAIL_VALUES = 2
+_POINTS = 400
+_EIGEN_BINS = 40
 
 
 @dataclass(frozen=True)
 class Comparison:
+    """One column's comparison: the effect size, and whether it is more than noise."""
+
     metric: str
     effect: float
-    significant: bool
-    details: dict[str, object]
+    p_value: float
+    details: dict[str, object] = field(default_factory=dict)
     note: str = ""
+    #: Values of the reference gone from the current data, beyond what chance explains.
+    vanished: tuple[str, ...] = ()
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < ALPHA
 
 
 def compare_profiles(
@@ -66,6 +128,14 @@ def compare_profiles(
     return findings
 
 
+def default_drift(ref: ColumnProfile) -> Drift:
+    """The comparison a column gets when its schema names none (a target column)."""
+    is_code = ref.logical_type == "integer" and ref.distinct_count <= MAX_CODE_VALUES
+    if ref.kind != NUMERIC or is_code:
+        return Drift(metric="jensen_shannon", threshold=DEFAULT_JENSEN_SHANNON)
+    return Drift(metric="wasserstein", threshold=DEFAULT_WASSERSTEIN)
+
+
 def compare_column(
     ref: ColumnProfile,
     cur: ColumnProfile,
@@ -74,13 +144,16 @@ def compare_column(
     mode: str = "drift",
     code: str | None = None,
 ) -> Finding:
-    drift = schema.drift or Drift(
-        metric="jensen_shannon" if ref.kind != NUMERIC else "wasserstein", threshold=0.1
-    )
+    drift = schema.drift or default_drift(ref)
     kind = "categorical" if drift.metric == "jensen_shannon" else "numeric"
+    if kind == "categorical" and ref.kind == NUMERIC and not (ref.integral and cur.integral):
+        # Integer codes are counted value by value only while they are whole numbers;
+        # a code column arriving with fractions is compared as numbers.
+        kind = "numeric"
+        drift = Drift(metric="wasserstein", threshold=DEFAULT_WASSERSTEIN)
     name = code or f"{mode}.{kind}"
     what = "training/serving skew" if mode == "skew" else "drift"
-    n_ref, n_cur = _values(ref), _values(cur)
+    n_ref, n_cur = _values(ref, kind), _values(cur, kind)
     if min(n_ref, n_cur) < MIN_VALUES:
         return Finding(
             name,
@@ -95,24 +168,39 @@ def compare_column(
         "metric": result.metric,
         "statistic": round(result.effect, 6),
         "threshold": drift.threshold,
+        "p_value": float(f"{result.p_value:.3g}"),
+        "alpha": ALPHA,
         "reference_values": n_ref,
         "current_values": n_cur,
         **result.details,
     }
     label = "normalised Wasserstein" if result.metric == "wasserstein" else "Jensen-Shannon"
     size = f"{label} distance {result.effect:.3f} (threshold {drift.threshold:g})"
+    note = f"; {result.note}" if result.note else ""
+    if result.vanished:
+        gone = ", ".join(repr(v) for v in result.vanished[:5])
+        share = f"{VANISHED_SHARE:.0%}"
+        return Finding(
+            name,
+            Status.FAIL,
+            f"{ref.name!r} {what}: {gone} (each at least {share} of the reference) "
+            f"no longer occur; {size}{note}; check for a filter or a mapping that drops "
+            f"them upstream",
+            column=ref.name,
+            details=details,
+        )
     if result.effect <= drift.threshold:
-        return Finding(name, Status.PASS, f"{size}", column=ref.name, details=details)
+        return Finding(name, Status.PASS, size, column=ref.name, details=details)
     if not result.significant:
         return Finding(
             name,
             Status.WARN,
-            f"{ref.name!r}: {size}, but with {n_ref} and {n_cur} values this is within "
-            f"sampling noise; too small a sample to judge {what}",
+            f"{ref.name!r}: {size}, but with {n_ref} reference and {n_cur} current values "
+            f"this is within sampling noise (p = {result.p_value:.2g}; a change needs "
+            f"p < {ALPHA:g}): too small a sample to judge {what}; compare more rows",
             column=ref.name,
             details=details,
         )
-    note = f"; {result.note}" if result.note else ""
     advice = (
         "check that serving computes this feature as training does"
         if mode == "skew"
@@ -127,23 +215,25 @@ def compare_column(
     )
 
 
-def _values(col: ColumnProfile) -> int:
-    if col.kind == NUMERIC:
+def _values(col: ColumnProfile, kind: str) -> int:
+    if col.kind == NUMERIC and kind == "numeric":
         return col.moments.n
-    return col.non_null
+    return col.non_null - col.nan
+
+
+# -- continuous columns ----------------------------------------------------------------
 
 
 def _numeric(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
-    qa = ref.quantiles.quantiles(_GRID)
-    qb = cur.quantiles.quantiles(_GRID)
+    n, m = ref.quantiles.n, cur.quantiles.n
+    grid = _grid(min(n, m))
+    qa = ref.quantiles.quantiles(grid)
+    qb = cur.quantiles.quantiles(grid)
     scale = ref.moments.std
-    if not scale or not math.isfinite(scale) or scale == 0.0:
+    if not math.isfinite(scale) or scale <= 0.0:
         scale = abs(ref.moments.mean) or 1.0
     effect = float(np.mean(np.abs(qa - qb))) / scale
-    points = np.union1d(qa, qb)
-    ks = float(np.max(np.abs(ref.quantiles.cdf(points) - cur.quantiles.cdf(points))))
-    n, m = ref.quantiles.n, cur.quantiles.n
-    critical = _ks_critical(n, m) + ref.quantiles.rank_error + cur.quantiles.rank_error
+    a2, p_value, linf = _anderson_darling(ref.quantiles, cur.quantiles, grid)
     mean_shift = (cur.moments.mean - ref.moments.mean) / scale
     std_ratio = cur.moments.std / ref.moments.std if ref.moments.std else math.nan
     notes = []
@@ -151,115 +241,320 @@ def _numeric(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
         notes.append(f"mean moved {mean_shift:+.2f} standard deviations")
     if math.isfinite(std_ratio) and (std_ratio >= 1.25 or std_ratio <= 0.8):
         notes.append(f"spread x{std_ratio:.2f}")
-    details = {
-        "ks_statistic": round(ks, 6),
-        "ks_critical": round(critical, 6),
-        "mean_shift_std": round(mean_shift, 4),
+    details: dict[str, object] = {
+        "anderson_darling": round(a2, 4),
+        "linf_distance": round(linf, 6),
+        "mean_shift_std": round(mean_shift, 4) if math.isfinite(mean_shift) else None,
         "std_ratio": round(std_ratio, 4) if math.isfinite(std_ratio) else None,
     }
-    return Comparison("wasserstein", effect, ks > critical, details, ", ".join(notes))
+    return Comparison("wasserstein", effect, p_value, details, ", ".join(notes))
 
 
-def _ks_critical(n: int, m: int) -> float:
-    c = math.sqrt(-0.5 * math.log(ALPHA / 2.0))
-    return c * math.sqrt((n + m) / (n * m))
+def _grid(smaller: int) -> np.ndarray:
+    """Ranks at which continuous columns are compared."""
+    tail = min(0.25, max(TAIL_SHARE, TAIL_VALUES / max(smaller, 1)))
+    return np.linspace(tail, 1.0 - tail, _POINTS)
+
+
+def _anderson_darling(a: KllSketch, b: KllSketch, grid: np.ndarray) -> tuple[float, float, float]:
+    """The two-sample Anderson-Darling statistic over the pooled ranks in ``grid``, its
+    p-value, and the largest gap between the two CDFs (Kolmogorov-Smirnov).
+
+    A2 = nm/N * sum over pooled points x of (Fa(x) - Fb(x))^2 / (H(x)(1 - H(x))) dH(x),
+    H the pooled CDF; at ties the points are the distinct values, weighted by their
+    mass (Scholz and Stephens' form for discrete data).
+    """
+    n, m = a.n, b.n
+    total = n + m
+    points = np.unique(a.merged(b).quantiles(grid))
+    fa, fb = a.cdf(points), b.cdf(points)
+    gap = np.abs(fa - fb)
+    linf = float(gap.max()) if gap.size else 0.0
+    h = (n * fa + m * fb) / total
+    # The pooled mass at each point; the first point's is what lies above the trimmed
+    # tail (all of it, if the first point is a value many rows share).
+    mass = np.maximum(np.diff(h, prepend=grid[0]), 0.0)
+    inner = (h > 0.0) & (h < 1.0) & (mass > 0.0)
+    if not inner.any():
+        return 0.0, 1.0, linf
+    h, mass, gap = h[inner], mass[inner], gap[inner]
+    weight = mass / (h * (1.0 - h))
+    shrunk = np.maximum(gap - (a.rank_error + b.rank_error), 0.0)
+    a2 = n * m / total * float(np.sum(weight * shrunk**2))
+    return a2, _ad_pvalue(a2, h, mass), linf
+
+
+def _ad_pvalue(a2: float, h: np.ndarray, mass: np.ndarray) -> float:
+    """Upper tail of A2's null distribution.
+
+    Under "no change", A2 tends to sum_j weight_j B(h_j)^2 for a Brownian bridge B: a
+    sum lambda_i chi2_1 over the eigenvalues lambda of the weighted covariance
+    min(h_j, h_k) - h_j h_k. Its tail is led by the largest eigenvalue:
+    P(A2 > x) ~ prod_{i>1} (1 - lambda_i / lambda_1) ** -0.5 * P(chi2_1 > x / lambda_1).
+    For continuous data (no point holding much mass) the eigenvalues are the classical
+    1 / (j (j + 1)), which gives sqrt(3) P(chi2_1 > 2x) (checked by simulation at 1e-3
+    to 1e-5); a value many rows share (zero rainfall) can raise lambda_1 towards 1, so
+    there the eigenvalues are computed.
+    """
+    if a2 <= 0.0:
+        return 1.0
+    if float(mass.max()) <= 2.5 / _POINTS:
+        lead, factor = 0.5, math.sqrt(3.0)
+    else:
+        h, mass = _coarsen(h, mass)
+        scale = np.sqrt(mass / (h * (1.0 - h)))
+        cov = (np.minimum.outer(h, h) - np.outer(h, h)) * np.outer(scale, scale)
+        lam = np.linalg.eigvalsh(cov)[::-1]
+        lead = float(lam[0])
+        if lead <= 0.0:
+            return 1.0
+        ratio = np.clip(lam[1:] / lead, 0.0, 1.0 - 1e-6)
+        factor = math.exp(-0.5 * float(np.sum(np.log1p(-ratio))))
+    return min(1.0, factor * math.erfc(math.sqrt(a2 / (2.0 * lead))))
+
+
+def _coarsen(h: np.ndarray, mass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge neighbouring points into at most _EIGEN_BINS bins of equal pooled mass (a
+    value holding more keeps a bin of its own), so the eigenvalues cost little; the
+    leading eigenvalues, which decide the tail, barely move."""
+    bins = np.floor((h - mass) * _EIGEN_BINS).astype(np.int64)
+    starts = np.flatnonzero(np.diff(bins, prepend=bins[0] - 1))
+    ends = np.append(starts[1:], h.size) - 1
+    return h[ends], np.add.reduceat(mass, starts)
+
+
+# -- categories ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """A column's value counts: estimates, the half-width of their error, the total."""
+
+    counts: dict[str, float]
+    error: float
+    total: float
+    exact: bool
+
+
+def _counts(col: ColumnProfile) -> _Counts:
+    total = float(col.non_null - col.nan)
+    if col.frequent_exact:
+        return _Counts({v: float(c) for v, c in col.value_counts()}, 0.0, total, True)
+    # The sketch reports an upper bound; the true count is within max_error below it.
+    err = float(col.frequent.max_error)
+    counts = {v: max(0.0, c - err / 2.0) for v, c in col.value_counts()}
+    return _Counts(counts, err / 2.0, total, False)
 
 
 def _categorical(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
-    ref_counts, ref_total = _distribution(ref)
-    cur_counts, cur_total = _distribution(cur)
-    keys = sorted(set(ref_counts) | set(cur_counts))
-    a = np.array([ref_counts.get(k, 0) for k in keys] + [0.0], dtype=np.float64)
-    b = np.array([cur_counts.get(k, 0) for k in keys] + [0.0], dtype=np.float64)
-    # What the sketches could not attribute to a value goes to one "other" bucket.
-    a[-1] = max(0.0, ref_total - a[:-1].sum())
-    b[-1] = max(0.0, cur_total - b[:-1].sum())
-    p, q = a / a.sum(), b / b.sum()
+    a, b = _counts(ref), _counts(cur)
+    n, m = a.total, b.total
+    keys = sorted(set(a.counts) | set(b.counts))
+    ca = np.array([a.counts.get(k, 0.0) for k in keys], dtype=np.float64)
+    cb = np.array([b.counts.get(k, 0.0) for k in keys], dtype=np.float64)
+    # A value absent from an approximate sketch may still have up to its error bound.
+    ea = np.full(len(keys), a.error)
+    eb = np.full(len(keys), b.error)
+    cells = _cells(keys, ca, cb, ea + eb, n, m)
+    cell_keys = [keys[i] for i in cells]
+    ta = np.append(ca[cells], max(0.0, n - float(ca[cells].sum())))
+    tb = np.append(cb[cells], max(0.0, m - float(cb[cells].sum())))
+    # The "other" cell carries the error of every cell taken out of it.
+    err_a = np.append(ea[cells], a.error * len(cells) if not a.exact else 0.0)
+    err_b = np.append(eb[cells], b.error * len(cells) if not b.exact else 0.0)
+    ta, tb, err_a, err_b, cell_keys = _pool_small_other(ta, tb, err_a, err_b, cell_keys, n, m)
+    p, q = ta / max(ta.sum(), 1.0), tb / max(tb.sum(), 1.0)
     effect = _jensen_shannon(p, q)
-    significant = _chi2_significant(a, b)
-    vanished = [
-        k
-        for k, share in zip(keys, p[:-1], strict=False)
-        if share >= _VANISHED_SHARE and cur_counts.get(k, 0) == 0
+    p_value = _chi2_pvalue(ta, tb, err_a, err_b)
+    linf = float(np.max(np.abs(p - q))) if p.size else 0.0
+
+    ref_share = ca / n if n else ca * 0.0
+    cur_share = cb / m if m else cb * 0.0
+    gone = [
+        i for i in range(len(keys)) if ref_share[i] >= VANISHED_SHARE and cb[i] == 0.0 and b.exact
     ]
-    appeared = [
-        k
-        for k, share in zip(keys, q[:-1], strict=False)
-        if share >= _VANISHED_SHARE and ref_counts.get(k, 0) == 0
-    ]
-    linf = float(np.max(np.abs(p - q)))
+    # Given a value's count c in both samples together, the chance that all c of them
+    # fall in the reference is (n / (n + m)) ** c.
+    lb_ref = np.maximum(ca - ea, 0.0)
+    vanished = tuple(keys[i] for i in gone if lb_ref[i] * math.log(n / (n + m)) < math.log(ALPHA))
+    appeared = [i for i in range(len(keys)) if cur_share[i] >= VANISHED_SHARE and ca[i] == 0.0]
     notes = []
-    if vanished:
+    if gone:
         notes.append(
-            "gone: " + ", ".join(f"{k!r} (was {p[keys.index(k)]:.0%})" for k in vanished[:5])
+            "gone: " + ", ".join(f"{keys[i]!r} (was {ref_share[i]:.1%})" for i in gone[:5])
         )
     if appeared:
-        notes.append("new: " + ", ".join(f"{k!r} ({q[keys.index(k)]:.0%})" for k in appeared[:5]))
-    if not notes:
-        i = int(np.argmax(np.abs(p[:-1] - q[:-1]))) if keys else -1
-        if i >= 0:
-            notes.append(f"largest change {keys[i]!r}: {p[i]:.0%} -> {q[i]:.0%}")
-    details = {
+        notes.append("new: " + ", ".join(f"{keys[i]!r} ({cur_share[i]:.1%})" for i in appeared[:5]))
+    if not notes and keys:
+        i = int(np.argmax(np.abs(ref_share - cur_share)))
+        notes.append(f"largest change {keys[i]!r}: {ref_share[i]:.1%} -> {cur_share[i]:.1%}")
+    details: dict[str, object] = {
         "linf_distance": round(linf, 6),
-        "vanished": vanished[:20],
-        "appeared": appeared[:20],
+        "cells": int(np.count_nonzero(ta + tb)),
+        "pooled_as_other": len(keys) - len(cell_keys),
+        "vanished": [keys[i] for i in gone[:20]],
+        "appeared": [keys[i] for i in appeared[:20]],
     }
-    return Comparison("jensen_shannon", effect, significant, details, "; ".join(notes))
+    return Comparison(
+        "jensen_shannon", effect, p_value, details, "; ".join(notes), vanished=vanished
+    )
 
 
-def _distribution(col: ColumnProfile) -> tuple[dict[str, float], float]:
-    total = float(col.non_null - col.nan)
-    if col.frequent_exact:
-        items = col.value_counts()
-    else:
-        # Keep only values whose count the sketch guarantees; the rest is "other".
-        floor = col.frequent.max_error
-        items = [(v, c - floor) for v, c in col.value_counts() if c - floor > 0]
-    return {v: float(c) for v, c in items}, total
+def _cells(
+    keys: list[str], ca: np.ndarray, cb: np.ndarray, err: np.ndarray, n: float, m: float
+) -> np.ndarray:
+    """Indices of the values that get a cell of their own; the rest are pooled as other.
+
+    A value gets a cell when its expected count in the smaller sample reaches
+    MIN_EXPECTED (so that the chi-squared test holds) and the sketches know its count to
+    within MAX_SKETCH_ERROR. Both depend on the two samples pooled, not on which side
+    a value came from, so pooling does not favour finding a change.
+    """
+    if not keys or n <= 0 or m <= 0:
+        return np.zeros(0, dtype=np.int64)
+    pooled = ca + cb
+    expected_small = pooled * min(n, m) / (n + m)
+    keep = (expected_small >= MIN_EXPECTED) & (err <= MAX_SKETCH_ERROR * pooled)
+    return np.flatnonzero(keep)
+
+
+def _pool_small_other(
+    ta: np.ndarray,
+    tb: np.ndarray,
+    err_a: np.ndarray,
+    err_b: np.ndarray,
+    keys: list[str],
+    n: float,
+    m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Fold the smallest cells into "other" while "other" is non-empty but too small."""
+    small = min(n, m) / (n + m) if n > 0 and m > 0 else 0.0
+    while len(keys) > 0:
+        other = ta[-1] + tb[-1]
+        if other == 0.0 or other * small >= MIN_EXPECTED:
+            break
+        i = int(np.argmin(ta[:-1] + tb[:-1]))
+        for arr in (ta, tb, err_a, err_b):
+            arr[-1] += arr[i]
+        ta, tb, err_a, err_b = (np.delete(x, i) for x in (ta, tb, err_a, err_b))
+        keys = keys[:i] + keys[i + 1 :]
+    return ta, tb, err_a, err_b, keys
 
 
 def _jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
-    from scipy.spatial.distance import jensenshannon
+    if p.size == 0 or q.size == 0:
+        return 0.0
+    mid = (p + q) / 2.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl_p = np.where(p > 0, p * np.log2(p / mid), 0.0)
+        kl_q = np.where(q > 0, q * np.log2(q / mid), 0.0)
+    value = 0.5 * float(kl_p.sum() + kl_q.sum())
+    return math.sqrt(min(1.0, max(0.0, value)))
 
-    value = float(jensenshannon(p, q, base=2.0))
-    return 0.0 if not math.isfinite(value) else value
 
-
-def _chi2_significant(a: np.ndarray, b: np.ndarray) -> bool:
-    from scipy.stats import chi2_contingency
-
+def _chi2_pvalue(a: np.ndarray, b: np.ndarray, err_a: np.ndarray, err_b: np.ndarray) -> float:
+    """Pearson's chi-squared test of two count vectors, each cell's deviation first
+    reduced by what the sketches' error could explain."""
     keep = (a + b) > 0
-    table = np.vstack([a[keep], b[keep]])
-    if table.shape[1] < 2:
-        return False
-    result = chi2_contingency(table, correction=False)
-    return bool(result.pvalue < ALPHA)
+    a, b, err_a, err_b = a[keep], b[keep], err_a[keep], err_b[keep]
+    if a.size < 2:
+        return 1.0
+    n, m = float(a.sum()), float(b.sum())
+    if n <= 0 or m <= 0:
+        return 1.0
+    total = n + m
+    col = a + b
+    exp_a, exp_b = col * n / total, col * m / total
+    slack = (err_a * m + err_b * n) / total
+    dev = np.maximum(np.abs(a - exp_a) - slack, 0.0)
+    stat = float(np.sum(dev * dev * (1.0 / exp_a + 1.0 / exp_b)))
+    return _chi2_sf(stat, a.size - 1)
+
+
+def _chi2_sf(x: float, df: int) -> float:
+    """P(chi2_df > x). scipy.special, not scipy.stats: the latter costs the command line
+    about a second of imports."""
+    from scipy.special import chdtrc
+
+    return 1.0 if x <= 0.0 else float(min(1.0, chdtrc(df, x)))
+
+
+# -- constant columns ------------------------------------------------------------------
 
 
 def _constant(ref: ColumnProfile, cur: ColumnProfile) -> list[Finding]:
-    """A column that varied in the reference and is one value now."""
-    if cur.non_null < MIN_VALUES or ref.distinct_count < 2:
+    """A column that varied in the reference and is one value now.
+
+    One value in all m current rows is a failure when the reference makes it unlikely:
+    the value's share p of the reference gives p ** m < ALPHA. A column that is mostly
+    one value (a flag that is rarely set) can be constant in a small batch by chance,
+    and then the finding is a warning that the batch is too small to judge.
+    """
+    if cur.non_null < MIN_VALUES or not _varied(ref):
         return []
     if cur.kind == NUMERIC:
         constant = cur.min is not None and cur.min == cur.max and cur.nan == 0
     else:
-        constant = cur.frequent_exact and cur.frequent.num_items == 1
+        constant = cur.frequent.num_items == 1 and cur.frequent_exact
+    if not constant:
+        # The distinct-count sketches' estimates: cheap, and enough for a passing check.
+        details: dict[str, object] = {
+            "reference_distinct": round(ref.distinct.estimate, 1),
+            "current_distinct": round(cur.distinct.estimate, 1),
+        }
+        return [
+            Finding(
+                "quality.constant", Status.PASS, "not constant", column=cur.name, details=details
+            )
+        ]
     details = {
         "reference_distinct": round(ref.distinct_count, 1),
         "current_distinct": round(cur.distinct_count, 1),
     }
-    if constant:
-        value = cur.min if cur.kind == NUMERIC else cur.value_counts()[0][0]
+    value = cur.min if cur.kind == NUMERIC else cur.value_counts()[0][0]
+    share = _reference_share(ref, value)
+    m = cur.non_null - cur.nan
+    chance = math.exp(m * math.log(share)) if share > 0.0 else 0.0
+    details |= {"reference_share": round(share, 6), "chance": chance, "alpha": ALPHA}
+    if chance >= ALPHA:
         return [
             Finding(
                 "quality.constant",
-                Status.FAIL,
-                f"{cur.name!r} is the constant {value!r} in all {cur.non_null} values but "
-                f"varied in the reference; look for a default filled in upstream",
+                Status.WARN,
+                f"{cur.name!r} is the constant {value!r} in all {m} values; the reference "
+                f"has it {share:.1%} of the time, so {m} values are too few to tell a "
+                f"default filled in upstream from chance",
                 column=cur.name,
                 details=details,
             )
         ]
     return [
-        Finding("quality.constant", Status.PASS, "not constant", column=cur.name, details=details)
+        Finding(
+            "quality.constant",
+            Status.FAIL,
+            f"{cur.name!r} is the constant {value!r} in all {m} values but varied in the "
+            f"reference (where it is {share:.1%} of values); look for a default filled in "
+            f"upstream",
+            column=cur.name,
+            details=details,
+        )
     ]
+
+
+def _varied(col: ColumnProfile) -> bool:
+    """Whether the column held more than one value."""
+    if col.kind == NUMERIC or col.frequent_dropped == col.non_null:
+        return col.min is not None and col.max is not None and col.min < col.max
+    return col.frequent.num_items >= 2 or col.frequent_dropped > 0
+
+
+def _reference_share(ref: ColumnProfile, value: object) -> float:
+    """The share of the reference's values equal to ``value`` (an upper estimate)."""
+    if ref.kind == NUMERIC and isinstance(value, float):
+        sketch = ref.quantiles
+        at = float(sketch.cdf([value])[0] - sketch.cdf([value], inclusive=False)[0])
+        return min(1.0, at + 2.0 * sketch.rank_error)
+    counts = _counts(ref)
+    if counts.total <= 0:
+        return 0.0
+    return min(1.0, (counts.counts.get(str(value), 0.0) + counts.error) / counts.total)

@@ -122,13 +122,8 @@ class ColumnProfile:
         kind = _merged_kind(self, other)
         integral = self.integral and other.integral
         moments = self.moments.merge(other.moments)
-        if kind == NUMERIC and not integral:
-            # Frequent values are kept for whole numbers only (codes, counts); a part of
-            # whole numbers merged with a part of fractions is continuous as a whole.
-            frequent, dropped = FrequentSketch(), moments.n
-        else:
-            frequent = self.frequent.merged(other.frequent)
-            dropped = self.frequent_dropped + other.frequent_dropped
+        frequent = self.frequent.merged(other.frequent)
+        dropped = self.frequent_dropped + other.frequent_dropped
         return ColumnProfile(
             name=self.name,
             kind=kind,
@@ -244,6 +239,15 @@ class DatasetProfile:
         if self.rows == 0:
             return 0.0
         return max(0.0, 1.0 - min(self.row_hashes.distinct, self.rows) / self.rows)
+
+    def duplicate_fraction_bounds(self) -> tuple[float, float]:
+        """Lower and upper bounds (3 standard deviations) on the duplicate share."""
+        if self.rows == 0:
+            return 0.0, 0.0
+        low, high = self.row_hashes.distinct_bounds(3)
+        lower = max(0.0, 1.0 - min(high, self.rows) / self.rows)
+        upper = max(0.0, 1.0 - min(low, self.rows) / self.rows)
+        return lower, upper
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
         """Profile of the two datasets stacked; a column one side lacks counts as null there."""
@@ -422,8 +426,16 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         distinct.update_many(vc.get_column(as_int.name).sort().cast(pl.Float64).to_list())
         dropped = _feed_frequent(frequent, vc, as_int.name)
     else:
-        distinct.update_many(finite.unique().sort().to_list())
-        dropped = finite.len()
+        unique = finite.unique()
+        distinct.update_many(unique.sort().to_list())
+        if unique.len() <= TOP_PER_BATCH:
+            # Few distinct fractions (a code column with a stray 0.5, a rounded reading):
+            # keep their counts so domain checks can count them; a continuous column's
+            # values are all distinct and not worth counting.
+            vc = _value_counts(finite).with_columns(_number_key(pl.col(finite.name)))
+            dropped = _feed_frequent(frequent, vc, finite.name)
+        else:
+            dropped = finite.len()
     return replace(
         base,
         nan=nan,
@@ -461,6 +473,17 @@ def _datetime(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         max=float(micros.max()) if micros.len() else None,  # type: ignore[arg-type]
         distinct=distinct,
         frequent_dropped=values.len(),
+    )
+
+
+def _number_key(x: pl.Expr) -> pl.Expr:
+    """A number as the frequent-values key: whole numbers as integers ("10", not "10.0"),
+    so they match the keys of integer columns and schema domains."""
+    whole = (x == x.floor()) & (x.abs() < 2.0**53)
+    return (
+        pl.when(whole)
+        .then(x.cast(pl.Int64, strict=False).cast(pl.String))
+        .otherwise(x.cast(pl.String))
     )
 
 

@@ -91,12 +91,9 @@ class FrequentSketch:
         """Upper bound on how far any reported count may be below the true count."""
         if self._s.is_empty():
             return 0
-        return int(
-            max(self._s.get_upper_bound(v) - self._s.get_lower_bound(v) for v in self._keys())
-        )
-
-    def _keys(self) -> list[str]:
-        return [item[0] for item in self.items()]
+        # The sketch's error offset is one number, the same for every value it holds.
+        key = self.items()[0][0]
+        return int(self._s.get_upper_bound(key) - self._s.get_lower_bound(key))
 
     def items(self) -> list[tuple[str, int]]:
         """(value, estimated count) for every value the sketch holds, most frequent first."""
@@ -144,6 +141,10 @@ class RowHashSketch:
     @property
     def is_exact(self) -> bool:
         return not self._s.is_estimation_mode()
+
+    def distinct_bounds(self, std_devs: int = 3) -> tuple[float, float]:
+        """Bounds on the number of distinct rows at ``std_devs`` standard deviations."""
+        return float(self._s.get_lower_bound(std_devs)), float(self._s.get_upper_bound(std_devs))
 
     def overlap(self, other: RowHashSketch) -> float:
         """Estimated number of distinct rows present in both datasets."""

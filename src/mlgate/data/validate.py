@@ -76,13 +76,16 @@ def _check_rows(current: DatasetProfile, schema: Schema) -> Finding:
 
 def _check_duplicates(current: DatasetProfile, schema: Schema) -> Finding:
     frac = current.duplicate_fraction
+    lower, _ = current.duplicate_fraction_bounds()
     limit = schema.dataset.max_duplicate_fraction
     details = {
         "observed": round(frac, 6),
+        "lower_bound": round(lower, 6),
         "threshold": limit,
         "estimated": not current.row_hashes.is_exact,
     }
-    if frac > limit:
+    # Judged on the sketch's lower bound: its estimation error is not a duplicate.
+    if lower > limit:
         return Finding(
             "quality.duplicate_rows",
             Status.FAIL,
@@ -140,18 +143,23 @@ def _check_type(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     )
 
 
+def _above(frac: float, limit: float, size: int, sigmas: float) -> bool:
+    """Whether a share seen in ``size`` values is above ``limit`` by more than the
+    current sample's own noise: a few extra values in a small batch are not a change."""
+    noise = sigmas * math.sqrt(limit * (1.0 - limit) / size) if size else 0.0
+    return frac > limit + noise
+
+
 def _check_nulls(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     frac = col.null_fraction
     limit = schema.max_null_fraction
-    # The current sample's own noise: a few extra nulls in a small batch is not a change.
-    noise = 2.0 * math.sqrt(limit * (1.0 - limit) / col.count) if col.count else 0.0
     details = {
         "observed": round(frac, 6),
         "threshold": limit,
         "nulls": col.nulls,
         "rows": col.count,
     }
-    if frac > limit + noise:
+    if _above(frac, limit, col.count, 2.0):
         return Finding(
             "quality.null_fraction",
             Status.FAIL,
@@ -209,7 +217,7 @@ def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         "range_min": lo,
         "range_max": hi,
     }
-    if frac > limit:
+    if _above(frac, limit, n, 3.0):
         hint = _scale_hint(col, lo, hi)
         return Finding(
             "quality.out_of_range",
@@ -266,7 +274,7 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         "unexpected_values": top,
         "domain_size": len(allowed),
     }
-    if frac > limit:
+    if _above(frac, limit, total, 3.0):
         hints = _case_hints(top, allowed)
         shown = ", ".join(repr(v) for v in top)
         return Finding(

@@ -1,0 +1,310 @@
+"""Drift and skew findings: effect sizes with their thresholds, noise told from change.
+
+Each test builds small seeded data with one property and asserts the verdict and the
+numbers in the finding. Real-data stability across sizes is in test_drift_stability.py.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import polars as pl
+import pytest
+
+import mlgate
+from mlgate import Finding, Status
+from mlgate.data import drift
+from mlgate.data.drift import ALPHA, compare_column, compare_profiles
+from mlgate.data.kll import KllSketch
+from mlgate.data.profile import profile
+from mlgate.data.schema import infer_schema
+
+
+def _compare(ref: pl.DataFrame, cur: pl.DataFrame, **kwargs: str) -> list[Finding]:
+    ref_profile = profile(ref)
+    return compare_profiles(ref_profile, profile(cur), infer_schema(ref_profile), **kwargs)
+
+
+def _drift(findings: list[Finding], column: str) -> Finding:
+    return next(f for f in findings if f.column == column and f.name != "quality.constant")
+
+
+def _normal(n: int, seed: int, loc: float = 0.0, scale: float = 1.0) -> pl.DataFrame:
+    return pl.DataFrame({"x": np.random.default_rng(seed).normal(loc, scale, n)})
+
+
+def test_shift_of_one_standard_deviation_fails_and_says_how_big() -> None:
+    f = _drift(_compare(_normal(2000, 1), _normal(2000, 2, loc=1.0)), "x")
+    assert f.name == "drift.numeric" and f.status is Status.FAIL
+    d = f.details
+    assert d["metric"] == "wasserstein" and d["threshold"] == 0.1
+    assert 0.9 < d["statistic"] < 1.1  # in reference standard deviations
+    assert d["p_value"] < ALPHA and 0.3 < d["linf_distance"] < 0.5
+    assert f"normalised Wasserstein distance {d['statistic']:.3f} (threshold 0.1)" in f.message
+    assert f"mean moved +{d['mean_shift_std']:.2f} standard deviations" in f.message
+
+
+def test_doubled_spread_fails() -> None:
+    f = _drift(_compare(_normal(2000, 1), _normal(2000, 2, scale=2.0)), "x")
+    assert f.status is Status.FAIL
+    assert 0.7 < f.details["statistic"] < 0.9  # E|Z| = 0.80 for a normal
+    assert 1.8 < f.details["std_ratio"] < 2.2 and "spread x" in f.message
+
+
+def test_same_distribution_passes_at_large_sizes_with_approximate_sketches() -> None:
+    findings = _compare(_normal(200_000, 1), _normal(200_000, 2))
+    f = _drift(findings, "x")
+    assert f.status is Status.PASS and f.details["statistic"] < 0.03
+    assert f.details["p_value"] > 1e-3  # the sketches' own error is not taken for drift
+
+
+def test_effect_above_threshold_in_a_small_sample_is_a_warning_not_a_failure() -> None:
+    warned = 0
+    for seed in range(20):
+        f = _drift(_compare(_normal(40, seed), _normal(40, 100 + seed)), "x")
+        assert f.status is not Status.FAIL
+        if f.details["statistic"] > f.details["threshold"]:
+            warned += 1
+            assert f.status is Status.WARN
+            assert "too small a sample to judge drift" in f.message
+            assert "p < 1e-06" in f.message and f.details["p_value"] >= ALPHA
+    assert warned >= 10  # at 40 rows noise alone usually exceeds 0.1
+
+
+def test_too_few_values_is_a_warning_that_says_how_many_are_needed() -> None:
+    f = _drift(_compare(_normal(200, 1), _normal(12, 2, loc=5.0)), "x")
+    assert f.status is Status.WARN and "too few values" in f.message
+    assert f.details == {"reference_values": 200, "current_values": 12, "minimum": 30}
+
+
+def _categories(n: int, shares: dict[str, float], seed: int) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    values = rng.choice(list(shares), size=n, p=list(shares.values()))
+    return pl.DataFrame({"c": values})
+
+
+SHARES = {"a": 0.5, "b": 0.3, "c": 0.185, "rare": 0.015}
+
+
+def test_vanished_category_fails_even_below_the_distance_threshold() -> None:
+    ref = _categories(10_000, SHARES, 1)
+    cur = _categories(10_000, SHARES, 2).filter(pl.col("c") != "rare")
+    f = _drift(_compare(ref, cur), "c")
+    assert f.name == "drift.categorical" and f.status is Status.FAIL
+    assert f.details["statistic"] < f.details["threshold"]  # 1.5% gone: JS about 0.09
+    assert f.details["vanished"] == ["rare"]
+    assert "'rare'" in f.message and "no longer occur" in f.message and "1.5%" in f.message
+
+
+def test_a_rare_value_missing_from_a_small_batch_is_not_a_failure() -> None:
+    # 1.5% of 200 rows is 3: missing them all happens by chance.
+    for seed in range(10):
+        ref = _categories(200, SHARES, seed)
+        cur = _categories(200, SHARES, 50 + seed).filter(pl.col("c") != "rare")
+        assert _drift(_compare(ref, cur), "c").status is not Status.FAIL
+
+
+def test_share_change_fails_with_jensen_shannon_and_linf() -> None:
+    moved = {"a": 0.25, "b": 0.3, "c": 0.435, "rare": 0.015}
+    f = _drift(_compare(_categories(3000, SHARES, 1), _categories(3000, moved, 2)), "c")
+    assert f.status is Status.FAIL and f.details["metric"] == "jensen_shannon"
+    assert f.details["statistic"] > 0.1 and 0.2 < f.details["linf_distance"] < 0.3
+    assert "Jensen-Shannon distance" in f.message and "largest change" in f.message
+
+
+def test_integer_codes_compare_as_categories() -> None:
+    rng = np.random.default_rng(3)
+    ref = pl.DataFrame({"code": rng.integers(0, 6, 3000)})
+    # The same spread of numbers, but codes 1 and 4 swapped for half their rows.
+    cur_codes = rng.integers(0, 6, 3000)
+    cur_codes = np.where((cur_codes == 1) & (rng.random(3000) < 0.8), 4, cur_codes)
+    f = _drift(_compare(ref, pl.DataFrame({"code": cur_codes})), "code")
+    assert f.name == "drift.categorical" and f.details["metric"] == "jensen_shannon"
+    assert f.status is Status.FAIL and "largest change '4'" in f.message
+
+
+def test_a_code_column_arriving_with_fractions_is_compared_as_numbers() -> None:
+    rng = np.random.default_rng(4)
+    ref = pl.DataFrame({"code": rng.integers(0, 6, 1000)})
+    cur = pl.DataFrame({"code": rng.integers(0, 6, 1000) + 0.5})
+    f = _drift(_compare(ref, cur), "code")
+    assert f.name == "drift.numeric" and f.details["metric"] == "wasserstein"
+    assert f.status is Status.FAIL
+
+
+def test_integer_target_with_few_values_compares_as_categories() -> None:
+    rng = np.random.default_rng(5)
+    ref = pl.DataFrame({"label": rng.integers(0, 2, 2000), "y": rng.normal(size=2000)})
+    cur = pl.DataFrame({"label": (rng.random(2000) < 0.8).astype(int), "y": rng.normal(size=2000)})
+    findings = _compare(ref, cur, target="label")
+    f = next(f for f in findings if f.name == "drift.target")
+    assert f.column == "label" and f.details["metric"] == "jensen_shannon"
+    assert f.status is Status.FAIL
+    assert drift.default_drift(profile(ref).column("y")).metric == "wasserstein"
+
+
+def test_skew_mode_names_and_words_the_findings_as_training_serving_skew() -> None:
+    findings = _compare(_normal(2000, 1), _normal(2000, 2, loc=1.0), mode="skew")
+    f = _drift(findings, "x")
+    assert f.name == "skew.numeric" and f.status is Status.FAIL
+    assert "training/serving skew" in f.message and "serving computes" in f.message
+
+
+def test_one_stray_extreme_value_does_not_decide() -> None:
+    # A glitch of 10,000 standard deviations in one row of 300 (weather's wind speed
+    # has one of 1048 mph): left in, it alone would make the distance about 25.
+    for seed in range(10):
+        cur = (
+            _normal(300, 100 + seed)
+            .with_row_index()
+            .with_columns(pl.when(pl.col("index") == 0).then(1e4).otherwise(pl.col("x")).alias("x"))
+        )
+        f = _drift(_compare(_normal(300, seed), cur.drop("index")), "x")
+        assert f.status is not Status.FAIL and f.details["statistic"] < 0.25, f.message
+
+
+def _rain(n: int, seed: int) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    wet = rng.random(n) < 0.04
+    return pl.DataFrame({"rain": np.where(wet, rng.exponential(0.2, n).round(2) + 0.01, 0.0)})
+
+
+def test_a_rare_tail_the_reference_missed_is_not_drift() -> None:
+    # Mostly zero: a 100-row reference may hold one wet row, the current ten.
+    for seed in range(30):
+        f = _drift(_compare(_rain(100, seed), _rain(100, 500 + seed)), "rain")
+        assert f.status is not Status.FAIL, f.message
+
+
+def test_many_rows_of_a_shared_value_moved_is_drift() -> None:
+    cur = _rain(3000, 2).with_columns(pl.col("rain") - 0.05)  # every dry hour now -0.05
+    f = _drift(_compare(_rain(3000, 1), cur), "rain")
+    assert f.status is Status.FAIL and f.details["p_value"] < ALPHA
+
+
+def test_high_cardinality_values_with_approximate_sketches_do_not_false_alarm() -> None:
+    rng = np.random.default_rng(6)
+    weights = 1.0 / np.arange(1, 5001) ** 1.1
+    weights /= weights.sum()
+    names = np.array([f"v{i}" for i in range(5000)])
+
+    def sample(n: int) -> pl.DataFrame:
+        return pl.DataFrame({"c": names[rng.choice(5000, n, p=weights)]})
+
+    ref, cur = profile(sample(30_000)), profile(sample(30_000))
+    assert not ref.column("c").frequent_exact  # the counts come from a sketch
+    schema = infer_schema(ref)
+    f = compare_column(ref.column("c"), cur.column("c"), schema.columns["c"])
+    assert f.status is Status.PASS and f.details["pooled_as_other"] > 100
+    # The head of the distribution is still compared: v0 losing most of its rows fails.
+    moved = sample(30_000).with_columns(
+        pl.when((pl.col("c") == "v0") & (pl.int_range(pl.len()) % 4 != 0))
+        .then(pl.lit("v1"))
+        .otherwise(pl.col("c"))
+        .alias("c")
+    )
+    g = compare_column(ref.column("c"), profile(moved).column("c"), schema.columns["c"])
+    assert g.status is Status.FAIL
+
+
+def test_constant_current_fails_when_the_reference_makes_it_unlikely() -> None:
+    ref = pl.DataFrame({"k": np.random.default_rng(7).integers(0, 50, 500)})
+    cur = pl.DataFrame({"k": [7] * 200})
+    f = next(f for f in _compare(ref, cur) if f.name == "quality.constant")
+    assert f.status is Status.FAIL and "constant 7.0" in f.message
+    assert f.details["chance"] < ALPHA
+
+
+def test_constant_current_of_a_rarely_set_flag_is_too_small_to_judge() -> None:
+    rng = np.random.default_rng(8)
+    ref = pl.DataFrame({"flag": (rng.random(2000) < 0.03).astype(int), "x": rng.normal(size=2000)})
+    cur = pl.DataFrame({"flag": [0] * 60, "x": rng.normal(size=60)})
+    f = next(f for f in _compare(ref, cur) if f.name == "quality.constant" and f.column == "flag")
+    assert f.status is Status.WARN and "too few to tell" in f.message
+    assert f.details["chance"] > ALPHA  # 0.97 ** 60 = 0.16
+
+
+def test_gate_api_passes_a_fresh_sample_and_fails_a_shifted_one() -> None:
+    rng = np.random.default_rng(9)
+
+    def table(n: int, shift: float = 0.0) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "x": rng.normal(size=n) + shift,
+                "city": rng.choice(["Lisbon", "Oslo", "Quito"], n, p=[0.5, 0.3, 0.2]),
+            }
+        )
+
+    ref = table(5000)
+    assert mlgate.check_data(ref, table(5000)).passed
+    report = mlgate.check_data(ref, table(5000, shift=1.0))
+    assert not report.passed
+    assert [(f.name, f.column) for f in report.findings if f.status is Status.FAIL] == [
+        ("drift.numeric", "x")
+    ]
+
+
+# -- the Anderson-Darling test's calibration ----------------------------------------------
+
+
+def _p_values(draw: np.ndarray, runs: int, n: int) -> np.ndarray:
+    out = []
+    for i in range(runs):
+        a, b = KllSketch(), KllSketch()
+        a.update(draw[i, 0, :n])
+        b.update(draw[i, 1, :n])
+        out.append(drift._anderson_darling(a, b, drift._grid(n))[1])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("kind", ["continuous", "zero_inflated", "small_integers"])
+def test_anderson_darling_p_values_hold_their_level(kind: str) -> None:
+    rng = np.random.default_rng(10)
+    runs, n = 1000, 150
+    if kind == "continuous":
+        draw = rng.normal(size=(runs, 2, n))
+    elif kind == "zero_inflated":
+        draw = np.where(rng.random((runs, 2, n)) < 0.9, 0.0, rng.exponential(size=(runs, 2, n)))
+    else:
+        draw = rng.poisson(3.0, size=(runs, 2, n)).astype(float)
+    p = _p_values(draw, runs, n)
+    # The asymptotic tail is used only for small p-values; there it must hold its level.
+    assert (p < 0.01).mean() <= 0.018
+    assert (p < 0.001).mean() <= 0.004
+    assert (p < 0.05).mean() >= 0.02  # and the test is not blind
+
+
+def test_anderson_darling_p_value_of_the_continuous_limit() -> None:
+    # sqrt(3) P(chi2_1 > 2x) at x = 12.49 is 1e-6, the gate's level.
+    h = np.linspace(0.01, 0.99, 300)
+    mass = np.full(h.size, h[1] - h[0])
+    assert math.isclose(drift._ad_pvalue(12.49, h, mass), 1e-6, rel_tol=0.02)
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 10, 51, 384])
+def test_chi_squared_tail_matches_scipy_far_into_the_tail(df: int) -> None:
+    from scipy.stats import chi2
+
+    for x in (0.1, df / 2, float(df), 3.0 * df + 20, 10.0 * df + 60):
+        expected = float(chi2.sf(x, df))
+        assert math.isclose(drift._chi2_sf(x, df), expected, rel_tol=1e-9, abs_tol=1e-300)
+
+
+def test_the_drift_comparison_does_not_import_scipy_stats() -> None:
+    # The command line runs on every commit: scipy.stats alone costs a second to import.
+    code = (
+        "import sys, numpy as np, polars as pl\n"
+        "from mlgate.data.drift import compare_profiles\n"
+        "from mlgate.data.profile import profile\n"
+        "from mlgate.data.schema import infer_schema\n"
+        "rng = np.random.default_rng(0)\n"
+        "df = pl.DataFrame({'x': rng.normal(size=500), 'k': rng.integers(0, 3, 500),\n"
+        "                   's': rng.choice(['a', 'b'], 500)})\n"
+        "p = profile(df)\n"
+        "compare_profiles(p, profile(df.reverse()), infer_schema(p))\n"
+        "assert 'scipy.stats' not in sys.modules, 'scipy.stats imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
