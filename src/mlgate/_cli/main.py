@@ -13,9 +13,11 @@ from typing import Any
 import click
 
 from mlgate import __version__
+from mlgate._cli.comment import comment_cmd
+from mlgate._cli.init import init_cmd
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-FORMATS = ("text", "json", "markdown", "junit", "html")
+FORMATS = ("text", "json", "markdown", "junit", "html", "github")
 
 format_option = click.option(
     "--format",
@@ -49,6 +51,10 @@ def cli() -> None:
     Exit codes: 0 passed, 1 the gate failed, 2 bad usage, config or input,
     3 internal error.
     """
+
+
+cli.add_command(comment_cmd)
+cli.add_command(init_cmd)
 
 
 @cli.command("profile")
@@ -163,7 +169,7 @@ def schema_validate(
     sev = _parse_severity(severity)
     with _progress("profiling") as tick:
         report = validate(data, schema_path, severity=sev, progress=tick)
-    _finish(report, fmt, output)
+    _finish(report, fmt, output, schema_path)
 
 
 @cli.group("check")
@@ -226,7 +232,7 @@ def check_data_cmd(
             severity=sev,
             progress=tick,
         )
-    _finish(report, fmt, output)
+    _finish(report, fmt, output, schema_path)
 
 
 @check_group.command("training")
@@ -335,11 +341,11 @@ def _parse_severity(items: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _finish(report: Any, fmt: str, output: str | None) -> None:
+def _finish(report: Any, fmt: str, output: str | None, schema_path: str | None = None) -> None:
     from mlgate.reports import render
 
     color = fmt == "text" and output is None and sys.stdout.isatty()
-    _emit(render(report, fmt, color=color), output)
+    _emit(render(report, fmt, color=color, schema_path=schema_path), output)
     sys.exit(EXIT_PASS if report.passed else EXIT_FAIL)
 
 

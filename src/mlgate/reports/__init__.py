@@ -6,10 +6,15 @@ from collections.abc import Callable
 
 from mlgate.findings import Report
 
-FORMATS = ("text", "json", "markdown", "junit", "html")
+FORMATS = ("text", "json", "markdown", "junit", "html", "github")
 
 
-def render(report: Report, fmt: str, *, color: bool = False) -> str:
+def render(report: Report, fmt: str, *, color: bool = False, schema_path: str | None = None) -> str:
+    """Render a report; ``schema_path`` lets GitHub annotations point at schema lines."""
+    if fmt == "github":
+        from mlgate.reports.github import render_github
+
+        return render_github(report, schema_path)
     return _renderer(fmt)(report, color)
 
 
