@@ -44,6 +44,7 @@ test: lint
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/data_gate.py
+	$(BIN)/python benchmarks/training_checks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

@@ -33,6 +33,15 @@ CODES: dict[str, str] = {
     "training.invalid_predictions": "predictions are not finite or have the wrong shape",
     "training.no_better_than_baseline": "the model does not beat a dummy baseline",
     "training.input_not_finite": "the training inputs hold NaN or inf",
+    # serving
+    "serving.health": "the server's health and what it serves; fails if it exited mid-check",
+    "serving.rejected_rows": "held-out rows the server refused with a 400 (outside the schema)",
+    "serving.server_error": "held-out rows the schema accepts got a 5xx or no usable answer",
+    "serving.prediction_mismatch": "online predictions differ from offline ones (serving skew)",
+    "serving.probability_mismatch": "online probabilities differ from the offline ones",
+    "serving.bad_request_handling": "a malformed request got something other than a 4xx",
+    "serving.latency": "p95 latency of a single-record request above the budget",
+    "serving.throughput": "requests per second under concurrent load below the budget",
 }
 
 

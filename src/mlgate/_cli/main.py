@@ -15,6 +15,7 @@ import click
 from mlgate import __version__
 from mlgate._cli.comment import comment_cmd
 from mlgate._cli.init import init_cmd
+from mlgate._cli.serving import check_serving_cmd, serve_cmd
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 FORMATS = ("text", "json", "markdown", "junit", "html", "github")
@@ -55,6 +56,7 @@ def cli() -> None:
 
 cli.add_command(comment_cmd)
 cli.add_command(init_cmd)
+cli.add_command(serve_cmd)
 
 
 @cli.command("profile")
@@ -175,6 +177,9 @@ def schema_validate(
 @cli.group("check")
 def check_group() -> None:
     """Run one stage of the gate."""
+
+
+check_group.add_command(check_serving_cmd)
 
 
 @check_group.command("data")

@@ -1,0 +1,830 @@
+"""The serving check: run the app, send it held-out rows, and judge what comes back.
+
+``check_serving`` starts the app (gunicorn on a free port of 127.0.0.1), or runs a
+Docker image, or talks to a given URL; waits for ``/health``; sends the held-out rows in
+batches; and reports, as findings:
+
+- online predictions equal offline ones (labels exactly, probabilities within a
+  tolerance): the model as served behaves as the artifact does in the training
+  environment, the training/serving skew check;
+- held-out rows the server refused (400) or failed on (5xx);
+- deliberately malformed requests, derived from the schema, get a 4xx, never a 5xx;
+- latency (p50/p95/p99 of sequential single-record requests) and throughput (from a few
+  concurrent clients) against budgets.
+
+Whatever it started it stops, also on failure, Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from mlgate.data.schema import Schema, dump_schema, load_schema
+from mlgate.errors import InputError, MlgateError
+from mlgate.findings import Finding, Report, Status, apply_severity
+from mlgate.serving._http import Client, Response
+from mlgate.serving.records import DEFAULT_MAX_RECORDS, InputSpec, jsonable
+from mlgate.serving.runner import (
+    DockerContainer,
+    ExternalServer,
+    GunicornServer,
+    Server,
+    ServeSettings,
+    free_port,
+    running,
+    wait_healthy,
+)
+
+#: How many examples a finding's details and message show.
+SHOW = 5
+#: A field name no schema holds, for the unknown-field probe.
+UNKNOWN_FIELD = "mlgate_unknown_field"
+UNKNOWN_CATEGORY = "mlgate-unknown-category"
+
+
+@dataclass(frozen=True)
+class ServingBudget:
+    """Budgets the served model must meet: p95 latency of one single-record request,
+    and requests per second from ``ProbeSettings.clients`` concurrent clients."""
+
+    latency_p95_ms: float = 200.0
+    min_throughput: float = 20.0
+
+    def __post_init__(self) -> None:
+        if not self.latency_p95_ms > 0 or not self.min_throughput >= 0:
+            raise InputError(
+                "serving budgets: latency_p95_ms must be above 0 and min_throughput at least 0"
+            )
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """How hard the probe pushes; every loop is bounded by these counts."""
+
+    timeout: float = 30.0
+    batch_size: int = 64
+    max_rows: int = 10_000
+    warmup_requests: int = 5
+    latency_requests: int = 200
+    throughput_requests: int = 200
+    clients: int = 4
+    probability_tolerance: float = 1e-6
+
+    def __post_init__(self) -> None:
+        counts = (self.batch_size, self.max_rows, self.latency_requests, self.throughput_requests)
+        if not self.timeout > 0 or min(counts) < 1 or self.clients < 1:
+            raise InputError("probe settings: timeout must be above 0 and every count at least 1")
+
+
+def check_serving(
+    data: Any,
+    *,
+    model: str | Path | None = None,
+    schema: Schema | str | Path | None = None,
+    url: str | None = None,
+    image: str | None = None,
+    target: str | None = None,
+    trust_pickle: bool = False,
+    workers: int = 2,
+    budget: ServingBudget | None = None,
+    settings: ProbeSettings | None = None,
+    severity: Mapping[str, str] | None = None,
+) -> Report:
+    """Check a served model; see the module docstring.
+
+    Give ``model`` and ``schema`` to have mlgate start the app itself with gunicorn, or
+    ``url`` (a running server) or ``image`` (a serving image, run with Docker). With
+    ``url`` or ``image``, ``model`` is the artifact to compare predictions with and
+    ``schema`` defaults to the one the server publishes at ``/metadata``.
+    """
+    budget = budget or ServingBudget()
+    settings = settings or ProbeSettings()
+    if url is not None and image is not None:
+        raise InputError("give either --url or --image, not both")
+    if url is None and image is None and (model is None or schema is None):
+        raise InputError(
+            "say what to check: --model and --schema (mlgate starts the app), --url URL "
+            "(a running server) or --image IMAGE (a serving image)"
+        )
+    if workers < 1:
+        raise InputError(f"workers must be at least 1, not {workers}")
+
+    from mlgate.serving.artifacts import load_model
+
+    offline = load_model(model, trust_pickle=trust_pickle) if model is not None else None
+    given_schema = _as_schema(schema)
+    if offline is not None and given_schema is not None:
+        InputSpec.for_model(offline, given_schema, target=target)  # refuse a mismatch now
+    rows = _read_rows(data, settings.max_rows)
+
+    with tempfile.TemporaryDirectory(prefix="mlgate-serving-") as tmp:
+        server: Server
+        if url is not None:
+            server = ExternalServer(url)
+        elif image is not None:
+            server = DockerContainer(image)
+        else:
+            assert model is not None and given_schema is not None
+            schema_path = schema if isinstance(schema, (str, Path)) else Path(tmp) / "schema.yaml"
+            if not isinstance(schema, (str, Path)):
+                Path(schema_path).write_text(dump_schema(given_schema), encoding="utf-8")
+            server = GunicornServer(
+                ServeSettings(
+                    model=Path(model),
+                    schema=Path(schema_path),
+                    target=target,
+                    port=free_port(),
+                    workers=workers,
+                    trust_pickle=trust_pickle,
+                )
+            )
+        with running(server):
+            client = Client(server.url, timeout=settings.timeout)
+            startup = wait_healthy(server, client, settings.timeout)
+            probe = _Probe(server, client, settings, budget)
+            findings = probe.run(rows, offline, given_schema, target, startup)
+    return Report(tuple(apply_severity(findings, severity or {})), title="mlgate serving check")
+
+
+def _as_schema(schema: Schema | str | Path | None) -> Schema | None:
+    if schema is None or isinstance(schema, Schema):
+        return schema
+    return load_schema(schema)
+
+
+def _read_rows(data: Any, max_rows: int) -> Any:
+    """The first ``max_rows`` rows of the held-out data as a Polars DataFrame."""
+    import polars as pl
+
+    from mlgate.data.io import iter_batches, resolve
+
+    source = resolve(data)
+    if source.kind == "profile":
+        raise InputError(
+            f"{source.label}: is a profile; the serving check needs the held-out rows themselves"
+        )
+    batches: list[pl.DataFrame] = []
+    got = 0
+    for batch in iter_batches(source, max_rows):
+        batches.append(batch.head(max_rows - got))
+        got += batches[-1].height
+        if got >= max_rows:
+            break
+    frame = pl.concat(batches, how="vertical") if batches else pl.DataFrame()
+    if frame.height == 0:
+        raise InputError(f"{source.label}: has no rows to send to the server")
+    return frame
+
+
+@dataclass
+class _Row:
+    """What the server made of one held-out row."""
+
+    outcome: str = "pending"  # ok | rejected | error
+    prediction: Any = None
+    probabilities: list[float] | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 0
+    body: str = ""
+
+
+class _Probe:
+    def __init__(
+        self, server: Server, client: Client, settings: ProbeSettings, budget: ServingBudget
+    ) -> None:
+        self.server = server
+        self.client = client
+        self.settings = settings
+        self.budget = budget
+
+    def run(
+        self,
+        frame: Any,
+        offline: Any,
+        schema: Schema | None,
+        target: str | None,
+        startup: float,
+    ) -> list[Finding]:
+        meta, health = self._metadata(startup)
+        if schema is None:
+            published = meta.get("schema")
+            if not isinstance(published, dict):
+                raise InputError(
+                    f"the server at {self.server.url} publishes no schema at /metadata; "
+                    "pass --schema"
+                )
+            schema = Schema.model_validate(published)
+        target = target if target is not None else meta.get("target")
+        spec = _server_spec(meta, schema, target)
+        fields = [c for c in frame.columns if c in spec.columns]
+        missing = [f for f in spec.features if f not in frame.columns and spec.columns[f].required]
+        if missing:
+            raise InputError(
+                f"the held-out data lacks column(s) the model needs: {', '.join(missing)}"
+            )
+        records = [_plain(r) for r in frame.select(fields).to_dicts()]
+        results = self._predict(records, spec.max_records)
+        findings = [health]
+        findings += _row_findings(results)
+        findings += _compare(frame, results, offline, spec, schema, target, self.settings)
+        ok = [records[i] for i, r in enumerate(results) if r.outcome == "ok"]
+        base = ok[0] if ok else _synthetic_record(spec)
+        findings.append(self._bad_requests(spec, base))
+        findings += self._performance(ok)
+        code = self.server.exit_code()
+        if code is not None:
+            findings.append(
+                Finding(
+                    "serving.health",
+                    Status.FAIL,
+                    f"the server exited with code {code} during the check; see its output",
+                    details={"exit_code": code, "output": self.server.output_tail()},
+                )
+            )
+        return findings
+
+    # -- health and metadata ------------------------------------------------------------
+
+    def _metadata(self, startup: float) -> tuple[dict[str, Any], Finding]:
+        details: dict[str, Any] = {"url": self.server.url, "startup_seconds": round(startup, 3)}
+        try:
+            resp = self.client.get("/metadata")
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._lost("reading /metadata", exc) from None
+        meta = resp.json() if resp.status == 200 else None
+        if not isinstance(meta, dict):
+            message = (
+                f"healthy after {startup:.1f} s at {self.server.url}, but GET /metadata "
+                f"answered {resp.status} without a JSON object; serve the model with mlgate"
+            )
+            return {}, Finding("serving.health", Status.WARN, message, details=details)
+        for key in ("name", "version", "mlgate", "model"):
+            details[key] = meta.get(key)
+        message = (
+            f"healthy after {startup:.1f} s at {self.server.url}, serving "
+            f"{meta.get('name')} version {meta.get('version')}"
+        )
+        return meta, Finding("serving.health", Status.PASS, message, details=details)
+
+    def _lost(self, doing: str, exc: BaseException) -> MlgateError:
+        tail = self.server.output_tail()
+        more = f"; its last lines of output:\n{tail}" if tail else ""
+        return MlgateError(
+            f"lost the server at {self.server.url} while {doing} ({type(exc).__name__}: "
+            f"{exc}){more}"
+        )
+
+    # -- the held-out rows ----------------------------------------------------------------
+
+    def _predict(self, records: list[dict[str, Any]], max_records: int) -> list[_Row]:
+        results = [_Row() for _ in records]
+        size = max(1, min(self.settings.batch_size, max_records))
+        for start in range(0, len(records), size):
+            self._send(records, results, list(range(start, min(len(records), start + size))))
+        return results
+
+    def _send(
+        self, records: list[dict[str, Any]], results: list[_Row], idx: list[int], retry: bool = True
+    ) -> None:
+        resp = self._post([records[i] for i in idx])
+        if resp.status == 200:
+            self._accept(resp, results, idx)
+            return
+        if resp.status == 400:
+            errors = _errors_of(resp)
+            by_record: dict[int, list[dict[str, Any]]] = {}
+            for e in errors:
+                rec = e.get("record")
+                if isinstance(rec, int) and 0 <= rec < len(idx):
+                    by_record.setdefault(rec, []).append(e)
+            if not by_record or not retry:
+                for i in idx:
+                    results[i] = _Row("rejected", errors=errors[:SHOW], status=400)
+                return
+            for pos, errs in by_record.items():
+                results[idx[pos]] = _Row("rejected", errors=errs, status=400)
+            rest = [i for pos, i in enumerate(idx) if pos not in by_record]
+            if rest:
+                self._send(records, results, rest, retry=False)
+            return
+        if resp.status >= 500 and len(idx) > 1:
+            for i in idx:  # find the rows at fault
+                self._send(records, results, [i], retry=False)
+            return
+        for i in idx:
+            results[i] = _Row("error", status=resp.status, body=_snippet(resp.body))
+
+    def _accept(self, resp: Response, results: list[_Row], idx: list[int]) -> None:
+        body = resp.json()
+        preds = body.get("predictions") if isinstance(body, dict) else None
+        probas = body.get("probabilities") if isinstance(body, dict) else None
+        if not isinstance(preds, list) or len(preds) != len(idx):
+            for i in idx:
+                results[i] = _Row(
+                    "error", status=200, body="no 'predictions' list of one entry per record"
+                )
+            return
+        if probas is not None and (not isinstance(probas, list) or len(probas) != len(idx)):
+            probas = None
+        for pos, i in enumerate(idx):
+            results[i] = _Row(
+                "ok",
+                prediction=preds[pos],
+                probabilities=probas[pos] if probas is not None else None,
+                status=200,
+            )
+
+    def _post(self, payload: Any) -> Response:
+        body = json.dumps(payload, default=_json_default).encode()
+        try:
+            return self.client.post("/predict", body)
+        except (OSError, http.client.HTTPException) as exc:
+            return Response(0, f"{type(exc).__name__}: {exc}".encode())
+
+    # -- malformed requests ---------------------------------------------------------------
+
+    def _bad_requests(self, spec: InputSpec, base: dict[str, Any]) -> Finding:
+        probes: list[dict[str, Any]] = []
+        for name, body in _bad_payloads(spec, base):
+            try:
+                resp = self.client.post("/predict", body)
+                status, snippet = resp.status, _snippet(resp.body)
+            except (OSError, http.client.HTTPException) as exc:
+                status, snippet = 0, f"{type(exc).__name__}: {exc}"
+            probes.append({"probe": name, "status": status, "body": snippet})
+        wrong = [p for p in probes if not 400 <= p["status"] < 500]
+        details = {"probes": [{"probe": p["probe"], "status": p["status"]} for p in probes]}
+        if wrong:
+            shown = ", ".join(f"{p['probe']} got {p['status'] or 'no answer'}" for p in wrong)
+            return Finding(
+                "serving.bad_request_handling",
+                Status.FAIL,
+                f"{len(wrong)} of {len(probes)} malformed requests did not get a 4xx ({shown}); "
+                "check each request against the schema and answer bad input with a 400 "
+                "naming the field",
+                details={**details, "wrong": wrong},
+            )
+        return Finding(
+            "serving.bad_request_handling",
+            Status.PASS,
+            f"all {len(probes)} malformed requests got a 4xx "
+            f"({', '.join(p['probe'] for p in probes)})",
+            details=details,
+        )
+
+    # -- latency and throughput -----------------------------------------------------------
+
+    def _performance(self, ok: list[dict[str, Any]]) -> list[Finding]:
+        if not ok:
+            why = "no held-out row got a prediction, so there is nothing to time"
+            return [
+                Finding("serving.latency", Status.ERROR, f"not measured: {why}"),
+                Finding("serving.throughput", Status.ERROR, f"not measured: {why}"),
+            ]
+        bodies = [json.dumps([r], default=_json_default).encode() for r in ok]
+        s = self.settings
+        for i in range(s.warmup_requests):
+            self._timed(bodies[i % len(bodies)])
+        timed = [self._timed(bodies[i % len(bodies)]) for i in range(s.latency_requests)]
+        latency = self._latency_finding(timed)
+
+        def worker(k: int) -> list[tuple[float, int]]:
+            return [
+                self._timed(bodies[i % len(bodies)])
+                for i in range(k, s.throughput_requests, s.clients)
+            ]
+
+        pool = ThreadPoolExecutor(max_workers=s.clients, thread_name_prefix="mlgate-probe")
+        try:
+            started = time.perf_counter()
+            futures = [pool.submit(worker, k) for k in range(s.clients)]
+            done = [t for f in futures for t in f.result()]
+            elapsed = time.perf_counter() - started
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [latency, self._throughput_finding(done, elapsed)]
+
+    def _timed(self, body: bytes) -> tuple[float, int]:
+        started = time.perf_counter()
+        try:
+            status = self.client.post("/predict", body).status
+        except (OSError, http.client.HTTPException):
+            status = 0
+        return time.perf_counter() - started, status
+
+    def _latency_finding(self, timed: list[tuple[float, int]]) -> Finding:
+        import numpy as np
+
+        ms = np.array([t * 1000.0 for t, _ in timed])
+        failed = sum(1 for _, status in timed if status != 200)
+        p50, p95, p99 = (float(round(v, 3)) for v in np.percentile(ms, [50, 95, 99]))
+        limit = self.budget.latency_p95_ms
+        details = {
+            "requests": len(timed),
+            "failed": failed,
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "p99_ms": p99,
+            "max_ms": float(round(ms.max(), 3)),
+            "budget_p95_ms": limit,
+        }
+        numbers = (
+            f"p95 {p95:.1f} ms (p50 {p50:.1f}, p99 {p99:.1f}) over {len(timed)} sequential "
+            "single-record requests"
+        )
+        if failed:
+            return Finding(
+                "serving.latency",
+                Status.FAIL,
+                f"{failed} of {len(timed)} timed requests failed; {numbers}",
+                details=details,
+            )
+        if p95 > limit:
+            return Finding(
+                "serving.latency",
+                Status.FAIL,
+                f"{numbers}, above the budget of {limit:g} ms; make prediction cheaper, add "
+                "workers, or raise --latency-p95-ms",
+                details=details,
+            )
+        return Finding(
+            "serving.latency", Status.PASS, f"{numbers}, within {limit:g} ms", details=details
+        )
+
+    def _throughput_finding(self, done: list[tuple[float, int]], elapsed: float) -> Finding:
+        good = sum(1 for _, status in done if status == 200)
+        rate = good / elapsed if elapsed > 0 else math.inf
+        floor = self.budget.min_throughput
+        clients = self.settings.clients
+        details = {
+            "requests": len(done),
+            "succeeded": good,
+            "seconds": round(elapsed, 3),
+            "requests_per_second": round(rate, 2),
+            "clients": clients,
+            "min_throughput": floor,
+        }
+        numbers = (
+            f"{rate:.1f} requests/s from {clients} concurrent clients "
+            f"({good} of {len(done)} succeeded)"
+        )
+        if good < len(done):
+            return Finding(
+                "serving.throughput",
+                Status.FAIL,
+                f"{len(done) - good} of {len(done)} requests failed under load; {numbers}",
+                details=details,
+            )
+        if rate < floor:
+            return Finding(
+                "serving.throughput",
+                Status.FAIL,
+                f"{numbers}, below the minimum of {floor:g}; add workers or make prediction "
+                "cheaper, or lower --min-throughput",
+                details=details,
+            )
+        return Finding(
+            "serving.throughput",
+            Status.PASS,
+            f"{numbers}, at least {floor:g}",
+            details=details,
+        )
+
+
+def _server_spec(meta: Mapping[str, Any], schema: Schema, target: str | None) -> InputSpec:
+    """What the server takes, from its metadata (or the schema alone)."""
+    columns = {k: v for k, v in schema.columns.items() if k != target}
+    published = meta.get("features")
+    features = (
+        tuple(str(f) for f in published if str(f) in columns)
+        if isinstance(published, list)
+        else tuple(columns)
+    )
+    max_records = meta.get("max_records")
+    if not isinstance(max_records, int) or max_records < 1:
+        max_records = DEFAULT_MAX_RECORDS
+    return InputSpec(columns, features, target, max_records)
+
+
+def _row_findings(results: Sequence[_Row]) -> list[Finding]:
+    n = len(results)
+    rejected = [(i, r) for i, r in enumerate(results) if r.outcome == "rejected"]
+    failed = [(i, r) for i, r in enumerate(results) if r.outcome == "error"]
+    out: list[Finding] = []
+    examples = [
+        {"row": i, **{k: e.get(k) for k in ("field", "error")}}
+        for i, r in rejected[:SHOW]
+        for e in r.errors[:1]
+    ]
+    details: dict[str, Any] = {"rows": n, "rejected": len(rejected), "examples": examples}
+    if rejected:
+        first = examples[0] if examples else {"row": rejected[0][0], "field": None, "error": ""}
+        where = f"{first['field']}: " if first.get("field") else ""
+        out.append(
+            Finding(
+                "serving.rejected_rows",
+                Status.WARN,
+                f"{len(rejected)} of {n} held-out rows were refused with a 400 (row "
+                f"{first['row']}: {where}{first['error']}); if such rows are valid input, "
+                "widen the schema's range or domain",
+                details=details,
+            )
+        )
+    else:
+        out.append(
+            Finding(
+                "serving.rejected_rows",
+                Status.PASS,
+                f"the server accepted all {n} held-out rows",
+                details=details,
+            )
+        )
+    errors = [{"row": i, "status": r.status, "body": r.body} for i, r in failed[:SHOW]]
+    details = {"rows": n, "failed": len(failed), "examples": errors}
+    if failed:
+        i, r = failed[0]
+        answer = f"{r.status}" if r.status else "no answer"
+        out.append(
+            Finding(
+                "serving.server_error",
+                Status.FAIL,
+                f"{len(failed)} of {n} held-out rows the schema accepts got {answer} instead of "
+                f"a prediction (row {i}: {r.body}); the model must handle every input the "
+                "schema allows (e.g. impute nulls), or the schema must refuse it",
+                details=details,
+            )
+        )
+    else:
+        out.append(
+            Finding(
+                "serving.server_error",
+                Status.PASS,
+                f"no server error on {n - len(rejected)} accepted held-out rows",
+                details=details,
+            )
+        )
+    return out
+
+
+def _compare(
+    frame: Any,
+    results: Sequence[_Row],
+    offline: Any,
+    spec: InputSpec,
+    schema: Schema,
+    target: str | None,
+    settings: ProbeSettings,
+) -> list[Finding]:
+    ok = [i for i, r in enumerate(results) if r.outcome == "ok"]
+    if offline is None:
+        return [
+            Finding(
+                "serving.prediction_mismatch",
+                Status.WARN,
+                "not checked: pass --model (the artifact the server should be serving) to "
+                "compare online predictions with offline ones",
+            )
+        ]
+    if not ok:
+        return [
+            Finding(
+                "serving.prediction_mismatch",
+                Status.ERROR,
+                "not checked: no held-out row got a prediction from the server",
+            )
+        ]
+    local = InputSpec.for_model(offline, schema, target=target)
+    if local.features != spec.features:
+        return [
+            Finding(
+                "serving.prediction_mismatch",
+                Status.FAIL,
+                f"the served model takes features ({', '.join(spec.features)}), the given "
+                f"--model takes ({', '.join(local.features)}); the server runs another model",
+                details={"served": list(spec.features), "offline": list(local.features)},
+            )
+        ]
+    import polars as pl
+
+    subset = frame.with_row_index("__row").filter(pl.col("__row").is_in(ok))
+    absent = [f for f in local.features if f not in subset.columns]  # optional, left out
+    subset = subset.with_columns(pl.lit(None).alias(f) for f in absent)
+    x = local.model_input(subset.select(list(local.features)).to_pandas())
+    try:
+        predicted = jsonable(offline.predict(x))
+        proba = jsonable(offline.predict_proba(x)) if hasattr(offline, "predict_proba") else None
+    except Exception as exc:
+        return [
+            Finding(
+                "serving.prediction_mismatch",
+                Status.FAIL,
+                f"the server predicted {len(ok)} rows, but the model given with --model "
+                f"raised {type(exc).__name__} on them offline: {exc}",
+            )
+        ]
+    out = [_label_finding(ok, results, predicted, settings)]
+    online_proba = [results[i].probabilities for i in ok]
+    if proba is not None or any(p is not None for p in online_proba):
+        out.append(_proba_finding(ok, online_proba, proba, settings))
+    return out
+
+
+def _label_finding(
+    ok: list[int], results: Sequence[_Row], predicted: list[Any], settings: ProbeSettings
+) -> Finding:
+    tol = settings.probability_tolerance
+    mismatches = [
+        {"row": i, "online": results[i].prediction, "offline": off}
+        for i, off in zip(ok, predicted, strict=True)
+        if not _same(results[i].prediction, off, tol)
+    ]
+    details = {"rows": len(ok), "mismatches": len(mismatches), "examples": mismatches[:SHOW]}
+    if mismatches:
+        m = mismatches[0]
+        return Finding(
+            "serving.prediction_mismatch",
+            Status.FAIL,
+            f"{len(mismatches)} of {len(ok)} rows got another prediction online than offline "
+            f"(row {m['row']}: online {m['online']!r}, offline {m['offline']!r}); the server "
+            "runs another model, other library versions, or changes the input on the way",
+            details=details,
+        )
+    return Finding(
+        "serving.prediction_mismatch",
+        Status.PASS,
+        f"online predictions equal offline ones on all {len(ok)} rows",
+        details=details,
+    )
+
+
+def _proba_finding(
+    ok: list[int],
+    online: list[list[float] | None],
+    offline: list[list[float]] | None,
+    settings: ProbeSettings,
+) -> Finding:
+    tol = settings.probability_tolerance
+    if offline is None or any(p is None for p in online):
+        side = "the server returned none" if offline is not None else "the given --model has none"
+        return Finding(
+            "serving.probability_mismatch",
+            Status.FAIL,
+            f"probabilities cannot be compared: {side}; serve the same model",
+        )
+    worst, worst_row = 0.0, ok[0]
+    for i, on, off in zip(ok, online, offline, strict=True):
+        diff = _largest_difference(on, off)
+        if diff is None:
+            return Finding(
+                "serving.probability_mismatch",
+                Status.FAIL,
+                f"the server's probabilities for row {i} ({_snippet(json.dumps(on).encode())}) "
+                f"do not match the {len(off)} numbers the given --model gives; the server "
+                "runs another model",
+                details={"row": i, "offline_classes": len(off)},
+            )
+        if diff > worst:
+            worst, worst_row = diff, i
+    details = {"rows": len(ok), "max_abs_difference": worst, "tolerance": tol, "row": worst_row}
+    if not worst <= tol:
+        return Finding(
+            "serving.probability_mismatch",
+            Status.FAIL,
+            f"online probabilities differ from offline ones by up to {worst:.3g} (row "
+            f"{worst_row}; tolerance {tol:g}); the server runs another model or library version",
+            details=details,
+        )
+    return Finding(
+        "serving.probability_mismatch",
+        Status.PASS,
+        f"online probabilities equal offline ones within {tol:g} on all {len(ok)} rows "
+        f"(largest difference {worst:.3g})",
+        details=details,
+    )
+
+
+def _largest_difference(online: Any, offline: list[float]) -> float | None:
+    """The largest absolute difference, or None when ``online`` is not as many numbers."""
+    if not isinstance(online, list) or len(online) != len(offline):
+        return None
+    try:
+        diffs = [abs(float(a) - float(b)) for a, b in zip(online, offline, strict=True)]
+    except (TypeError, ValueError):
+        return None
+    if any(math.isnan(d) for d in diffs):
+        return None
+    return max(diffs, default=0.0)
+
+
+def _same(online: Any, offline: Any, tol: float) -> bool:
+    if isinstance(online, bool) or isinstance(offline, bool):
+        return online == offline
+    if isinstance(online, float) or isinstance(offline, float):
+        # a regressor's output: equal up to floating-point noise
+        if not isinstance(online, (int, float)) or not isinstance(offline, (int, float)):
+            return False
+        return math.isclose(online, offline, rel_tol=1e-9, abs_tol=tol)
+    return bool(online == offline)
+
+
+def _bad_payloads(spec: InputSpec, base: Mapping[str, Any]) -> list[tuple[str, bytes]]:
+    """Requests the schema refuses, each wrong in one way, built from a valid record."""
+
+    def one(**changes: Any) -> bytes:
+        record = {k: v for k, v in base.items() if k not in changes.get("drop", ())}
+        record.update(changes.get("set", {}))
+        return json.dumps([record], default=_json_default).encode()
+
+    cols = [(f, spec.columns[f]) for f in spec.features]
+    out: list[tuple[str, bytes]] = [
+        ("not_json", b'{"records": [{"'),
+        ("empty_list", b"[]"),
+        ("not_a_record", b"[42]"),
+        ("unknown_field", one(set={UNKNOWN_FIELD: 1})),
+    ]
+    required = [f for f, c in cols if c.required]
+    if required:
+        out.append(("missing_field", one(drop=(required[0],))))
+    numeric = [(f, c) for f, c in cols if c.type in ("integer", "float")]
+    strings = [f for f, c in cols if c.type == "string"]
+    if numeric:
+        out.append(("wrong_type", one(set={numeric[0][0]: "not a number"})))
+    elif strings:
+        out.append(("wrong_type", one(set={strings[0]: 12345})))
+    categorical = [f for f, c in cols if c.domain and all(isinstance(v, str) for v in c.domain)]
+    if categorical:
+        out.append(("unknown_category", one(set={categorical[0]: UNKNOWN_CATEGORY})))
+    ranged = [(f, c) for f, c in numeric if c.range is not None and c.range.max is not None]
+    if ranged:
+        f, c = ranged[0]
+        assert c.range is not None and c.range.max is not None
+        span = abs(c.range.max - (c.range.min if c.range.min is not None else 0)) or 1
+        out.append(("out_of_range", one(set={f: c.range.max + 10 * span})))
+    no_nulls = [f for f, c in cols if c.max_null_fraction == 0]
+    if no_nulls:
+        out.append(("null_not_allowed", one(set={no_nulls[0]: None})))
+    return out
+
+
+def _synthetic_record(spec: InputSpec) -> dict[str, Any]:
+    """A record the schema accepts, for the probes when no held-out row was accepted."""
+    out: dict[str, Any] = {}
+    for name in spec.features:
+        col = spec.columns[name]
+        if col.domain:
+            out[name] = col.domain[0]
+        elif col.type in ("integer", "float"):
+            lo = col.range.min if col.range and col.range.min is not None else 0
+            hi = col.range.max if col.range and col.range.max is not None else lo
+            mid = (lo + hi) / 2
+            out[name] = round(mid) if col.type == "integer" else float(mid)
+        elif col.type == "boolean":
+            out[name] = True
+        elif col.type == "datetime":
+            out[name] = "2000-01-01T00:00:00"
+        elif col.type == "string":
+            out[name] = "x"
+        else:
+            out[name] = None
+    return out
+
+
+def _errors_of(resp: Response) -> list[dict[str, Any]]:
+    body = resp.json()
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return [{"record": None, "field": None, "error": _snippet(resp.body)}]
+    return [e for e in errors if isinstance(e, dict)]
+
+
+def _snippet(body: bytes, limit: int = 200) -> str:
+    text = body.decode("utf-8", errors="replace").strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _plain(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        k: _json_default(v) if isinstance(v, (date, datetime, Decimal)) else v
+        for k, v in record.items()
+    }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot send a {type(value).__name__} as JSON")
