@@ -15,33 +15,10 @@ import click
 from mlgate import __version__
 from mlgate._cli.comment import comment_cmd
 from mlgate._cli.init import init_cmd
+from mlgate._cli.options import format_option, output_option, severity_option
 from mlgate._cli.serving import check_serving_cmd, serve_cmd
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-FORMATS = ("text", "json", "markdown", "junit", "html", "github")
-
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
-output_option = click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the report to FILE (atomically) instead of standard output.",
-)
-severity_option = click.option(
-    "--severity",
-    multiple=True,
-    metavar="CODE=LEVEL",
-    help="Override a finding's severity: ignore, warn or fail (repeatable), e.g. "
-    "--severity schema.new_column=fail.",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from mlgate.reports import FORMATS
+from mlgate._cli.options import format_option, output_option, severity_option
 
 _model_option = click.option(
     "--model",
@@ -194,27 +194,9 @@ def serve_cmd(
     help="Requests timed for latency (one after another), and again for throughput.",
 )
 @_trust_pickle_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the report to FILE (atomically) instead of standard output.",
-)
-@click.option(
-    "--severity",
-    multiple=True,
-    metavar="CODE=LEVEL",
-    help="Override a finding's severity: ignore, warn or fail (repeatable).",
-)
+@format_option
+@output_option
+@severity_option
 def check_serving_cmd(
     model: Path | None,
     schema_path: Path | None,
