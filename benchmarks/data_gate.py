@@ -996,6 +996,9 @@ The peers are the nearest equivalents, not the same work: whylogs profiles both 
 pandera infers a schema from the reference and validates the current file (no drift, so it
 is shown for context and not counted in the drift-report target). They run in
 benchmarks/.peers-venv, pinned by benchmarks/peers-requirements.txt.
+A run with `--reuse-peers` (to re-time mlgate as it changes) shows the peers of the
+last `--peers` run; its peer ratio compares two runs under different machine load, so it
+is marked indicative, and the `--peers` run's own ratio is the one that counts.
 
 Peak memory is that of the whole command: the larger of its biggest process's max RSS
 (GNU time) and the sampled peak (every 0.1 s) of its process tree's memory, private pages
