@@ -13,10 +13,10 @@ from typing import Any
 
 from mlgate.data.drift import compare_column, compare_profiles
 from mlgate.data.io import resolve
-from mlgate.data.profile import DatasetProfile, ProgressFn, dumps, profile
+from mlgate.data.profile import DatasetProfile, ProgressFn, profile, profile_in_worker
 from mlgate.data.schema import Schema, infer_schema, load_schema
 from mlgate.data.validate import validate_profile
-from mlgate.errors import InputError, MlgateError
+from mlgate.errors import InputError
 from mlgate.findings import Finding, Report, Status, apply_severity
 
 MODES = ("drift", "skew")
@@ -36,7 +36,7 @@ def profile_pair(
         return profile(reference, progress=progress), profile(current, progress=progress)
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
-        futures = [pool.submit(_profile_in_worker, str(x)) for x in (reference, current)]
+        futures = [pool.submit(profile_in_worker, str(x)) for x in (reference, current)]
         results = [f.result() for f in futures]
     out = []
     for ok, payload in results:
@@ -56,13 +56,6 @@ def _is_large(data: Any) -> bool:
     if source.kind == "profile":
         return False
     return sum(p.stat().st_size for p in source.paths) >= PARALLEL_MIN_BYTES
-
-
-def _profile_in_worker(data: str) -> tuple[bool, str]:
-    try:
-        return True, dumps(profile(data))
-    except MlgateError as exc:
-        return False, str(exc)
 
 
 def _as_schema(schema: Schema | str | Path | None, reference: DatasetProfile) -> Schema:

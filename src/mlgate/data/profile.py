@@ -22,7 +22,7 @@ from mlgate.data import io
 from mlgate.data.kll import KllSketch
 from mlgate.data.moments import Moments
 from mlgate.data.sketches import DistinctSketch, FrequentSketch, RowHashSketch
-from mlgate.errors import InputError
+from mlgate.errors import InputError, MlgateError
 
 FORMAT = "mlgate.profile"
 FORMAT_VERSION = 1
@@ -305,6 +305,18 @@ class DatasetProfile:
 
 def dumps(profile: DatasetProfile) -> str:
     return json.dumps(profile.to_dict(), indent=1, allow_nan=False) + "\n"
+
+
+def profile_in_worker(data: str) -> tuple[bool, str]:
+    """Profile in a worker process: (True, profile JSON) or (False, the one-line error).
+
+    It lives here, not with the gate, so that a spawned worker imports only what
+    profiling needs (no pydantic schema, no drift statistics).
+    """
+    try:
+        return True, dumps(profile(data))
+    except MlgateError as exc:
+        return False, str(exc)
 
 
 def load(path: str | Path) -> DatasetProfile:
