@@ -7,7 +7,7 @@ finding; ``validate_profile`` runs them all and never raises for bad data.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile
 from mlgate.data.schema import ColumnSchema, Schema
@@ -334,18 +334,3 @@ _VALUE_CHECKS: tuple[Callable[[ColumnProfile, ColumnSchema], Finding], ...] = (
     _check_range,
     _check_domain,
 )
-
-
-def iter_codes() -> Iterator[str]:
-    """Finding codes this module can produce (for docs and severity validation)."""
-    yield from (
-        "quality.empty_dataset",
-        "quality.duplicate_rows",
-        "schema.missing_column",
-        "schema.new_column",
-        "schema.type_mismatch",
-        "quality.null_fraction",
-        "quality.non_finite",
-        "quality.out_of_range",
-        "quality.out_of_domain",
-    )
