@@ -1002,8 +1002,8 @@ is marked indicative, and the `--peers` run's own ratio is the one that counts.
 
 Peak memory is that of the whole command: the larger of its biggest process's max RSS
 (GNU time) and the sampled peak (every 0.1 s) of its process tree's memory, private pages
-summed and shared library pages counted once (mlgate profiles the two files of a large
-pair in two worker processes at once).
+summed and shared library pages counted once (mlgate ran its profiles in two worker
+processes until 2026-11-29; it now runs one process).
 """
 
 

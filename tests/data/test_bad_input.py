@@ -930,7 +930,8 @@ def test_millions_of_distinct_strings_keep_profile_small_and_memory_bounded(
     prof = json.loads(out.read_text())
     assert prof["rows"] == n
     [ids_col] = [c for c in prof["columns"] if c["name"] == "id"]
-    assert math.isclose(ids_col["distinct_estimate"], n, rel_tol=0.02)
+    # Within three standard errors of the column sketch (HLL, 4,096 registers).
+    assert math.isclose(ids_col["distinct_estimate"], n, rel_tol=3 * 1.04 / 64)
     assert ids_col["frequent_dropped"] > 0  # the frequent-values sketch kept a bounded part
     # Python-side memory is bounded by the batch, not the column: holding the 2M
     # distinct values (a set, or one list of the whole column) would take well over

@@ -105,23 +105,3 @@ def test_severity_override_turns_a_failure_into_a_warning():
     cur = make_table(seed=2).drop("flag")
     report = check_data(make_table(seed=1), cur, severity={"schema.missing_column": "warn"})
     assert report.passed
-
-
-def test_large_inputs_profiled_in_two_processes_give_the_same_report(write, monkeypatch):
-    import mlgate.data.gate as gate
-    from mlgate.reports import render
-
-    ref = str(write(make_table(seed=1), "ref.parquet"))
-    cur = str(write(make_table(seed=3, shift=1.0), "cur.parquet"))
-    sequential = render(check_data(ref, cur), "json")
-    monkeypatch.setattr(gate, "PARALLEL_MIN_BYTES", 0)
-    calls = []
-    original = gate.ProcessPoolExecutor
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(gate, "ProcessPoolExecutor", counting)
-    assert render(check_data(ref, cur), "json") == sequential
-    assert len(calls) == 1

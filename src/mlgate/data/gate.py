@@ -2,60 +2,30 @@
 
 from __future__ import annotations
 
-import json
-import multiprocessing
-import os
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mlgate.data.drift import compare_column, compare_profiles
-from mlgate.data.io import resolve
-from mlgate.data.profile import DatasetProfile, ProgressFn, profile, profile_in_worker
+from mlgate.data.profile import DatasetProfile, ProgressFn, profile
 from mlgate.data.schema import Schema, infer_schema, load_schema
 from mlgate.data.validate import validate_profile
 from mlgate.errors import InputError
 from mlgate.findings import Finding, Report, Status, apply_severity
 
 MODES = ("drift", "skew")
-#: Below this many bytes of input per side, a second process costs more than it saves.
-PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
 
 def profile_pair(
     reference: Any, current: Any, *, progress: ProgressFn | None = None
 ) -> tuple[DatasetProfile, DatasetProfile]:
-    """Profile both sides; large files are profiled at once in two processes.
+    """Profile both sides, one after the other.
 
-    Profiling is partly bound by Python (sketch updates), so two files on two cores
-    take about the time of one.
+    Not in two processes: Polars already reads on every core, and a second process
+    doubles the peak memory (two batches, two copies of the libraries) to gain little.
     """
-    if (os.cpu_count() or 1) < 2 or not (_is_large(reference) and _is_large(current)):
-        return profile(reference, progress=progress), profile(current, progress=progress)
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
-        futures = [pool.submit(profile_in_worker, str(x)) for x in (reference, current)]
-        results = [f.result() for f in futures]
-    out = []
-    for ok, payload in results:
-        if not ok:
-            raise InputError(payload)
-        out.append(DatasetProfile.from_dict(json.loads(payload)))
-    return out[0], out[1]
-
-
-def _is_large(data: Any) -> bool:
-    if not isinstance(data, (str, Path)):
-        return False
-    try:
-        source = resolve(data)
-    except InputError:
-        return False  # let the sequential path report it, with its one clear line
-    if source.kind == "profile":
-        return False
-    return sum(p.stat().st_size for p in source.paths) >= PARALLEL_MIN_BYTES
+    return profile(reference, progress=progress), profile(current, progress=progress)
 
 
 def _as_schema(schema: Schema | str | Path | None, reference: DatasetProfile) -> Schema:

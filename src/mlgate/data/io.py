@@ -25,7 +25,7 @@ import polars as pl
 
 from mlgate.errors import InputError
 
-BATCH_ROWS = 500_000
+BATCH_ROWS = 250_000
 _SNIFF_BYTES = 64 * 1024
 _CSV_INFER_ROWS = 10_000
 #: How far the error-path diagnostics read to find the line at fault.

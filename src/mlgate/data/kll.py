@@ -43,11 +43,13 @@ class KllSketch:
     # -- building ---------------------------------------------------------------------
     def update(self, values: np.ndarray) -> None:
         # Finite values beyond float32's range are clipped, not turned into infinities.
-        limit = float(np.finfo(_DTYPE).max)
-        values = np.clip(np.asarray(values, dtype=np.float64).ravel(), -limit, limit)
-        values = values.astype(_DTYPE)
+        values = np.asarray(values, dtype=np.float64).ravel()
         if values.size == 0:
             return
+        limit = float(np.finfo(_DTYPE).max)
+        if values.min() < -limit or values.max() > limit:
+            values = np.clip(values, -limit, limit)
+        values = values.astype(_DTYPE)
         self._n += int(values.size)
         self._levels[0] = np.concatenate([self._levels[0], values])
         self._compress()

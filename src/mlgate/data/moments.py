@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlgate.data._slices import CHUNK
+
 
 @dataclass(frozen=True)
 class Moments:
@@ -28,9 +30,18 @@ class Moments:
             return cls()
         # Values near the float64 limit overflow the sums to inf; that is the honest
         # answer for such data and must not print warnings.
+        values = np.asarray(values, dtype=np.float64).ravel()
+        m2 = 0.0
         with np.errstate(over="ignore", invalid="ignore"):
-            mean = float(values.mean(dtype=np.float64))
-            m2 = float(np.square(values - mean, dtype=np.float64).sum())
+            mean = float(values.mean())
+            # By slices: one cached scratch buffer instead of two batch-sized temporaries.
+            scratch = np.empty(min(CHUNK, n), dtype=np.float64)
+            for start in range(0, n, CHUNK):
+                part = scratch[: min(CHUNK, n - start)]
+                np.subtract(values[start : start + CHUNK], mean, out=part)
+                # Not np.dot: BLAS threads spin and starve a second profiling process.
+                np.square(part, out=part)
+                m2 += float(part.sum())
         return cls(n, mean, m2)
 
     def merge(self, other: Moments) -> Moments:

@@ -19,13 +19,16 @@ import polars as pl
 
 from mlgate._atomic import write_text_atomic
 from mlgate.data import io
+from mlgate.data.hashing import hash_floats, hash_ints, hash_row_hashes, hash_strings
+from mlgate.data.hll import HllSketch
 from mlgate.data.kll import KllSketch
 from mlgate.data.moments import Moments
-from mlgate.data.sketches import DistinctSketch, FrequentSketch, RowHashSketch
-from mlgate.errors import InputError, MlgateError
+from mlgate.data.sketches import FrequentSketch
+from mlgate.data.theta import ThetaSketch
+from mlgate.errors import InputError
 
 FORMAT = "mlgate.profile"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Most frequent values of one batch that are fed to the frequent-values sketch; the
 #: rest of the batch's weight is counted as ``frequent_dropped``.
 TOP_PER_BATCH = 2048
@@ -70,7 +73,7 @@ class ColumnProfile:
     max: float | None = None
     moments: Moments = field(default_factory=Moments)
     quantiles: KllSketch = field(default_factory=KllSketch)
-    distinct: DistinctSketch = field(default_factory=DistinctSketch)
+    distinct: HllSketch = field(default_factory=HllSketch)
     frequent: FrequentSketch = field(default_factory=FrequentSketch)
     frequent_dropped: int = 0
 
@@ -183,7 +186,7 @@ class ColumnProfile:
             max=None if d["max"] is None else float(d["max"]),
             moments=Moments(int(m["n"]), float(m["mean"]), float(m["m2"])),
             quantiles=KllSketch.from_b64(d["quantiles"]),
-            distinct=DistinctSketch.from_b64(d["distinct"]),
+            distinct=HllSketch.from_b64(d["distinct"]),
             frequent=FrequentSketch.from_b64(d["frequent"]),
             frequent_dropped=int(d["frequent_dropped"]),
         )
@@ -217,7 +220,7 @@ def _opt(fn: Callable[[float, float], float], a: float | None, b: float | None) 
 class DatasetProfile:
     rows: int
     columns: tuple[ColumnProfile, ...]
-    row_hashes: RowHashSketch = field(default_factory=RowHashSketch)
+    row_hashes: ThetaSketch = field(default_factory=ThetaSketch)
     source: str = ""
 
     @property
@@ -238,13 +241,13 @@ class DatasetProfile:
         """Share of rows that repeat an earlier row (estimated beyond 4096 distinct rows)."""
         if self.rows == 0:
             return 0.0
-        return max(0.0, 1.0 - min(self.row_hashes.distinct, self.rows) / self.rows)
+        return max(0.0, 1.0 - min(self.row_hashes.estimate, self.rows) / self.rows)
 
     def duplicate_fraction_bounds(self) -> tuple[float, float]:
         """Lower and upper bounds (3 standard deviations) on the duplicate share."""
         if self.rows == 0:
             return 0.0, 0.0
-        low, high = self.row_hashes.distinct_bounds(3)
+        low, high = self.row_hashes.bounds(3)
         lower = max(0.0, 1.0 - min(high, self.rows) / self.rows)
         upper = max(0.0, 1.0 - min(low, self.rows) / self.rows)
         return lower, upper
@@ -293,7 +296,7 @@ class DatasetProfile:
             return cls(
                 rows=int(d["rows"]),
                 columns=tuple(ColumnProfile.from_dict(c) for c in d["columns"]),
-                row_hashes=RowHashSketch.from_b64(d["row_hashes"]),
+                row_hashes=ThetaSketch.from_b64(d["row_hashes"]),
                 source=str(d.get("source", "")),
             )
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
@@ -305,18 +308,6 @@ class DatasetProfile:
 
 def dumps(profile: DatasetProfile) -> str:
     return json.dumps(profile.to_dict(), indent=1, allow_nan=False) + "\n"
-
-
-def profile_in_worker(data: str) -> tuple[bool, str]:
-    """Profile in a worker process: (True, profile JSON) or (False, the one-line error).
-
-    It lives here, not with the gate, so that a spawned worker imports only what
-    profiling needs (no pydantic schema, no drift statistics).
-    """
-    try:
-        return True, dumps(profile(data))
-    except MlgateError as exc:
-        return False, str(exc)
 
 
 def load(path: str | Path) -> DatasetProfile:
@@ -371,12 +362,12 @@ def profile_frame(df: pl.DataFrame, source: str = "") -> DatasetProfile:
     """Profile one in-memory batch."""
     df = _normalise(df)
     columns = tuple(_profile_series(df.get_column(name)) for name in df.columns)
-    hashes: Iterable[int] = ()
+    row_hashes = ThetaSketch()
     if df.width and df.height:
-        hashes = df.hash_rows(seed=0).unique().sort().reinterpret(signed=True).to_list()
-    return DatasetProfile(
-        rows=df.height, columns=columns, row_hashes=RowHashSketch.of(hashes), source=source
-    )
+        # Polars' row hash is stable within one Polars version only: profiles of one
+        # dataset's parts, made with different Polars versions, count duplicates wrongly.
+        row_hashes = ThetaSketch.of(hash_row_hashes(df.hash_rows(seed=0).to_numpy()))
+    return DatasetProfile(rows=df.height, columns=columns, row_hashes=row_hashes, source=source)
 
 
 def _normalise(df: pl.DataFrame) -> pl.DataFrame:
@@ -427,24 +418,28 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     arr = finite.cast(pl.Float64).to_numpy()
     quantiles = KllSketch()
     quantiles.update(arr)
-    distinct = DistinctSketch()
+    # Hashed as floats, whole or not, so that a part of whole numbers and a part of
+    # fractions hash the same value (1 and 1.0) alike when merged.
+    distinct = HllSketch.of(hash_floats(arr))
     frequent = FrequentSketch()
     dropped = 0
-    if integral:
+    if integral and finite.len() > 2 * TOP_PER_BATCH and distinct.estimate > finite.len() / 2:
+        # Mostly distinct whole numbers (ids, counts, timestamps): the batch's top values
+        # occur once or twice each, so counting every value would tell nothing.
+        dropped = finite.len()
+    elif integral:
         as_int = finite.cast(pl.Int64)
         vc = _value_counts(as_int)
-        # Fed as floats like the fractional values, so that a part of whole numbers and
-        # a part of fractions hash the same value (1 and 1.0) alike when merged.
-        distinct.update_many(vc.get_column(as_int.name).sort().cast(pl.Float64).to_list())
         dropped = _feed_frequent(frequent, vc, as_int.name)
     else:
-        unique = finite.unique()
-        distinct.update_many(unique.sort().to_list())
-        if unique.len() <= TOP_PER_BATCH:
-            # Few distinct fractions (a code column with a stray 0.5, a rounded reading):
-            # keep their counts so domain checks can count them; a continuous column's
-            # values are all distinct and not worth counting.
-            vc = _value_counts(finite).with_columns(_number_key(pl.col(finite.name)))
+        # Few distinct fractions (a code column with a stray 0.5, a rounded reading): keep
+        # their counts so domain checks can count them; a continuous column's values are
+        # all distinct and not worth counting (the cheap estimate tells them apart).
+        vc = None
+        if distinct.estimate <= 2 * TOP_PER_BATCH:
+            vc = _value_counts(finite)
+        if vc is not None and vc.height <= TOP_PER_BATCH:
+            vc = vc.with_columns(_number_key(pl.col(finite.name)))
             dropped = _feed_frequent(frequent, vc, finite.name)
         else:
             dropped = finite.len()
@@ -466,8 +461,7 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
 
 def _categorical(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     vc = _value_counts(values)
-    distinct = DistinctSketch()
-    distinct.update_many(vc.get_column(values.name).sort().to_list())
+    distinct = HllSketch.of(hash_strings(vc.get_column(values.name)))
     frequent = FrequentSketch()
     dropped = _feed_frequent(frequent, vc, values.name)
     return replace(base, distinct=distinct, frequent=frequent, frequent_dropped=dropped)
@@ -477,8 +471,7 @@ def _datetime(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     micros = (
         values.cast(pl.Datetime("us")).dt.epoch("us") if values.len() else values.cast(pl.Int64)
     )
-    distinct = DistinctSketch()
-    distinct.update_many(micros.unique().sort().to_list())
+    distinct = HllSketch.of(hash_ints(micros.to_numpy()))
     return replace(
         base,
         min=float(micros.min()) if micros.len() else None,  # type: ignore[arg-type]

@@ -1,0 +1,119 @@
+"""Stable 64-bit hashes of values, computed a whole batch at a time with NumPy.
+
+Why mlgate's own: a profile is saved and merged with profiles made later, by another
+process or another version of its libraries, so the hash of a value must never change.
+Polars' hashes are stable only within one Polars version, and hashlib or xxhash take one
+value per call. These are SplitMix64's finaliser over a number's bits, or over a
+polynomial hash of a string's UTF-8 bytes; tests pin their values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from mlgate.data._slices import CHUNK
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+# Different seeds per kind of value keep, say, the string "1" and the number 1 apart.
+_SEED_FLOAT = np.uint64(0x9E3779B97F4A7C15)
+_SEED_INT = np.uint64(0xD1B54A32D192ED03)
+_SEED_STRING = np.uint64(0x8CB92BA72F3D8DD7)
+_SEED_ROW = np.uint64(0xCA5A826395121157)
+_powers = np.ones(1, dtype=np.uint64)
+_STRINGS_PER_SLICE = 65_536
+#: The polynomial hash's base: a large odd 64-bit constant.
+_BASE = np.uint64(0xC2B2AE3D27D4EB4F)  # xxHash64's second prime
+
+
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+
+
+def mix64(x: np.ndarray, seed: np.uint64) -> np.ndarray:
+    """SplitMix64's finaliser: a bijection of uint64 that spreads every input bit."""
+    out = np.array(x, dtype=np.uint64)
+    _mix_in_place(out, seed)
+    return out
+
+
+def _mix_in_place(out: np.ndarray, seed: np.uint64) -> None:
+    scratch = np.empty(min(CHUNK, out.size), dtype=np.uint64)
+    for start in range(0, out.size, CHUNK):
+        part = out[start : start + CHUNK]
+        tmp = scratch[: part.size]
+        part ^= seed
+        np.right_shift(part, _S30, out=tmp)
+        part ^= tmp
+        part *= _M1
+        np.right_shift(part, _S27, out=tmp)
+        part ^= tmp
+        part *= _M2
+        np.right_shift(part, _S31, out=tmp)
+        part ^= tmp
+
+
+def hash_floats(values: np.ndarray) -> np.ndarray:
+    """Hashes of float64 values; 0.0 and -0.0 hash alike (they are equal)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.empty(values.size, dtype=np.uint64)
+    # Adding 0.0 turns -0.0 into 0.0 and leaves every other value alone.
+    np.add(values.ravel(), 0.0, out=out.view(np.float64))
+    _mix_in_place(out, _SEED_FLOAT)
+    return out
+
+
+def hash_ints(values: np.ndarray) -> np.ndarray:
+    return mix64(np.asarray(values, dtype=np.int64).view(np.uint64), _SEED_INT)
+
+
+def hash_row_hashes(values: np.ndarray) -> np.ndarray:
+    """Spread another hash function's output (Polars' row hashes) evenly."""
+    return mix64(np.asarray(values, dtype=np.uint64), _SEED_ROW)
+
+
+def _power_table(n: int) -> np.ndarray:
+    global _powers
+    if _powers.size < n:
+        table = np.full(max(n, 2 * _powers.size), _BASE, dtype=np.uint64)
+        table[0] = 1
+        _powers = np.cumprod(table, dtype=np.uint64)  # wraps modulo 2**64, as meant
+    return _powers[:n]
+
+
+def hash_strings(values: pl.Series) -> np.ndarray:
+    """Hashes of non-null strings from their UTF-8 bytes (nulls are left out)."""
+    arr = values.drop_nulls().cast(pl.String).to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    # Slices keep the working arrays (8 bytes per input byte) small.
+    parts = [
+        _hash_string_slice(arr.slice(start, _STRINGS_PER_SLICE))
+        for start in range(0, len(arr), _STRINGS_PER_SLICE)
+    ]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+
+
+def _hash_string_slice(arr: pa.LargeStringArray) -> np.ndarray:
+    """h = mix64(sum((byte[i] + 1) * BASE**i) ^ length), for every string at once: the
+    sums are one cumulative sum over the concatenated bytes, differenced at the string
+    boundaries. The + 1 keeps zero bytes from vanishing ("a" + NUL is not "a")."""
+    n = len(arr)
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    first, last = int(offsets[0]), int(offsets[-1])
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)[first:last]
+        if buffers[2] is not None
+        else np.empty(0, dtype=np.uint8)
+    )
+    starts = offsets[:-1] - first
+    lengths = np.diff(offsets)
+    position = np.arange(data.size, dtype=np.int64) - np.repeat(starts, lengths)
+    powers = _power_table(int(lengths.max(initial=0)))
+    terms = (data.astype(np.uint64) + np.uint64(1)) * powers[position]
+    sums = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(terms, dtype=np.uint64)])
+    poly = sums[offsets[1:] - first] - sums[starts]
+    return mix64(poly ^ lengths.astype(np.uint64), _SEED_STRING)

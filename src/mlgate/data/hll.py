@@ -1,0 +1,145 @@
+"""A HyperLogLog distinct-count sketch over 64-bit hashes, in NumPy.
+
+Why not DataSketches' HLL: its Python binding takes one value per call, and feeding a
+5M-row file's distinct values one by one took half of a profile's time. Here a batch of
+hashes (``mlgate.data.hashing``) updates the registers with one ``np.maximum.at``.
+
+2**12 registers of one byte: a relative standard error of 1.04/sqrt(4096), about 1.6%,
+the same as DataSketches' HLL at lg_k = 12, in 4 KB before compression. Merging takes
+the registers' maximum, so the merge of parts is exactly the sketch of the whole, and
+the order values arrive in does not matter. The estimate is Ertl's improved raw
+estimator ("New cardinality estimation algorithms for HyperLogLog sketches", 2017,
+algorithm 6), which needs no bias tables and is accurate from one value up.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+import numpy as np
+
+from mlgate.data._slices import CHUNK
+from mlgate.data.sketches import b64, unb64
+
+P = 12
+M = 1 << P
+#: Bits of a hash left after the register index.
+Q = 64 - P
+STANDARD_ERROR = 1.04 / math.sqrt(M)
+_ALPHA_INF = 1.0 / (2.0 * math.log(2.0))
+_MAGIC = b"MLHL"
+_HEADER = struct.Struct("<4sBB")  # magic, version, p
+_VERSION = 1
+
+
+def _ranks(hashes: np.ndarray) -> np.ndarray:
+    """1 + the number of leading zeros of each hash's last Q bits, at most Q + 1.
+
+    The Q bits with a 1 appended fit float64's 53-bit mantissa exactly, so the float's
+    exponent is their bit length, with no rounding. Slices keep temporaries in cache.
+    """
+    ranks = np.empty(hashes.size, dtype=np.uint8)
+    bits = np.empty(min(CHUNK, hashes.size), dtype=np.uint64)
+    floats = np.empty(bits.size, dtype=np.float64)
+    for start in range(0, hashes.size, CHUNK):
+        part = hashes[start : start + CHUNK]
+        rest, as_float = bits[: part.size], floats[: part.size]
+        np.left_shift(part, np.uint64(P), out=rest)
+        rest >>= np.uint64(P - 1)
+        rest |= np.uint64(1)
+        np.copyto(as_float, rest, casting="unsafe")
+        # The biased exponent e + 1023 of a value with bit length e + 1.
+        np.right_shift(as_float.view(np.uint64), np.uint64(52), out=rest)
+        np.subtract(np.uint64(Q + 1 + 1023), rest, out=rest)
+        np.copyto(ranks[start : start + part.size], rest, casting="unsafe")
+    return ranks
+
+
+def _sigma(x: float) -> float:
+    if x == 1.0:
+        return math.inf
+    y, z = 1.0, x
+    while True:
+        x *= x
+        previous = z
+        z += x * y
+        y += y
+        if z == previous:
+            return z
+
+
+def _tau(x: float) -> float:
+    if x in (0.0, 1.0):
+        return 0.0
+    y, z = 1.0, 1.0 - x
+    while True:
+        x = math.sqrt(x)
+        previous = z
+        y *= 0.5
+        z -= (1.0 - x) ** 2 * y
+        if z == previous:
+            return z / 3.0
+
+
+class HllSketch:
+    """Distinct count of a set of 64-bit hashes, about 1.6% relative standard error."""
+
+    __slots__ = ("_registers",)
+
+    def __init__(self, registers: np.ndarray | None = None) -> None:
+        self._registers = registers if registers is not None else np.zeros(M, dtype=np.uint8)
+
+    @classmethod
+    def of(cls, hashes: np.ndarray) -> HllSketch:
+        hashes = np.asarray(hashes, dtype=np.uint64)
+        registers = np.zeros(M, dtype=np.uint8)
+        if hashes.size:
+            ranks = _ranks(hashes)
+            index = np.empty(min(CHUNK, hashes.size), dtype=np.uint64)
+            for start in range(0, hashes.size, CHUNK):
+                part = index[: min(CHUNK, hashes.size - start)]
+                np.right_shift(hashes[start : start + CHUNK], np.uint64(Q), out=part)
+                np.maximum.at(registers, part, ranks[start : start + part.size])
+        return cls(registers)
+
+    def merged(self, other: HllSketch) -> HllSketch:
+        return HllSketch(np.maximum(self._registers, other._registers))
+
+    @property
+    def estimate(self) -> float:
+        counts = np.bincount(self._registers, minlength=Q + 2).astype(np.float64)
+        if counts[0] == M:
+            return 0.0
+        z = M * _tau(1.0 - counts[Q + 1] / M)
+        for k in range(Q, 0, -1):
+            z = 0.5 * (z + counts[k])
+        z += M * _sigma(counts[0] / M)
+        return _ALPHA_INF * M * M / z
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HllSketch) and np.array_equal(self._registers, other._registers)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def to_bytes(self) -> bytes:
+        return _HEADER.pack(_MAGIC, _VERSION, P) + self._registers.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> HllSketch:
+        if len(data) != _HEADER.size + M:
+            raise ValueError("damaged sketch (wrong length)")
+        magic, version, p = _HEADER.unpack_from(data)
+        if magic != _MAGIC or version != _VERSION or p != P:
+            raise ValueError("damaged sketch (not an mlgate HLL sketch)")
+        registers = np.frombuffer(data, dtype=np.uint8, offset=_HEADER.size).copy()
+        if int(registers.max()) > Q + 1:
+            raise ValueError("damaged sketch (register out of range)")
+        return cls(registers)
+
+    def to_b64(self) -> str:
+        return b64(self.to_bytes())
+
+    @classmethod
+    def from_b64(cls, text: str) -> HllSketch:
+        return cls.from_bytes(unb64(text))

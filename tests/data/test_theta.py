@@ -1,0 +1,138 @@
+"""The stable hashes (mlgate.data.hashing) and the theta sketch of row hashes."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlgate.data.hashing import hash_floats, hash_ints, hash_row_hashes, hash_strings
+from mlgate.data.sketches import b64
+from mlgate.data.theta import ThetaSketch
+
+MASK = 2**64 - 1
+
+
+def _mix(x: int, seed: int) -> int:
+    """SplitMix64's finaliser in plain Python: the reference the NumPy code must match."""
+    x ^= seed
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & MASK
+    return x ^ (x >> 31)
+
+
+def _string_hash(text: str) -> int:
+    data = text.encode()
+    poly = sum((b + 1) * pow(0xC2B2AE3D27D4EB4F, i, 2**64) for i, b in enumerate(data)) & MASK
+    return _mix(poly ^ len(data), 0x8CB92BA72F3D8DD7)
+
+
+def test_hashes_match_their_definition():
+    floats = np.array([1.0, -2.5, 1e300, 5e-324])
+    expected = [_mix(int(v), 0x9E3779B97F4A7C15) for v in floats.view(np.uint64)]
+    assert hash_floats(floats).tolist() == expected
+    ints = np.array([0, 1, -1, 2**63 - 1])
+    expected = [_mix(int(v), 0xD1B54A32D192ED03) for v in ints.view(np.uint64)]
+    assert hash_ints(ints).tolist() == expected
+    words = ["", "penguin", "Adélie", "x" * 300]
+    assert hash_strings(pl.Series(words)).tolist() == [_string_hash(w) for w in words]
+
+
+def test_hashes_are_pinned_so_saved_profiles_stay_comparable():
+    # A change to any hash makes old profiles disagree with new ones without an error:
+    # these values must never change (bump the profile format version if they must).
+    assert int(hash_floats(np.array([1.0]))[0]) == 0xBCABCB2A8DAE6591
+    assert int(hash_ints(np.array([1]))[0]) == 0x01D60447FEA35413
+    assert int(hash_strings(pl.Series(["penguin"]))[0]) == 0x7361AC8AAD87E6A3
+    assert int(hash_row_hashes(np.array([1], dtype=np.uint64))[0]) == 0x5F61DCFADAD7A8C8
+    # Equal numbers hash alike.
+    assert hash_floats(np.array([0.0])).tolist() == hash_floats(np.array([-0.0])).tolist()
+
+
+def test_string_hashes_depend_on_every_byte_and_on_length():
+    values = ["", "a", "b", "ab", "ba", "a\x00", "\x00a", "é", "e", "a" * 1000, "a" * 1001]
+    hashes = hash_strings(pl.Series(values))
+    assert len(set(hashes.tolist())) == len(values)
+
+
+def test_string_hashes_skip_nulls_and_ignore_slicing_and_chunks():
+    whole = hash_strings(pl.Series(["x", None, "yy", "zzz"]))
+    assert whole.size == 3
+    chunked = pl.Series(["q", "x"]).append(pl.Series(["yy", "zzz"])).slice(1)
+    assert np.array_equal(hash_strings(chunked), whole)
+    assert hash_strings(pl.Series([], dtype=pl.String)).size == 0
+
+
+def test_string_hashes_are_the_same_across_slices_of_the_input():
+    values = pl.Series([f"value-{i}" for i in range(150_000)])
+    assert np.array_equal(hash_strings(values)[-10:], hash_strings(values.tail(10)))
+
+
+def test_small_sets_are_counted_exactly():
+    sketch = ThetaSketch.of(hash_ints(np.arange(1000).repeat(3)))
+    assert sketch.is_exact
+    assert sketch.estimate == 1000.0
+    assert sketch.bounds(3) == (1000.0, 1000.0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_large_sets_are_estimated_within_three_standard_errors(seed):
+    rng = np.random.default_rng(seed)
+    n = 300_000
+    values = rng.integers(0, 2**62, n)
+    sketch = ThetaSketch.of(hash_ints(values))
+    assert not sketch.is_exact
+    assert sketch.retained == sketch.k == 4096
+    assert abs(sketch.estimate - n) / n < 3 / np.sqrt(sketch.k)
+    low, high = sketch.bounds(3)
+    assert low <= n <= high
+    assert high - low < 0.12 * n  # bounds that say something
+
+
+def test_repeats_do_not_inflate_the_estimate():
+    # Heavily repeated values: the smallest hashes of the batch are all repeats.
+    values = np.tile(np.arange(50_000), 40)
+    sketch = ThetaSketch.of(hash_ints(values))
+    assert not sketch.is_exact
+    assert abs(sketch.estimate - 50_000) / 50_000 < 3 / np.sqrt(sketch.k)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    parts=st.lists(st.lists(st.integers(0, 3000), max_size=600), min_size=1, max_size=6),
+    k=st.sampled_from([16, 64, 1024]),
+)
+def test_the_merge_of_parts_is_the_sketch_of_the_whole(parts, k):
+    sketches = [ThetaSketch.of(hash_ints(np.array(p, dtype=np.int64)), k=k) for p in parts]
+    merged = sketches[0]
+    for other in sketches[1:]:
+        merged = merged.merged(other)
+    reverse = sketches[-1]
+    for other in reversed(sketches[:-1]):
+        reverse = other.merged(reverse)
+    whole = ThetaSketch.of(hash_ints(np.array([v for p in parts for v in p], dtype=np.int64)), k=k)
+    assert merged == whole
+    assert reverse == whole
+
+
+def test_overlap_estimates_the_common_values():
+    a = ThetaSketch.of(hash_ints(np.arange(0, 200_000)))
+    b = ThetaSketch.of(hash_ints(np.arange(150_000, 400_000)))
+    assert abs(a.overlap(b) - 50_000) / 50_000 < 0.15
+    small_a = ThetaSketch.of(hash_ints(np.arange(10)))
+    small_b = ThetaSketch.of(hash_ints(np.arange(5, 20)))
+    assert small_a.overlap(small_b) == 5.0
+
+
+def test_bytes_round_trip_and_damage_is_a_value_error():
+    sketch = ThetaSketch.of(hash_floats(np.linspace(0, 1, 10_000)))
+    assert ThetaSketch.from_b64(sketch.to_b64()) == sketch
+    assert ThetaSketch.from_b64(ThetaSketch().to_b64()) == ThetaSketch()
+    data = sketch.to_bytes()
+    for damaged in (data[:10], data[:-3], b"XXXX" + data[4:], data[:-8] + b"\xff" * 8):
+        with pytest.raises(ValueError, match="damaged sketch"):
+            ThetaSketch.from_b64(b64(damaged))
