@@ -158,3 +158,44 @@ def test_merge_in_any_order_and_grouping_matches_the_whole(floats, words, cuts, 
 def test_profile_json_is_versioned_and_has_no_nan(table):
     d = json.loads(dumps(profile_frame(table)))
     assert d["format"] == "mlgate.profile" and d["version"] == 2
+
+
+DATE_STRINGS = {
+    "day": ["2024-01-02", "2024-02-03", None, "2024-03-04"],
+    "stamp": ["2024-01-02T03:04:05", "2024-02-03T04:05:06", "2024-03-04T05:06:07", None],
+    "zoned": ["2024-01-02T03:04:05Z", None, "2024-02-03T04:05:06Z", "2024-03-04T05:06:07Z"],
+    "clock": ["03:04:05", "04:05:06", "05:06:07", "06:07:08"],
+    "word": ["2024-01-02", "soon", "2024-03-04", "2024-03-05"],
+}
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_date_strings_get_the_same_type_in_every_format(write, name):
+    # CSV parses ISO dates while reading; the other formats keep them as text unless
+    # mlgate applies the same rule, and "datetime" against "string" would be a type change.
+    table = pl.DataFrame(DATE_STRINGS)
+    p = profile(write(table, name))
+    types = {c.name: c.logical_type for c in p.columns}
+    assert types == {
+        "day": "datetime",
+        "stamp": "datetime",
+        "zoned": "datetime",
+        "clock": "string",
+        "word": "string",
+    }
+    assert p.column("stamp").nulls == 1
+    assert p.column("stamp").min == profile(write(table, "ref.csv")).column("stamp").min
+
+
+@pytest.mark.parametrize("name", ["late.parquet", "late.csv"])
+def test_a_late_word_in_a_column_of_dates_makes_it_text_in_every_format(write, name, monkeypatch):
+    from mlgate.data import io
+
+    monkeypatch.setattr(io, "BATCH_ROWS", 1_000)
+    monkeypatch.setattr(io, "_CSV_INFER_ROWS", 1_000)
+    days = pl.date_range(pl.date(2020, 1, 1), pl.date(2030, 1, 1), eager=True).head(3_000)
+    values = days.cast(pl.String).to_list()
+    values[2_500] = "unknown"
+    p = profile(write(pl.DataFrame({"day": values}), name))
+    assert p.column("day").logical_type == "string"
+    assert p.rows == 3_000

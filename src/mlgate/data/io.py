@@ -81,10 +81,11 @@ _DUPLICATE_NAME = re.compile(r"name '(?P<name>[^']*)' has more than one occurren
 
 
 class LateTypeChange(InputError):
-    """A CSV or JSON Lines column changed type after batches were already yielded.
+    """A column changed type after batches were already yielded.
 
     The column's type was inferred from the first rows, and a later value does not fit
-    it (a word in a numeric column, ``1.5`` after whole numbers). Read the source again
+    it (a word in a numeric column of a CSV file, ``1.5`` after whole numbers, a word in
+    a column of date strings in any format). Read the source again
     with ``iter_batches(source, infer_all=True)``, which infers types from every row,
     and drop whatever was built from the batches already received.
     """
@@ -389,9 +390,18 @@ class _RetryWithFullInference(Exception):
 
 def _iter(source: Source, batch_rows: int, *, infer_all: bool) -> Iterator[pl.DataFrame]:
     started = False
+    # CSV parses ISO dates as it reads; other formats get the same rule here, so that a
+    # column of date strings is a datetime whichever format carried it. After a late
+    # value that is no date, the source is read again with the column left as text, as
+    # CSV's inference over every row would leave it.
+    dates: list[str] | None = [] if source.kind == "csv" or infer_all else None
     try:
         lazy = scan(source, infer_all=infer_all)
         for batch in lazy.collect_batches(chunk_size=batch_rows):
+            if dates is None:
+                dates = _date_string_columns(batch)
+            if dates:
+                batch = _parse_dates(source, batch, dates, started=started)
             started = True
             yield _typed_empty_columns(source, batch)
         if not started:
@@ -412,6 +422,40 @@ def _iter(source: Source, batch_rows: int, *, infer_all: bool) -> Iterator[pl.Da
         raise InputError(
             f"{source.label}: cannot read ({exc.strerror or exc}); check the path and "
             "its permissions"
+        ) from None
+
+
+def _date_string_columns(batch: pl.DataFrame) -> list[str]:
+    """Text columns whose every value in this first batch is an ISO-like date or time
+    stamp, by the same format inference that CSV's date parsing uses."""
+    found = []
+    for name, dtype in batch.schema.items():
+        if dtype != pl.String:
+            continue
+        column = batch.get_column(name)
+        if column.null_count() == column.len():
+            continue
+        try:
+            parsed = column.str.to_datetime(strict=False)
+        except pl.exceptions.PolarsError:  # no date format fits the first value
+            continue
+        if parsed.null_count() == column.null_count():
+            found.append(name)
+    return found
+
+
+def _parse_dates(
+    source: Source, batch: pl.DataFrame, names: list[str], *, started: bool
+) -> pl.DataFrame:
+    try:
+        # Series by Series: only eager parsing infers a format that carries a time zone.
+        return batch.with_columns(batch.get_column(n).str.to_datetime(strict=True) for n in names)
+    except pl.exceptions.PolarsError:
+        if not started:
+            raise _RetryWithFullInference from None
+        raise LateTypeChange(
+            f"{source.label}: a column of dates holds a value that is no date after the "
+            "first batch; it is read again as text"
         ) from None
 
 

@@ -378,6 +378,9 @@ def _normalise(df: pl.DataFrame) -> pl.DataFrame:
             casts.append(pl.col(name).cast(pl.String))
         elif isinstance(dtype, pl.Decimal):
             casts.append(pl.col(name).cast(pl.Float64))
+        elif dtype == pl.Time:
+            # CSV reads "03:04:05" as a time of day, other formats keep it as text.
+            casts.append(pl.col(name).cast(pl.String))
     return df.with_columns(casts) if casts else df
 
 
