@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,10 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror}") from None
     try:
+        # mkstemp makes the file 0600; give it the mode a plain open() would have (or the
+        # replaced file's), so that, e.g., a saved model is readable by a serving image's
+        # non-root user.
+        os.fchmod(fd, _mode_for(target))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -31,3 +36,23 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    # Linux reports it without changing it; elsewhere set and restore it at once.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
