@@ -1,11 +1,13 @@
 # Two commands on a fresh machine with Python 3.11+:
-#   make demo   create .venv, install mlgate, run the gate on the bundled example
+#   make demo   create .venv, install mlgate, run the gate on the bundled example, then
+#               serve the example's trained model and check it (mlgate check serving)
 #   make test   create .venv with the test extras and run the whole suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+EXAMPLE := examples/penguins
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean example-ci
 
 # torch is pinned to the CPU build: an unpinned torch would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
@@ -16,7 +18,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet $(TORCH)
 
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[example]'
+	$(BIN)/pip install --quiet -e '.[example,serve]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
@@ -29,6 +31,16 @@ demo: $(VENV)/.installed-demo
 	@echo
 	@echo "== The clean batch (the gate passes, exit 0):"
 	$(BIN)/mlgate demo --clean
+	@echo
+	@echo "== The trained model, served by gunicorn and checked with held-out rows:"
+	cd $(EXAMPLE) && ../../$(BIN)/python train_sklearn.py
+	cd $(EXAMPLE) && ../../$(BIN)/mlgate check serving --model model/model.skops \
+		--schema schema.yaml --target species --data data/current_clean.csv \
+		--timing-requests 50
+
+# The example's CI files as `mlgate init` writes them now (a test fails when they differ).
+example-ci: $(VENV)/.installed-demo
+	cd $(EXAMPLE) && rm -rf Dockerfile .dockerignore .github && ../../$(BIN)/mlgate init .
 
 LINT_PATHS := $(wildcard src tests benchmarks examples)
 
@@ -39,7 +51,7 @@ lint: $(VENV)/.installed-test
 # The example's own tests run from its folder, as its users would run them; the main
 # suite runs last so its summary is the closing line.
 test: lint
-	cd examples/penguins && ../../$(BIN)/python -m pytest -q -p no:cacheprovider
+	cd $(EXAMPLE) && ../../$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

@@ -49,3 +49,80 @@ def test_bad_severity_level_is_refused(tmp_path):
 def test_missing_config_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "nope.yaml")
+
+
+SERVING = (
+    "serving:\n"
+    "  model: model/model.skops\n"
+    "  schema: schema.yaml\n"
+    "  data: data/held_out.csv\n"
+    "  target: species\n"
+    "  budgets:\n"
+    "    latency_p50_ms: 50\n"
+    "    latency_p99_ms: 400\n"
+    "    min_throughput: 30\n"
+)
+
+
+def test_serving_stage_loads_with_its_budgets_and_defaults(tmp_path):
+    cfg, _ = load_config(_write(tmp_path, SERVING))
+    stage = cfg.serving
+    assert stage is not None and stage.model == "model/model.skops"
+    assert stage.schema_file == "schema.yaml" and stage.target == "species"
+    assert (stage.workers, stage.timeout, stage.timing_requests) == (2, 30.0, 200)
+    budgets = stage.budgets
+    assert (budgets.latency_p50_ms, budgets.latency_p95_ms, budgets.latency_p99_ms) == (
+        50,
+        200.0,
+        400,
+    )
+    assert budgets.min_throughput == 30
+
+
+def test_serving_stage_without_a_budget_section_gets_the_command_defaults(tmp_path):
+    cfg, _ = load_config(_write(tmp_path, "serving:\n  model: m.skops\n  data: d.csv\n"))
+    assert cfg.serving is not None and cfg.serving.budgets.latency_p95_ms == 200.0
+    assert cfg.serving.budgets.latency_p50_ms is None
+
+
+def test_typo_in_a_serving_budget_names_file_line_and_key(tmp_path):
+    path = _write(tmp_path, SERVING.replace("latency_p99_ms", "latency_p90_ms"))
+    with pytest.raises(
+        ConfigError,
+        match=r"mlgate\.yaml:8: serving\.budgets\.latency_p90_ms: unknown key; "
+        r"did you mean .latency_p\d\d_ms.\?",
+    ):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (
+            SERVING.replace("latency_p50_ms: 50", "latency_p50_ms: 0"),
+            "7: serving.budgets.latency_p50_ms",
+        ),
+        (
+            SERVING.replace("min_throughput: 30", "min_throughput: -1"),
+            "9: serving.budgets.min_throughput",
+        ),
+        (SERVING + "  workers: 0\n", "10: serving.workers"),
+        ("serving:\n  model: m.skops\n", "1: serving.data: required key is missing"),
+    ],
+)
+def test_bad_serving_values_name_file_line_and_key(tmp_path, text, where):
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, text))
+    assert str(err.value).startswith(f"{tmp_path / 'mlgate.yaml'}:{where}")
+
+
+def test_mlgate_run_refuses_a_serving_stage_with_no_schema_before_running_anything(tmp_path):
+    from mlgate.gate import run_gate
+
+    path = _write(tmp_path, "reports: []\nserving:\n  model: m.skops\n  data: d.csv\n")
+    with pytest.raises(ConfigError) as err:
+        run_gate(path)
+    assert str(err.value) == (
+        f"{path}:2: serving.schema: required key is missing (there is no data.schema to fall "
+        "back on); give the schema requests are checked against"
+    )

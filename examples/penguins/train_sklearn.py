@@ -1,11 +1,15 @@
-"""A scikit-learn pipeline (one-hot encoder and logistic regression) and its spec.
+"""A scikit-learn pipeline (imputers, one-hot encoder and logistic regression), its
+training spec, and the model the serving image serves.
 
-mlgate check training --entrypoint examples/penguins/train_sklearn.py:training_spec
+    mlgate check training --entrypoint examples/penguins/train_sklearn.py:training_spec
+    python examples/penguins/train_sklearn.py     # writes model/model.skops
 """
 
 from __future__ import annotations
 
-from features import NUMERIC, TARGET, load
+from pathlib import Path
+
+from features import HERE, NUMERIC, TARGET, load
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -13,14 +17,19 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 CATEGORICAL = ["island", "sex"]
+#: Where the Dockerfile (written by `mlgate init`) and `make demo` expect the model.
+MODEL = HERE / "model" / "model.skops"
 
 
 def make_classifier() -> Pipeline:
+    # The schema lets a measurement be missing, so the served model must take a null
+    # one: training data has none, but requests may.
+    numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     categories = make_pipeline(
         SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
     )
     encode = ColumnTransformer(
-        [("numbers", StandardScaler(), NUMERIC), ("categories", categories, CATEGORICAL)]
+        [("numbers", numbers, NUMERIC), ("categories", categories, CATEGORICAL)]
     )
     return Pipeline([("encode", encode), ("model", LogisticRegression(max_iter=500))])
 
@@ -36,3 +45,23 @@ def training_spec() -> dict[str, object]:
         "X_valid": valid[columns],
         "y_valid": valid[TARGET],
     }
+
+
+def train() -> Pipeline:
+    """The pipeline fitted on the training split, as the training spec describes it."""
+    spec = training_spec()
+    estimator = spec["estimator"]
+    assert isinstance(estimator, Pipeline)
+    return estimator.fit(spec["X"], spec["y"])
+
+
+def save(path: Path = MODEL) -> Path:
+    """Train and save the model with skops, for `mlgate serve` and the serving image."""
+    from mlgate.serving import save_model
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_model(train(), path)
+
+
+if __name__ == "__main__":
+    print(f"saved {save().relative_to(HERE)}")

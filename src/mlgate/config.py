@@ -41,6 +41,32 @@ class TrainingStage(_Frozen):
     seed: int = 0
 
 
+class ServingBudgets(_Frozen):
+    """What the served model must meet; a latency budget left out is not checked."""
+
+    latency_p50_ms: Annotated[float, Field(gt=0)] | None = None
+    latency_p95_ms: Annotated[float, Field(gt=0)] = 200.0
+    latency_p99_ms: Annotated[float, Field(gt=0)] | None = None
+    min_throughput: Annotated[float, Field(ge=0)] = 20.0
+
+
+class ServingStage(_Frozen):
+    """``mlgate check serving`` on a model mlgate starts with gunicorn."""
+
+    model: str
+    data: str
+    schema_file: str | None = Field(default=None, alias="schema")
+    target: str | None = None
+    trust_pickle: bool = False
+    workers: Annotated[int, Field(ge=1)] = 2
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    max_rows: Annotated[int, Field(ge=1)] = 10_000
+    timing_requests: Annotated[int, Field(ge=1)] = 200
+    budgets: ServingBudgets = ServingBudgets()
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
 class ReportOutput(_Frozen):
     format: Format
     path: str
@@ -49,6 +75,7 @@ class ReportOutput(_Frozen):
 class Config(_Frozen):
     data: DataStage | None = None
     training: TrainingStage | list[TrainingStage] | None = None
+    serving: ServingStage | None = None
 
     def training_stages(self) -> list[TrainingStage]:
         """The training stages, whether the file gives one or a list."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlgate.config import Config, TrainingStage, load_config
+from mlgate._yaml import line_of
+from mlgate.config import Config, ServingStage, TrainingStage, load_config
 from mlgate.data.profile import ProgressFn
 from mlgate.errors import ConfigError
 from mlgate.findings import Finding, Report
@@ -22,13 +23,18 @@ def run_gate(
     ``current`` replaces the data stage's current data (the demo's clean batch).
     """
     config, root = load_config(config_path)
-    if config.data is None and config.training is None:
-        raise ConfigError(f"{config_path}: no stage to run; add a 'data:' or 'training:' section")
+    if config.data is None and config.training is None and config.serving is None:
+        raise ConfigError(
+            f"{config_path}: no stage to run; add a 'data:', 'training:' or 'serving:' section"
+        )
+    serving_schema = _serving_schema(config, config_path) if config.serving else None
     findings: list[Finding] = []
     if config.data is not None:
         findings += _data_stage(config, root, current, progress).findings
     for stage in config.training_stages():
         findings += _training_stage(stage, config, root).findings
+    if config.serving is not None and serving_schema is not None:
+        findings += _serving_stage(config.serving, serving_schema, config, root).findings
     report = Report(tuple(findings), title=title)
     _write_reports(report, config.reports, root)
     return report
@@ -64,6 +70,59 @@ def _training_stage(stage: TrainingStage, config: Config, root: Path) -> Report:
         steps=stage.steps, epochs=stage.epochs, time_limit=stage.time_limit, seed=stage.seed
     )
     return check_training(entrypoint, budget=budget, severity=config.severity)
+
+
+def schema_path_of(config_path: str | Path) -> str | None:
+    """The data stage's schema file as a path (relative to where mlgate runs), if any."""
+    config, root = load_config(config_path)
+    if config.data is None or config.data.schema_file is None:
+        return None
+    return _path(root, config.data.schema_file)
+
+
+def _serving_schema(config: Config, config_path: str | Path) -> str:
+    """The serving stage's schema: its own, else the data stage's. Checked before any
+    stage runs, so a config mistake is not found minutes into the gate."""
+    assert config.serving is not None
+    schema = config.serving.schema_file or (config.data.schema_file if config.data else None)
+    if schema is None:
+        try:
+            text = Path(config_path).read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        line = line_of(text, ("serving",)) or 1
+        raise ConfigError(
+            f"{config_path}:{line}: serving.schema: required key is missing (there is no "
+            "data.schema to fall back on); give the schema requests are checked against"
+        )
+    return schema
+
+
+def _serving_stage(stage: ServingStage, schema: str, config: Config, root: Path) -> Report:
+    from mlgate.serving.probe import ProbeSettings, ServingBudget, check_serving
+
+    budgets = stage.budgets
+    return check_serving(
+        _path(root, stage.data),
+        model=_path(root, stage.model),
+        schema=_path(root, schema),
+        target=stage.target or (config.data.target if config.data else None),
+        trust_pickle=stage.trust_pickle,
+        workers=stage.workers,
+        budget=ServingBudget(
+            latency_p50_ms=budgets.latency_p50_ms,
+            latency_p95_ms=budgets.latency_p95_ms,
+            latency_p99_ms=budgets.latency_p99_ms,
+            min_throughput=budgets.min_throughput,
+        ),
+        settings=ProbeSettings(
+            timeout=stage.timeout,
+            max_rows=stage.max_rows,
+            latency_requests=stage.timing_requests,
+            throughput_requests=stage.timing_requests,
+        ),
+        severity=config.severity,
+    )
 
 
 def _path(root: Path, text: str) -> str:

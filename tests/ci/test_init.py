@@ -19,7 +19,7 @@ import yaml
 
 from mlgate._cli.init import init_cmd
 from mlgate._cli.main import cli, main
-from mlgate.ci.init import ACTIONS, InitOptions, discover, render_files
+from mlgate.ci.init import ACTIONS, InitOptions, discover, init_project, render_files
 from mlgate.config import load_config
 
 WORKFLOW = ".github/workflows/mlgate.yml"
@@ -450,6 +450,31 @@ def test_gitlab_ci_validates_against_gitlabs_schema(capsys, tmp_path, project, b
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# -- the example's files ---------------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "penguins"
+EXAMPLE_FILES = ("Dockerfile", ".dockerignore", WORKFLOW)
+
+
+def test_the_examples_ci_files_are_what_mlgate_init_writes_now(tmp_path):
+    # A fresh checkout of the example, without its generated files or its trained model
+    # (the folder keeps its name: it is the default image name)
+    copy = tmp_path / EXAMPLE.name
+    skip = shutil.ignore_patterns("Dockerfile", ".dockerignore", ".github", "model", ".*cache*")
+    shutil.copytree(EXAMPLE, copy, ignore=skip)
+    result = init_project(copy, InitOptions())
+    assert sorted(result.written) == sorted(EXAMPLE_FILES)
+    stale = [
+        name
+        for name in EXAMPLE_FILES
+        if (EXAMPLE / name).read_text(encoding="utf-8") != (copy / name).read_text()
+    ]
+    assert not stale, (
+        f"examples/penguins: {', '.join(stale)} differ from what `mlgate init` writes now; "
+        "regenerate them with `make example-ci` and commit the result"
+    )
 
 
 # -- the module -------------------------------------------------------------------------

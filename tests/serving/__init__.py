@@ -12,15 +12,23 @@ HELD_OUT = EXAMPLE / "data" / "current_clean.csv"
 TARGET = "species"
 
 
-def train_penguins(**model_params: Any) -> Any:
-    """The example's pipeline (one-hot encoder + logistic regression), fitted on its
-    training split by the example's own spec; ``model_params`` go to the regression."""
+def train_penguins(*, numeric_imputer: bool = True, **model_params: Any) -> Any:
+    """The example's pipeline (imputers, one-hot encoder, logistic regression), fitted on
+    its training split by the example's own spec; ``model_params`` go to the regression.
+
+    ``numeric_imputer=False`` breaks it on purpose: a null measurement, which the schema
+    allows, then makes it raise.
+    """
     from mlgate.training.spec import load_entrypoint
 
     spec = load_entrypoint(f"{EXAMPLE / 'train_sklearn.py'}:training_spec")()
     estimator = spec["estimator"]
     if model_params:
         estimator.set_params(**{f"model__{k}": v for k, v in model_params.items()})
+    if not numeric_imputer:
+        from sklearn.preprocessing import StandardScaler
+
+        estimator.set_params(encode__numbers=StandardScaler())
     return estimator.fit(spec["X"], spec["y"])
 
 

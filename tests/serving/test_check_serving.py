@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,24 +26,24 @@ import pytest
 pytest.importorskip("flask")
 pytest.importorskip("gunicorn")
 pytest.importorskip("skops")
-pd = pytest.importorskip("pandas")
+pytest.importorskip("pandas")
 pytest.importorskip("sklearn")
 
-from mlgate.data.schema import load_schema  # noqa: E402
-from mlgate.errors import MlgateError  # noqa: E402
-from mlgate.findings import Status  # noqa: E402
-from mlgate.serving._http import Client  # noqa: E402
-from mlgate.serving.app import create_app  # noqa: E402
-from mlgate.serving.artifacts import save_model  # noqa: E402
-from mlgate.serving.probe import ProbeSettings, ServingBudget, check_serving  # noqa: E402
-from mlgate.serving.runner import (  # noqa: E402
+from mlgate.data.schema import load_schema
+from mlgate.errors import MlgateError
+from mlgate.findings import Status
+from mlgate.serving._http import Client
+from mlgate.serving.app import create_app
+from mlgate.serving.artifacts import save_model
+from mlgate.serving.probe import ProbeSettings, ServingBudget, check_serving
+from mlgate.serving.runner import (
     GunicornServer,
     ServeSettings,
     free_port,
     running,
     wait_healthy,
 )
-from tests.serving import HELD_OUT, SCHEMA, TARGET, penguin_record, train_penguins  # noqa: E402
+from tests.serving import HELD_OUT, SCHEMA, TARGET, penguin_record, train_penguins
 
 #: Seconds a server may take to start here: loading skops imports all of scikit-learn,
 #: and CI machines are busy.
@@ -74,16 +76,11 @@ def files(tmp_path_factory):
     model = train_penguins()
     pickled = folder / "penguins.pkl"
     pickled.write_bytes(pickle.dumps(model))
-    held_out = pd.read_csv(HELD_OUT)
-    numeric = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
-    clean = folder / "held_out.csv"  # no missing measurement: the model cannot take one
-    held_out.dropna(subset=numeric).to_csv(clean, index=False)
     return SimpleNamespace(
         folder=folder,
         model=save_model(model, folder / "penguins.skops"),
         other=save_model(train_penguins(C=0.001), folder / "other.skops"),
         pickled=pickled,
-        clean=clean,
         log=folder / "serving-log.jsonl",
     )
 
@@ -189,7 +186,7 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="ne
 @pytest.mark.slow
 def test_a_healthy_server_passes_with_every_finding_reported(server, files):
     report = check_serving(
-        files.clean, model=files.model, url=server.url, budget=LENIENT, settings=FAST
+        HELD_OUT, model=files.model, url=server.url, budget=LENIENT, settings=FAST
     )
     found = by_name(report)
     assert report.passed, [f.message for f in report.problems()]
@@ -209,7 +206,7 @@ def test_a_healthy_server_passes_with_every_finding_reported(server, files):
     # in training, which the schema's range refuses
     rejected = found["serving.rejected_rows"]
     assert rejected.status is Status.WARN
-    assert rejected.details["rows"] == 137 and rejected.details["rejected"] == 2
+    assert rejected.details["rows"] == 138 and rejected.details["rejected"] == 2
     assert rejected.details["examples"] == [
         {
             "row": 3,
@@ -220,7 +217,7 @@ def test_a_healthy_server_passes_with_every_finding_reported(server, files):
     ]
     assert found["serving.server_error"].status is Status.PASS
     labels = found["serving.prediction_mismatch"]
-    assert labels.status is Status.PASS and labels.details["rows"] == 135
+    assert labels.status is Status.PASS and labels.details["rows"] == 136
     assert labels.details["mismatches"] == 0
     proba = found["serving.probability_mismatch"]
     assert proba.status is Status.PASS and proba.details["max_abs_difference"] <= 1e-6
@@ -236,12 +233,20 @@ def test_a_healthy_server_passes_with_every_finding_reported(server, files):
 
 
 @pytest.mark.slow
-def test_a_row_the_schema_allows_but_the_model_cannot_take_is_a_server_error(server, files):
+def test_a_row_the_schema_allows_but_the_model_cannot_take_is_a_server_error(files):
     # row 45 of the held-out file lacks every measurement: the schema allows nulls there,
-    # the pipeline has no imputer for them, so the server answers 500 for that row alone
-    report = check_serving(
-        HELD_OUT, model=files.model, url=server.url, budget=LENIENT, settings=FAST
-    )
+    # and this pipeline, broken on purpose, has no imputer for them, so the server
+    # answers a clean 500 for that row alone and goes on serving the others
+    broken = train_penguins(numeric_imputer=False)
+    app = create_app(broken, load_schema(SCHEMA), name="broken", version="1", target=TARGET)
+    with werkzeug_server(app) as url:
+        report = check_serving(
+            HELD_OUT,
+            model=save_model(broken, files.folder / "broken.skops"),
+            url=url,
+            budget=LENIENT,
+            settings=FAST,
+        )
     error = by_name(report)["serving.server_error"]
     assert error.status is Status.FAIL
     assert error.details["failed"] == 1
@@ -254,14 +259,15 @@ def test_a_row_the_schema_allows_but_the_model_cannot_take_is_a_server_error(ser
         }
     ]
     assert error.message.startswith("1 of 138 held-out rows the schema accepts got 500")
-    assert by_name(report)["serving.prediction_mismatch"].details["rows"] == 135
+    labels = by_name(report)["serving.prediction_mismatch"]
+    assert labels.status is Status.PASS and labels.details["rows"] == 135
     assert not report.passed
 
 
 @pytest.mark.slow
 def test_another_model_than_the_served_one_is_a_prediction_mismatch(server, files):
     report = check_serving(
-        files.clean, model=files.other, url=server.url, budget=LENIENT, settings=FAST
+        HELD_OUT, model=files.other, url=server.url, budget=LENIENT, settings=FAST
     )
     found = by_name(report)
     labels, proba = found["serving.prediction_mismatch"], found["serving.probability_mismatch"]
@@ -275,11 +281,11 @@ def test_another_model_than_the_served_one_is_a_prediction_mismatch(server, file
 @pytest.mark.slow
 def test_budgets_that_cannot_be_met_fail_latency_and_throughput(server, files):
     budget = ServingBudget(latency_p95_ms=0.001, min_throughput=1e9)
-    report = check_serving(files.clean, url=server.url, budget=budget, settings=FAST)
+    report = check_serving(HELD_OUT, url=server.url, budget=budget, settings=FAST)
     found = by_name(report)
     latency, throughput = found["serving.latency"], found["serving.throughput"]
     assert latency.status is Status.FAIL and latency.details["budget_p95_ms"] == 0.001
-    assert "above the budget of 0.001 ms" in latency.message
+    assert "above the budget of p95 0.001 ms" in latency.message
     assert throughput.status is Status.FAIL and throughput.details["min_throughput"] == 1e9
     assert "below the minimum of 1e+09" in throughput.message
     # no --model: nothing to compare with offline, said as a warning
@@ -309,6 +315,21 @@ def test_two_workers_append_to_one_request_log_without_mixing_lines(server):
     assert all(line[TARGET] in ("Adelie", "Chinstrap", "Gentoo") for line in new)
 
 
+@contextmanager
+def werkzeug_server(app) -> Iterator[str]:
+    """``app`` served by werkzeug in a thread of this process; yields its URL."""
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+
+
 def five_hundred_for_bad_input(app):
     """A server that validates nothing: what the schema refuses crashes it instead."""
 
@@ -325,20 +346,11 @@ def five_hundred_for_bad_input(app):
 
 @pytest.mark.slow
 def test_a_server_that_fails_on_malformed_requests_fails_the_check(files):
-    from werkzeug.serving import make_server
-
     app = create_app(
         train_penguins(), load_schema(SCHEMA), name="penguins", version="1", target=TARGET
     )
-    httpd = make_server("127.0.0.1", free_port(), five_hundred_for_bad_input(app), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{httpd.server_port}"
-        report = check_serving(files.clean, url=url, budget=LENIENT, settings=FAST)
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
+    with werkzeug_server(five_hundred_for_bad_input(app)) as url:
+        report = check_serving(HELD_OUT, url=url, budget=LENIENT, settings=FAST)
     bad = by_name(report)["serving.bad_request_handling"]
     assert bad.status is Status.FAIL
     assert bad.details["probes"] == [{"probe": p, "status": 500} for p in PROBES]
@@ -349,13 +361,54 @@ def test_a_server_that_fails_on_malformed_requests_fails_the_check(files):
     assert by_name(report)["serving.server_error"].details["failed"] == 2
 
 
+@pytest.mark.slow
+def test_mlgate_run_runs_the_serving_stage_with_the_budgets_of_mlgate_yaml(
+    cli, capsys, files, tmp_path
+):
+    config = tmp_path / "mlgate.yaml"
+    config.write_text(
+        "serving:\n"
+        f"  model: {files.model}\n"
+        f"  schema: {SCHEMA}\n"
+        f"  data: {HELD_OUT}\n"
+        f"  target: {TARGET}\n"
+        f"  timeout: {STARTUP}\n"
+        "  timing_requests: 20\n"
+        "  budgets: {latency_p50_ms: 9000, latency_p95_ms: 10000, latency_p99_ms: 10000,"
+        " min_throughput: 0.1}\n"
+        "reports:\n"
+        "  - {format: json, path: report.json}\n"
+    )
+    code, _, err = run(capsys, "run", "--config", str(config))
+    assert (code, err) == (0, "")
+    report = json.loads((tmp_path / "report.json").read_text())
+    statuses = {c["name"]: c["status"] for c in report["checks"]}
+    assert statuses["serving.prediction_mismatch"] == "pass"
+    assert statuses["serving.server_error"] == "pass"
+    latency = next(c for c in report["checks"] if c["name"] == "serving.latency")
+    assert latency["status"] == "pass"
+    budgets = {k: v for k, v in latency["details"].items() if k.startswith("budget_")}
+    assert budgets == {"budget_p50_ms": 9000, "budget_p95_ms": 10000, "budget_p99_ms": 10000}
+    assert latency["message"].endswith("within p50 9000 ms, p95 10000 ms, p99 10000 ms")
+
+
+@pytest.mark.slow
+def test_a_latency_percentile_over_its_budget_fails_naming_it_and_its_option(server, files):
+    budget = ServingBudget(latency_p50_ms=0.001, latency_p95_ms=10_000, latency_p99_ms=10_000)
+    report = check_serving(HELD_OUT, url=server.url, budget=budget, settings=FAST)
+    latency = by_name(report)["serving.latency"]
+    assert latency.status is Status.FAIL
+    assert "above the budget of p50 0.001 ms;" in latency.message
+    assert latency.message.endswith("or raise --latency-p50-ms")
+
+
 # -- starting and stopping --------------------------------------------------------------
 
 
 def test_a_url_that_never_becomes_healthy_is_exit_2_naming_it(cli, capsys, files):
     url = f"http://127.0.0.1:{free_port()}"
     code, out, err = run(
-        capsys, "check", "serving", "--url", url, "--data", str(files.clean), "--timeout", "0.5"
+        capsys, "check", "serving", "--url", url, "--data", str(HELD_OUT), "--timeout", "0.5"
     )
     assert code == 2 and out == ""
     assert err.startswith(
@@ -393,7 +446,7 @@ def test_check_serving_starts_gunicorn_reports_and_stops_it(cli, capsys, files, 
         "--schema",
         str(SCHEMA),
         "--data",
-        str(files.clean),
+        str(HELD_OUT),
         "--target",
         TARGET,
         "--timeout",
@@ -445,7 +498,7 @@ def test_ctrl_c_mid_check_stops_the_gunicorn_it_started(files):
             "--schema",
             str(SCHEMA),
             "--data",
-            str(files.clean),
+            str(HELD_OUT),
             "--target",
             TARGET,
             "--timeout",
@@ -595,7 +648,7 @@ def test_a_target_the_schema_lacks_is_refused_before_anything_starts(cli, capsys
         "--schema",
         str(SCHEMA),
         "--data",
-        str(files.clean),
+        str(HELD_OUT),
         "--target",
         "label",
     )

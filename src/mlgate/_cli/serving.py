@@ -159,11 +159,23 @@ def serve_cmd(
     help="Seconds to wait for /health, and for any one request.",
 )
 @click.option(
+    "--latency-p50-ms",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Budget for the median latency of a single-record request [default: none].",
+)
+@click.option(
     "--latency-p95-ms",
     type=click.FloatRange(min=0, min_open=True),
     default=200.0,
     show_default=True,
     help="Budget for the 95th percentile latency of a single-record request.",
+)
+@click.option(
+    "--latency-p99-ms",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Budget for the 99th percentile latency of a single-record request [default: none].",
 )
 @click.option(
     "--min-throughput",
@@ -205,7 +217,9 @@ def check_serving_cmd(
     data: str,
     target: str | None,
     timeout: float,
+    latency_p50_ms: float | None,
     latency_p95_ms: float,
+    latency_p99_ms: float | None,
     min_throughput: float,
     workers: int,
     max_rows: int,
@@ -240,7 +254,12 @@ def check_serving_cmd(
         target=target,
         trust_pickle=trust_pickle,
         workers=workers,
-        budget=ServingBudget(latency_p95_ms=latency_p95_ms, min_throughput=min_throughput),
+        budget=ServingBudget(
+            latency_p50_ms=latency_p50_ms,
+            latency_p95_ms=latency_p95_ms,
+            latency_p99_ms=latency_p99_ms,
+            min_throughput=min_throughput,
+        ),
         settings=ProbeSettings(
             timeout=timeout,
             max_rows=max_rows,

@@ -18,7 +18,7 @@ import csv
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -451,7 +451,9 @@ def init_project(root: str | Path, options: InitOptions) -> InitResult:
     notes: list[str] = []
     serving_data = None
     if CONFIG_NAME in kept:
-        serving_data = _kept_config_notes(root / CONFIG_NAME, notes)
+        serving_data, serving_model = _kept_config_notes(root / CONFIG_NAME, notes)
+        if serving_model is not None:
+            project = replace(project, model=serving_model)
     if len(kept) == len(files_for(options.ci)):
         raise MlgateError(
             f"{root}: nothing written: {', '.join(kept)} already exist; pass --force to "
@@ -470,22 +472,25 @@ def init_project(root: str | Path, options: InitOptions) -> InitResult:
     return InitResult(written=tuple(written), kept=kept, notes=tuple(notes))
 
 
-def _kept_config_notes(path: Path, notes: list[str]) -> str | None:
-    """Check a kept mlgate.yaml against what the pipeline expects; return its current data."""
+def _kept_config_notes(path: Path, notes: list[str]) -> tuple[str | None, str | None]:
+    """Check a kept mlgate.yaml against what the pipeline expects; return the held-out
+    data and the model its serving stage names (else its current data, and no model)."""
     from mlgate.config import load_config
 
     try:
         config, _ = load_config(path)
     except MlgateError as exc:
         notes.append(f"{CONFIG_NAME} was kept but does not load ({exc}); fix it before CI runs")
-        return None
+        return None, None
     if not any(r.format == "json" and r.path == "mlgate-report.json" for r in config.reports):
         notes.append(
             f"{CONFIG_NAME} was kept and writes no mlgate-report.json, which the pipeline "
             "uploads and comments from: add '- {format: json, path: mlgate-report.json}' "
             "under its reports:"
         )
-    return config.data.current if config.data is not None else None
+    if config.serving is not None:
+        return config.serving.data, config.serving.model
+    return (config.data.current if config.data is not None else None), None
 
 
 def _next_steps(
@@ -497,10 +502,11 @@ def _next_steps(
             f"{CONFIG_NAME}: no {'reference' if project.reference is None else 'current'} "
             "data file was found; set data.reference and data.current before `mlgate run`"
         )
-    if project.model is None:
+    model = project.model or PLACEHOLDER_MODEL
+    if not (project.root / model).is_file():
         notes.append(
-            f"the image serves {PLACEHOLDER_MODEL}, which does not exist yet: save the model "
-            "there with skops, or change MODEL in the pipeline and CMD in the Dockerfile"
+            f"the image serves {model}, which does not exist yet: save the model there with "
+            "skops and commit it, or change MODEL in the pipeline and CMD in the Dockerfile"
         )
     if serving_data is None and project.current is None:
         notes.append(

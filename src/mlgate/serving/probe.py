@@ -55,17 +55,30 @@ UNKNOWN_CATEGORY = "mlgate-unknown-category"
 
 @dataclass(frozen=True)
 class ServingBudget:
-    """Budgets the served model must meet: p95 latency of one single-record request,
-    and requests per second from ``ProbeSettings.clients`` concurrent clients."""
+    """Budgets the served model must meet: latency percentiles of one single-record
+    request (p50 and p99 only when given), and requests per second from
+    ``ProbeSettings.clients`` concurrent clients."""
 
     latency_p95_ms: float = 200.0
     min_throughput: float = 20.0
+    latency_p50_ms: float | None = None
+    latency_p99_ms: float | None = None
 
     def __post_init__(self) -> None:
-        if not self.latency_p95_ms > 0 or not self.min_throughput >= 0:
+        latencies = (self.latency_p50_ms, self.latency_p95_ms, self.latency_p99_ms)
+        if not all(v is None or v > 0 for v in latencies) or not self.min_throughput >= 0:
             raise InputError(
-                "serving budgets: latency_p95_ms must be above 0 and min_throughput at least 0"
+                "serving budgets: each latency budget must be above 0 and min_throughput at least 0"
             )
+
+    def latency_limits(self) -> list[tuple[str, float]]:
+        """The latency budgets that are set, as (percentile, milliseconds)."""
+        limits = (
+            ("p50", self.latency_p50_ms),
+            ("p95", self.latency_p95_ms),
+            ("p99", self.latency_p99_ms),
+        )
+        return [(name, limit) for name, limit in limits if limit is not None]
 
 
 @dataclass(frozen=True)
@@ -429,7 +442,8 @@ class _Probe:
         ms = np.array([t * 1000.0 for t, _ in timed])
         failed = sum(1 for _, status in timed if status != 200)
         p50, p95, p99 = (float(round(v, 3)) for v in np.percentile(ms, [50, 95, 99]))
-        limit = self.budget.latency_p95_ms
+        observed = {"p50": p50, "p95": p95, "p99": p99}
+        limits = self.budget.latency_limits()
         details = {
             "requests": len(timed),
             "failed": failed,
@@ -437,7 +451,7 @@ class _Probe:
             "p95_ms": p95,
             "p99_ms": p99,
             "max_ms": float(round(ms.max(), 3)),
-            "budget_p95_ms": limit,
+            **{f"budget_{name}_ms": limit for name, limit in limits},
         }
         numbers = (
             f"p95 {p95:.1f} ms (p50 {p50:.1f}, p99 {p99:.1f}) over {len(timed)} sequential "
@@ -450,16 +464,20 @@ class _Probe:
                 f"{failed} of {len(timed)} timed requests failed; {numbers}",
                 details=details,
             )
-        if p95 > limit:
+        over = [(name, limit) for name, limit in limits if observed[name] > limit]
+        if over:
+            budgets = ", ".join(f"{name} {limit:g} ms" for name, limit in over)
+            options = " or ".join(f"--latency-{name}-ms" for name, _ in over)
             return Finding(
                 "serving.latency",
                 Status.FAIL,
-                f"{numbers}, above the budget of {limit:g} ms; make prediction cheaper, add "
-                "workers, or raise --latency-p95-ms",
+                f"{numbers}, above the budget of {budgets}; make prediction cheaper, add "
+                f"workers, or raise {options}",
                 details=details,
             )
+        within = ", ".join(f"{name} {limit:g} ms" for name, limit in limits)
         return Finding(
-            "serving.latency", Status.PASS, f"{numbers}, within {limit:g} ms", details=details
+            "serving.latency", Status.PASS, f"{numbers}, within {within}", details=details
         )
 
     def _throughput_finding(self, done: list[tuple[float, int]], elapsed: float) -> Finding:
