@@ -193,6 +193,33 @@ def test_run_writes_the_reports_the_config_names(capsys, twins, tmp_path):
     assert json.loads((tmp_path / "report.json").read_text())["passed"] is True
 
 
+def test_run_in_github_format_points_schema_findings_at_the_schema_line(
+    capsys, write, tmp_path, monkeypatch
+):
+    from mlgate.data.profile import profile
+    from mlgate.data.schema import infer_schema, save_schema
+
+    ref = write(make_table(seed=1), "ref.parquet")
+    write(make_table(seed=2).drop("flag"), "cur.parquet")
+    save_schema(infer_schema(profile(ref)), tmp_path / "schema.yaml")
+    cfg = tmp_path / "mlgate.yaml"
+    cfg.write_text(
+        "data:\n  reference: ref.parquet\n  current: cur.parquet\n  schema: schema.yaml\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    code, out, _ = run(capsys, "run", "-c", "mlgate.yaml", "--format", "github")
+    flag_line = next(
+        i
+        for i, line in enumerate((tmp_path / "schema.yaml").read_text().splitlines(), 1)
+        if line.strip() == "flag:"
+    )
+    assert code == 1
+    missing = [x for x in out.splitlines() if "schema.missing_column" in x]
+    assert missing == [missing[0]]
+    assert missing[0].startswith(f"::error file=schema.yaml,line={flag_line},")
+
+
 def test_demo_fails_on_the_pull_request_batch_and_passes_clean(capsys):
     # The demo trains the example's PyTorch and scikit-learn models; without those
     # optional extras the core suite still runs.

@@ -284,11 +284,12 @@ def check_training_cmd(
 @output_option
 def run_cmd(config_path: str, fmt: str, output: str | None) -> None:
     """Run the whole gate described by mlgate.yaml and write the reports it names."""
-    from mlgate.gate import run_gate
+    from mlgate.gate import run_gate, schema_path_of
 
     with _progress("profiling") as tick:
         report = run_gate(config_path, progress=tick)
-    _finish(report, fmt, output)
+    # --format github points schema findings at their line in the committed schema.
+    _finish(report, fmt, output, schema_path_of(config_path) if fmt == "github" else None)
 
 
 @cli.command("demo")
