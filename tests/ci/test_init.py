@@ -158,13 +158,16 @@ def test_discover_skips_virtualenvs_and_guesses_nothing_from_unnamed_files(tmp_p
     assert (found.reference, found.current) == (None, None)
 
 
-def test_a_kept_mlgate_yaml_without_a_json_report_is_pointed_out(capsys, project):
+def test_a_kept_mlgate_yaml_without_the_reports_is_pointed_out(capsys, project):
     (project / "mlgate.yaml").write_text(
         "data:\n  reference: data/reference.csv\n  current: data/current_clean.csv\n"
+        "reports:\n  - {format: markdown, path: mlgate-report.md}\n"
     )
     code, out, _ = run(capsys, str(project))
     assert code == 0
     assert "writes no mlgate-report.json" in out
+    assert "{format: json, path: mlgate-report.json}" in out
+    assert "writes no mlgate-report.md" not in out
     # the serving check sends the kept config's current data
     assert "--data data/current_clean.csv" in (project / WORKFLOW).read_text()
 
@@ -265,7 +268,7 @@ def test_jobs_test_gate_and_image_do_what_the_issue_asks(capsys, project):
     gate = doc["jobs"]["gate"]
     assert gate["needs"] == "test"
     _, run_gate = step(doc, "gate", "Run the mlgate gate")
-    assert run_gate["run"] == "mlgate run --format markdown --output mlgate-report.md"
+    assert run_gate["run"] == "mlgate run --format github"
     _, summary = step(doc, "gate", "Write the report to the job summary")
     assert summary["if"] == "always()" and "$GITHUB_STEP_SUMMARY" in summary["run"]
     _, upload = step(doc, "gate", "Upload the report")

@@ -482,12 +482,13 @@ def _kept_config_notes(path: Path, notes: list[str]) -> tuple[str | None, str | 
     except MlgateError as exc:
         notes.append(f"{CONFIG_NAME} was kept but does not load ({exc}); fix it before CI runs")
         return None, None
-    if not any(r.format == "json" and r.path == "mlgate-report.json" for r in config.reports):
-        notes.append(
-            f"{CONFIG_NAME} was kept and writes no mlgate-report.json, which the pipeline "
-            "uploads and comments from: add '- {format: json, path: mlgate-report.json}' "
-            "under its reports:"
-        )
+    for fmt, used_for in (("json", "comments from"), ("markdown", "shows in the job summary")):
+        name = f"mlgate-report.{'md' if fmt == 'markdown' else fmt}"
+        if not any(r.format == fmt and r.path == name for r in config.reports):
+            notes.append(
+                f"{CONFIG_NAME} was kept and writes no {name}, which the pipeline uploads "
+                f"and {used_for}: add '- {{format: {fmt}, path: {name}}}' under its reports:"
+            )
     if config.serving is not None:
         return config.serving.data, config.serving.model
     return (config.data.current if config.data is not None else None), None
