@@ -50,7 +50,9 @@ class Pin:
         return f"{self.action}@{self.sha} # {self.version}"
 
 
-# Each SHA is the commit its release tag points to; update both together.
+# Each SHA is the commit its release tag points to; update both together. Checked on
+# 2026-11-29 against public workflow logs, where the runner prints the SHA it resolved
+# for the tag (e.g. "Download action repository 'actions/setup-python@v5' (SHA:a26af69…)").
 ACTIONS = {
     "checkout": Pin("actions/checkout", "11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
     "setup_python": Pin(
