@@ -433,15 +433,26 @@ def _date_string_columns(batch: pl.DataFrame) -> list[str]:
         if dtype != pl.String:
             continue
         column = batch.get_column(name)
-        if column.null_count() == column.len():
+        if not _dates_at_a_glance(column.drop_nulls().head(_DATE_SAMPLE)):
             continue
-        try:
-            parsed = column.str.to_datetime(strict=False)
-        except pl.exceptions.PolarsError:  # no date format fits the first value
-            continue
-        if parsed.null_count() == column.null_count():
+        if column.str.to_datetime(strict=False).null_count() == column.null_count():
             found.append(name)
     return found
+
+
+#: Values looked at before a whole column is tried as dates: parsing a column of words
+#: in full costs seconds.
+_DATE_SAMPLE = 64
+_DATE_START = r"^\d{1,4}[-/.]\d"
+
+
+def _dates_at_a_glance(sample: pl.Series) -> bool:
+    if sample.len() == 0 or not sample.str.contains(_DATE_START).all():
+        return False
+    try:
+        return sample.str.to_datetime(strict=False).null_count() == 0
+    except pl.exceptions.PolarsError:  # no date format fits the first value
+        return False
 
 
 def _parse_dates(
