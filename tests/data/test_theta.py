@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import tracemalloc
+
 import numpy as np
 import polars as pl
 import pytest
@@ -27,6 +30,10 @@ def _mix(x: int, seed: int) -> int:
 
 def _string_hash(text: str) -> int:
     data = text.encode()
+    if len(data) > 1024:
+        return int.from_bytes(
+            hashlib.blake2b(data, digest_size=8, person=b"mlgate").digest(), "little"
+        )
     poly = sum((b + 1) * pow(0xC2B2AE3D27D4EB4F, i, 2**64) for i, b in enumerate(data)) & MASK
     return _mix(poly ^ len(data), 0x8CB92BA72F3D8DD7)
 
@@ -38,7 +45,7 @@ def test_hashes_match_their_definition():
     ints = np.array([0, 1, -1, 2**63 - 1])
     expected = [_mix(int(v), 0xD1B54A32D192ED03) for v in ints.view(np.uint64)]
     assert hash_ints(ints).tolist() == expected
-    words = ["", "penguin", "Adélie", "x" * 300]
+    words = ["", "penguin", "Adélie", "x" * 300, "y" * 1024, "z" * 1025, "é" * 5000, "w"]
     assert hash_strings(pl.Series(words)).tolist() == [_string_hash(w) for w in words]
 
 
@@ -136,3 +143,28 @@ def test_bytes_round_trip_and_damage_is_a_value_error():
     for damaged in (data[:10], data[:-3], b"XXXX" + data[4:], data[:-8] + b"\xff" * 8):
         with pytest.raises(ValueError, match="damaged sketch"):
             ThetaSketch.from_b64(b64(damaged))
+
+
+def test_a_huge_string_is_hashed_without_copies_of_eight_bytes_per_byte():
+    # A whole document in one cell: the vectorised hash would need 8 bytes of working
+    # memory per byte of it, several times over.
+    huge = pl.Series(["a" * 20_000_000, "b", None, "c" * 2_000])
+    tracemalloc.start()
+    try:
+        hashes = hash_strings(huge)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert hashes.tolist() == [
+        _string_hash("a" * 20_000_000),
+        _string_hash("b"),
+        _string_hash("c" * 2_000),
+    ]
+    assert peak < 10_000_000
+
+
+def test_many_strings_are_hashed_in_slices_with_the_same_result():
+    values = [f"{i:08d}" * (1 + i % 7) for i in range(200_000)]  # about 6 MB
+    assert hash_strings(pl.Series(values))[::9973].tolist() == [
+        _string_hash(v) for v in values[::9973]
+    ]

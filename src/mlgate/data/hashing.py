@@ -4,10 +4,13 @@ Why mlgate's own: a profile is saved and merged with profiles made later, by ano
 process or another version of its libraries, so the hash of a value must never change.
 Polars' hashes are stable only within one Polars version, and hashlib or xxhash take one
 value per call. These are SplitMix64's finaliser over a number's bits, or over a
-polynomial hash of a string's UTF-8 bytes; tests pin their values.
+polynomial hash of a string's UTF-8 bytes (BLAKE2b for strings over 1 KiB); tests pin
+their values.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import polars as pl
@@ -23,7 +26,10 @@ _SEED_INT = np.uint64(0xD1B54A32D192ED03)
 _SEED_STRING = np.uint64(0x8CB92BA72F3D8DD7)
 _SEED_ROW = np.uint64(0xCA5A826395121157)
 _powers = np.ones(1, dtype=np.uint64)
-_STRINGS_PER_SLICE = 65_536
+#: Longer strings are hashed one by one with BLAKE2b, not with the vectorised hash.
+LONG_STRING = 1024
+#: Bytes of strings hashed at once.
+SLICE_BYTES = 1 << 20
 #: The polynomial hash's base: a large odd 64-bit constant.
 _BASE = np.uint64(0xC2B2AE3D27D4EB4F)  # xxHash64's second prime
 
@@ -83,16 +89,42 @@ def _power_table(n: int) -> np.ndarray:
 
 
 def hash_strings(values: pl.Series) -> np.ndarray:
-    """Hashes of non-null strings from their UTF-8 bytes (nulls are left out)."""
+    """Hashes of non-null strings from their UTF-8 bytes (nulls are left out).
+
+    Strings of up to LONG_STRING bytes get the vectorised polynomial hash, a slice of
+    about SLICE_BYTES at a time, so the working arrays (8 bytes per input byte) stay
+    small; a longer string (a whole document in a cell) gets BLAKE2b on its bytes.
+    """
     arr = values.drop_nulls().cast(pl.String).to_arrow()
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     arr = arr.cast(pa.large_string())
-    # Slices keep the working arrays (8 bytes per input byte) small.
-    parts = [
-        _hash_string_slice(arr.slice(start, _STRINGS_PER_SLICE))
-        for start in range(0, len(arr), _STRINGS_PER_SLICE)
-    ]
+    out = np.empty(len(arr), dtype=np.uint64)
+    if len(arr) == 0:
+        return out
+    lengths = np.diff(_offsets(arr))
+    long = lengths > LONG_STRING
+    short = arr.filter(pa.array(~long)) if long.any() else arr
+    out[~long] = _hash_short_strings(short)
+    for i in np.flatnonzero(long):
+        digest = hashlib.blake2b(arr[int(i)].as_buffer(), digest_size=8, person=b"mlgate")
+        out[i] = int.from_bytes(digest.digest(), "little")
+    return out
+
+
+def _offsets(arr: pa.LargeStringArray) -> np.ndarray:
+    return np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+
+
+def _hash_short_strings(arr: pa.LargeStringArray) -> np.ndarray:
+    offsets = _offsets(arr)
+    parts = []
+    start = 0
+    while start < len(arr):
+        limit = offsets[start] + SLICE_BYTES
+        end = max(start + 1, int(np.searchsorted(offsets, limit, side="right")) - 1)
+        parts.append(_hash_string_slice(arr.slice(start, end - start)))
+        start = end
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
 
 
@@ -100,9 +132,8 @@ def _hash_string_slice(arr: pa.LargeStringArray) -> np.ndarray:
     """h = mix64(sum((byte[i] + 1) * BASE**i) ^ length), for every string at once: the
     sums are one cumulative sum over the concatenated bytes, differenced at the string
     boundaries. The + 1 keeps zero bytes from vanishing ("a" + NUL is not "a")."""
-    n = len(arr)
     buffers = arr.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    offsets = _offsets(arr)
     first, last = int(offsets[0]), int(offsets[-1])
     data = (
         np.frombuffer(buffers[2], dtype=np.uint8)[first:last]
