@@ -59,15 +59,28 @@ BUILD_TIMEOUT = 1200
 BUDGET_ARGS = ("--latency-p95-ms", "5000", "--min-throughput", "1", "--timing-requests", "40")
 
 
-def docker(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    command: list[str],
+    *,
+    timeout: float,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command with no input and its output captured; the caller judges the code."""
     return subprocess.run(
-        ["docker", *args],
+        command,
+        cwd=cwd,
+        env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
+
+
+def docker(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return run(["docker", *args], timeout=timeout)
 
 
 def last_lines(text: str, n: int = 30) -> str:
@@ -153,13 +166,9 @@ def installed_pins() -> list[str]:
 
 
 def pip(*args: str, timeout: float = 900) -> None:
-    proc = subprocess.run(
+    proc = run(
         [sys.executable, "-m", "pip", *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
         timeout=timeout,
-        check=False,
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     if proc.returncode != 0:
@@ -172,13 +181,9 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dependencies (cached; downloaded from PyPI once per key)."""
     out = tmp_path_factory.mktemp("wheelhouse")
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
-    build = subprocess.run(
+    build = run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=False,
         env=env,
     )
     if build.returncode != 0:
@@ -226,15 +231,7 @@ def context(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
     ctx = tmp_path_factory.mktemp("image") / "penguins"
     shutil.copytree(EXAMPLE, ctx, ignore=shutil.ignore_patterns(*NOT_COPIED))
     assert (ctx / "Dockerfile").is_file(), "the example's Dockerfile is missing"
-    train = subprocess.run(
-        [sys.executable, "train_sklearn.py"],
-        cwd=ctx,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    train = run([sys.executable, "train_sklearn.py"], cwd=ctx, timeout=600)
     assert train.returncode == 0, train.stdout + train.stderr
     shutil.copytree(wheelhouse, ctx / "wheelhouse")
     return ctx
@@ -268,7 +265,7 @@ def image(context: Path, base_image: str) -> Iterator[str]:
 
 def test_the_example_image_serves_the_model_as_it_predicts_offline(context, image, tmp_path):
     report_path = tmp_path / "report.json"
-    proc = subprocess.run(
+    proc = run(
         [
             mlgate_command(),
             "check",
@@ -290,11 +287,7 @@ def test_the_example_image_serves_the_model_as_it_predicts_offline(context, imag
             str(report_path),
         ],
         cwd=context,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
         timeout=900,
-        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(report_path.read_text())
