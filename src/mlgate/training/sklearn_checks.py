@@ -53,7 +53,6 @@ import copy
 import inspect
 import math
 import random
-import sysconfig
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -65,7 +64,7 @@ from typing import Any
 import numpy as np
 
 from mlgate.findings import Finding, Status
-from mlgate.training.spec import Budget, SklearnSpec, SpecError
+from mlgate.training.spec import Budget, SklearnSpec, SpecError, raised_at
 
 #: Level of the permutation test that a model's margin over the baseline is not chance.
 ALPHA = 0.05
@@ -606,7 +605,7 @@ def _input_finding(nf: NonFinite, handled: bool | None, failure: str) -> Finding
 def fit_failed(exc: BaseException, estimator: Any, inputs: dict[str, NonFinite]) -> Finding:
     """Fit raised: the exception in one line, and where in user code if anywhere."""
     error = _one_line(str(exc)) or "(no message)"
-    where = _user_frame(exc)
+    where = raised_at(exc, user_code_only=True)
     at = f" at {where}" if where else ""
     bad = [n for n in ("X", "y") if n in inputs and inputs[n].total]
     hint = (
@@ -630,27 +629,6 @@ def fit_passed(estimator: Any, X: Any) -> Finding:
         f"{type(estimator).__name__} fitted on {n_rows(X)} rows",
         details={"estimator": type(estimator).__name__, "rows": n_rows(X)},
     )
-
-
-def _user_frame(exc: BaseException) -> str | None:
-    """The innermost traceback frame outside the standard library, installed packages and
-    mlgate: where in the user's own code the error was raised, if it was."""
-    paths = sysconfig.get_paths()
-    library = tuple(
-        str(Path(p).resolve())
-        for p in {paths["stdlib"], paths["purelib"], paths["platlib"], Path(__file__).parents[1]}
-    )
-    tb = exc.__traceback__
-    where = None
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if not filename.startswith("<"):
-            resolved = str(Path(filename).resolve())
-            installed = "site-packages" in resolved or "dist-packages" in resolved
-            if not installed and not resolved.startswith(library):
-                where = f"{Path(filename).name}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return where
 
 
 # --------------------------------------------------------------------------- predictions
@@ -747,7 +725,7 @@ def _check_predict(
         with _capture("predict", caught):
             pred = np.asarray(estimator.predict(X))
     except Exception as exc:
-        where = _user_frame(exc)
+        where = raised_at(exc, user_code_only=True)
         at = f" at {where}" if where else ""
         return [
             _invalid(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import sysconfig
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,15 +146,35 @@ def _run_user_code(fn: Callable[[], Any], what: str) -> Any:
 
 def describe_exception(exc: BaseException) -> str:
     """One line: the exception, its message and the file:line where it was raised."""
+    where = raised_at(exc)
+    return f"{type(exc).__name__}: {exc}{f' at {where}' if where else ''}"
+
+
+def raised_at(exc: BaseException, *, user_code_only: bool = False) -> str | None:
+    """``file:line`` of the innermost traceback frame; with ``user_code_only``, of the
+    innermost frame outside the standard library, installed packages and mlgate (where
+    in the user's own code the error arose), if there is one."""
+    library: tuple[str, ...] = ()
+    if user_code_only:
+        paths = sysconfig.get_paths()
+        mlgate_dir = Path(__file__).parents[1]
+        library = tuple(
+            str(Path(p).resolve())
+            for p in {paths["stdlib"], paths["purelib"], paths["platlib"], mlgate_dir}
+        )
     tb = exc.__traceback__
-    last = None
+    where = None
     while tb is not None:
-        last = tb
+        filename = tb.tb_frame.f_code.co_filename
+        if not user_code_only:
+            where = f"{Path(filename).name}:{tb.tb_lineno}"
+        elif not filename.startswith("<"):
+            resolved = str(Path(filename).resolve())
+            installed = "site-packages" in resolved or "dist-packages" in resolved
+            if not installed and not resolved.startswith(library):
+                where = f"{Path(filename).name}:{tb.tb_lineno}"
         tb = tb.tb_next
-    place = ""
-    if last is not None:
-        place = f" at {Path(last.tb_frame.f_code.co_filename).name}:{last.tb_lineno}"
-    return f"{type(exc).__name__}: {exc}{place}"
+    return where
 
 
 def _get(obj: Any, key: str) -> Any:
