@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mlgate._yaml import load_model
 from mlgate.codes import is_known_code_or_prefix
+from mlgate.serving import defaults
 
 CONFIG_NAME = "mlgate.yaml"
 Severity = Literal["ignore", "warn", "fail"]
@@ -45,9 +46,9 @@ class ServingBudgets(_Frozen):
     """What the served model must meet; a latency budget left out is not checked."""
 
     latency_p50_ms: Annotated[float, Field(gt=0)] | None = None
-    latency_p95_ms: Annotated[float, Field(gt=0)] = 200.0
+    latency_p95_ms: Annotated[float, Field(gt=0)] = defaults.LATENCY_P95_MS
     latency_p99_ms: Annotated[float, Field(gt=0)] | None = None
-    min_throughput: Annotated[float, Field(ge=0)] = 20.0
+    min_throughput: Annotated[float, Field(ge=0)] = defaults.MIN_THROUGHPUT
 
 
 class ServingStage(_Frozen):
@@ -58,10 +59,10 @@ class ServingStage(_Frozen):
     schema_file: str | None = Field(default=None, alias="schema")
     target: str | None = None
     trust_pickle: bool = False
-    workers: Annotated[int, Field(ge=1)] = 2
-    timeout: Annotated[float, Field(gt=0)] = 30.0
-    max_rows: Annotated[int, Field(ge=1)] = 10_000
-    timing_requests: Annotated[int, Field(ge=1)] = 200
+    workers: Annotated[int, Field(ge=1)] = defaults.WORKERS
+    timeout: Annotated[float, Field(gt=0)] = defaults.TIMEOUT_S
+    max_rows: Annotated[int, Field(ge=1)] = defaults.MAX_ROWS
+    timing_requests: Annotated[int, Field(ge=1)] = defaults.TIMING_REQUESTS
     budgets: ServingBudgets = ServingBudgets()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

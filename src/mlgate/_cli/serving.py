@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from mlgate._cli.options import format_option, output_option, severity_option
+from mlgate.serving import defaults
 
 _model_option = click.option(
     "--model",
@@ -66,7 +67,7 @@ _trust_pickle_option = click.option(
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=2,
+    default=defaults.WORKERS,
     show_default=True,
     help="gunicorn worker processes.",
 )
@@ -154,7 +155,7 @@ def serve_cmd(
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=30.0,
+    default=defaults.TIMEOUT_S,
     show_default=True,
     help="Seconds to wait for /health, and for any one request.",
 )
@@ -167,7 +168,7 @@ def serve_cmd(
 @click.option(
     "--latency-p95-ms",
     type=click.FloatRange(min=0, min_open=True),
-    default=200.0,
+    default=defaults.LATENCY_P95_MS,
     show_default=True,
     help="Budget for the 95th percentile latency of a single-record request.",
 )
@@ -180,28 +181,28 @@ def serve_cmd(
 @click.option(
     "--min-throughput",
     type=click.FloatRange(min=0),
-    default=20.0,
+    default=defaults.MIN_THROUGHPUT,
     show_default=True,
     help="Least requests per second from 4 concurrent clients.",
 )
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    default=2,
+    default=defaults.WORKERS,
     show_default=True,
     help="gunicorn workers, when mlgate starts the app.",
 )
 @click.option(
     "--max-rows",
     type=click.IntRange(min=1),
-    default=10_000,
+    default=defaults.MAX_ROWS,
     show_default=True,
     help="Send at most this many held-out rows (the first ones).",
 )
 @click.option(
     "--timing-requests",
     type=click.IntRange(min=1),
-    default=200,
+    default=defaults.TIMING_REQUESTS,
     show_default=True,
     help="Requests timed for latency (one after another), and again for throughput.",
 )

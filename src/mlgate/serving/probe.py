@@ -33,6 +33,7 @@ from typing import Any
 from mlgate.data.schema import Schema, dump_schema, load_schema
 from mlgate.errors import InputError, MlgateError
 from mlgate.findings import Finding, Report, Status, apply_severity
+from mlgate.serving import defaults
 from mlgate.serving._http import Client, Response
 from mlgate.serving.records import DEFAULT_MAX_RECORDS, InputSpec, jsonable
 from mlgate.serving.runner import (
@@ -59,8 +60,8 @@ class ServingBudget:
     request (p50 and p99 only when given), and requests per second from
     ``ProbeSettings.clients`` concurrent clients."""
 
-    latency_p95_ms: float = 200.0
-    min_throughput: float = 20.0
+    latency_p95_ms: float = defaults.LATENCY_P95_MS
+    min_throughput: float = defaults.MIN_THROUGHPUT
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
 
@@ -85,12 +86,12 @@ class ServingBudget:
 class ProbeSettings:
     """How hard the probe pushes; every loop is bounded by these counts."""
 
-    timeout: float = 30.0
+    timeout: float = defaults.TIMEOUT_S
     batch_size: int = 64
-    max_rows: int = 10_000
+    max_rows: int = defaults.MAX_ROWS
     warmup_requests: int = 5
-    latency_requests: int = 200
-    throughput_requests: int = 200
+    latency_requests: int = defaults.TIMING_REQUESTS
+    throughput_requests: int = defaults.TIMING_REQUESTS
     clients: int = 4
     probability_tolerance: float = 1e-6
 
@@ -109,7 +110,7 @@ def check_serving(
     image: str | None = None,
     target: str | None = None,
     trust_pickle: bool = False,
-    workers: int = 2,
+    workers: int = defaults.WORKERS,
     budget: ServingBudget | None = None,
     settings: ProbeSettings | None = None,
     severity: Mapping[str, str] | None = None,

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from mlgate.errors import InputError, MissingExtraError, MlgateError
+from mlgate.serving import defaults
 from mlgate.serving.records import DEFAULT_MAX_RECORDS
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class ServeSettings:
     target: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 2
+    workers: int = defaults.WORKERS
     log_requests: Path | None = None
     trust_pickle: bool = False
     name: str | None = None
