@@ -37,23 +37,13 @@ def _ranks(hashes: np.ndarray) -> np.ndarray:
     """1 + the number of leading zeros of each hash's last Q bits, at most Q + 1.
 
     The Q bits with a 1 appended fit float64's 53-bit mantissa exactly, so the float's
-    exponent is their bit length, with no rounding. Slices keep temporaries in cache.
+    exponent is their bit length, with no rounding.
     """
-    ranks = np.empty(hashes.size, dtype=np.uint8)
-    bits = np.empty(min(CHUNK, hashes.size), dtype=np.uint64)
-    floats = np.empty(bits.size, dtype=np.float64)
-    for start in range(0, hashes.size, CHUNK):
-        part = hashes[start : start + CHUNK]
-        rest, as_float = bits[: part.size], floats[: part.size]
-        np.left_shift(part, np.uint64(P), out=rest)
-        rest >>= np.uint64(P - 1)
-        rest |= np.uint64(1)
-        np.copyto(as_float, rest, casting="unsafe")
-        # The biased exponent e + 1023 of a value with bit length e + 1.
-        np.right_shift(as_float.view(np.uint64), np.uint64(52), out=rest)
-        np.subtract(np.uint64(Q + 1 + 1023), rest, out=rest)
-        np.copyto(ranks[start : start + part.size], rest, casting="unsafe")
-    return ranks
+    rest = (hashes << np.uint64(P)) >> np.uint64(P - 1)
+    rest |= np.uint64(1)
+    # The biased exponent e + 1023 of a value with bit length e + 1.
+    exponent = rest.astype(np.float64).view(np.uint64) >> np.uint64(52)
+    return (np.uint64(Q + 1 + 1023) - exponent).astype(np.uint8)
 
 
 def _sigma(x: float) -> float:
@@ -94,13 +84,10 @@ class HllSketch:
     def of(cls, hashes: np.ndarray) -> HllSketch:
         hashes = np.asarray(hashes, dtype=np.uint64)
         registers = np.zeros(M, dtype=np.uint8)
-        if hashes.size:
-            ranks = _ranks(hashes)
-            index = np.empty(min(CHUNK, hashes.size), dtype=np.uint64)
-            for start in range(0, hashes.size, CHUNK):
-                part = index[: min(CHUNK, hashes.size - start)]
-                np.right_shift(hashes[start : start + CHUNK], np.uint64(Q), out=part)
-                np.maximum.at(registers, part, ranks[start : start + part.size])
+        # Slice by slice: slice-sized temporaries stay in cache and are reused.
+        for start in range(0, hashes.size, CHUNK):
+            part = hashes[start : start + CHUNK]
+            np.maximum.at(registers, part >> np.uint64(Q), _ranks(part))
         return cls(registers)
 
     def merged(self, other: HllSketch) -> HllSketch:
