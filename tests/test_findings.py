@@ -48,6 +48,7 @@ def test_json_contract_shape():
                 "name": "schema.missing_column",
                 "status": "fail",
                 "column": "c",
+                "stage": None,
                 "message": "m",
                 "details": {},
             }

@@ -10,6 +10,7 @@ from typing import Any
 
 class Status(StrEnum):
     PASS = "pass"
+    SKIP = "skip"  # the check does not apply here; the reason is in the message
     WARN = "warn"
     FAIL = "fail"
     ERROR = "error"
@@ -20,7 +21,7 @@ class Status(StrEnum):
         return _RANK[self]
 
 
-_RANK = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
+_RANK = {Status.PASS: 0, Status.SKIP: 1, Status.WARN: 2, Status.FAIL: 3, Status.ERROR: 4}
 
 #: What a severity override in mlgate.yaml may set a finding code to.
 SEVERITY_LEVELS = ("ignore", "warn", "fail")
@@ -31,7 +32,9 @@ class Finding:
     """One check's result.
 
     ``name`` is a stable dotted code (``schema.missing_column``); ``message`` is one
-    line saying what is wrong and what to do; ``details`` holds the numbers behind it.
+    line saying what is wrong and what to do; ``details`` holds the numbers behind it;
+    ``stage`` is the part of the gate that produced it (``data``,
+    ``training:<entrypoint>``, ``model``, ``serving``, ``pipeline:<step>``).
     """
 
     name: str
@@ -39,12 +42,14 @@ class Finding:
     message: str
     column: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    stage: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "status": str(self.status),
             "column": self.column,
+            "stage": self.stage,
             "message": self.message,
             "details": dict(self.details),
         }
@@ -52,10 +57,18 @@ class Finding:
 
 @dataclass(frozen=True)
 class Report:
-    """Findings of one run, in a stable order, with the verdict derived from them."""
+    """Findings of one run, in a stable order, with the verdict derived from them.
+
+    ``run`` says what was judged (mlgate version, start, duration, git commit and
+    branch, the inputs with their digests): the JSON report's ``run`` object.
+    ``evidence`` holds, per stage, what the HTML report draws but no finding carries
+    (the data stage's two profiles, training loss curves); it is not serialised.
+    """
 
     findings: tuple[Finding, ...]
     title: str = "mlgate"
+    run: Mapping[str, Any] | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -72,7 +85,8 @@ class Report:
         return sorted(self.findings, key=lambda f: -f.status.rank)
 
     def problems(self) -> list[Finding]:
-        return [f for f in self.worst_first() if f.status is not Status.PASS]
+        """Failures, errors and warnings, worst first (passes and skips left out)."""
+        return [f for f in self.worst_first() if f.status not in (Status.PASS, Status.SKIP)]
 
     def to_dict(self, version: str) -> dict[str, Any]:
         return {
@@ -80,6 +94,11 @@ class Report:
             "passed": self.passed,
             "checks": [f.to_dict() for f in self.findings],
         }
+
+
+def with_stage(findings: Iterable[Finding], stage: str) -> list[Finding]:
+    """The findings with ``stage`` set where the check left it unset."""
+    return [f if f.stage else replace(f, stage=stage) for f in findings]
 
 
 def apply_severity(findings: Iterable[Finding], overrides: Mapping[str, str]) -> list[Finding]:
@@ -92,7 +111,7 @@ def apply_severity(findings: Iterable[Finding], overrides: Mapping[str, str]) ->
     out: list[Finding] = []
     for f in findings:
         level = _override_for(f.name, overrides)
-        if level is None or f.status in (Status.PASS, Status.ERROR):
+        if level is None or f.status in (Status.PASS, Status.SKIP, Status.ERROR):
             out.append(f)
         elif level == "ignore":
             continue

@@ -30,7 +30,7 @@ def test_json_is_exactly_the_contract_and_valid_json_even_with_nan():
     assert set(d) == {"mlgate", "passed", "checks"}
     assert d["mlgate"] == __version__ and d["passed"] is False
     assert [c["name"] for c in d["checks"]] == [f.name for f in REPORT.findings]
-    assert set(d["checks"][1]) == {"name", "status", "column", "message", "details"}
+    assert set(d["checks"][1]) == {"name", "status", "column", "stage", "message", "details"}
     assert d["checks"][1]["details"]["nan"] is None
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from mlgate.findings import Report, Status
 
-ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "💥"}
+ICONS = {
+    Status.PASS: "✅",
+    Status.SKIP: "⏭️",
+    Status.WARN: "⚠️",
+    Status.FAIL: "❌",
+    Status.ERROR: "💥",
+}
 
 
 def verdict_line(report: Report) -> str:

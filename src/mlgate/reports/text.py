@@ -12,6 +12,7 @@ from mlgate.reports.summary import verdict_line
 
 _STYLE = {
     Status.PASS: "green",
+    Status.SKIP: "dim",
     Status.WARN: "yellow",
     Status.FAIL: "bold red",
     Status.ERROR: "bold magenta",
