@@ -33,6 +33,15 @@ CODES: dict[str, str] = {
     "training.invalid_predictions": "predictions are not finite or have the wrong shape",
     "training.no_better_than_baseline": "the model does not beat a dummy baseline",
     "training.input_not_finite": "the training inputs hold NaN or inf",
+    # model
+    "model.worse_than_baseline": "a metric is worse than main's beyond its margin",
+    "model.slice_worse_than_baseline": "the primary metric on one slice is worse than main's there",
+    "model.metric_floor": "a metric (overall or on a slice) is below its floor",
+    "model.simpler_model_better": "a dummy model does as well as the model on the same rows",
+    "model.behaviour": "a behavioural test failed (invariance, direction, expected labels)",
+    "model.latency": "p95 time to predict one row is above the budget",
+    "model.size": "the model file is larger than the budget",
+    "model.evaluation_rows": "evaluation rows without a target were left out",
     # serving
     "serving.health": "the server's health and what it serves; fails if it exited mid-check",
     "serving.rejected_rows": "held-out rows the server refused with a 400 (outside the schema)",

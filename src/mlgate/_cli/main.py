@@ -15,6 +15,7 @@ import click
 from mlgate import __version__
 from mlgate._cli.comment import comment_cmd
 from mlgate._cli.init import init_cmd
+from mlgate._cli.model import baseline_group, check_model_cmd
 from mlgate._cli.options import format_option, output_option, severity_option
 from mlgate._cli.serving import check_serving_cmd, serve_cmd
 
@@ -34,6 +35,7 @@ def cli() -> None:
 cli.add_command(comment_cmd)
 cli.add_command(init_cmd)
 cli.add_command(serve_cmd)
+cli.add_command(baseline_group)
 
 
 @cli.command("profile")
@@ -157,6 +159,7 @@ def check_group() -> None:
 
 
 check_group.add_command(check_serving_cmd)
+check_group.add_command(check_model_cmd)
 
 
 @check_group.command("data")

@@ -1,0 +1,456 @@
+"""``mlgate check model``: the candidate model against main's baseline on the same rows.
+
+What decides the verdict: the primary metric (balanced accuracy, or RMSE) and the
+metrics listed in ``gate`` fail the gate when worse than the baseline beyond their
+margin; every other metric and every slice warns when worse. Floors fail on any
+metric. See docs/model-gate.md for the statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlgate.errors import InputError
+from mlgate.evaluation.metrics import (
+    METRICS,
+    PRIMARY,
+    Metric,
+    Scored,
+    Task,
+    Truth,
+    align_proba,
+    applicable,
+    encode_classes,
+    metrics_for,
+    score,
+)
+from mlgate.evaluation.paired import Comparison, compare, holm
+from mlgate.evaluation.predictions import EvalData, ModelOutput
+from mlgate.evaluation.slices import Slice, slices_of
+from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
+
+STAGE = "model"
+
+
+@dataclass(frozen=True)
+class ModelGateSettings:
+    """How the model gate judges. Validated where it enters (the CLI, mlgate.yaml).
+
+    ``margins``: per metric, the non-inferiority margin: absolute for rates (0.01 is one
+    percentage point), relative for errors (0.02 is 2% of the baseline's value).
+    ``floors``: per metric, the value the candidate must reach (or, for errors, stay
+    under), overall and in every slice. ``slices``: columns to slice by; numeric ones
+    are cut into ``slice_bins`` quantile bins. Slices with fewer than
+    ``min_slice_rows`` rows are not compared.
+    """
+
+    task: Task | None = None
+    primary: str | None = None
+    gate: tuple[str, ...] = ()
+    metrics: tuple[str, ...] | None = None
+    margins: Mapping[str, float] = field(default_factory=dict)
+    floors: Mapping[str, float] = field(default_factory=dict)
+    slices: tuple[str, ...] = ()
+    slice_bins: int = 4
+    min_slice_rows: int = 30
+    seed: int = 0
+    resamples: int = 1000
+    simpler_model: bool = True
+
+    def __post_init__(self) -> None:
+        for what, names in (
+            ("margins", self.margins),
+            ("floors", self.floors),
+            ("gate", self.gate),
+            ("metrics", self.metrics or ()),
+            ("primary", [self.primary] if self.primary else []),
+        ):
+            unknown = [n for n in names if n not in METRICS]
+            if unknown:
+                raise InputError(
+                    f"model {what}: unknown metric {unknown[0]!r}; the metrics are "
+                    f"{', '.join(METRICS)}"
+                )
+        for name, value in self.margins.items():
+            if not 0 <= value < 1:
+                raise InputError(f"model margins: {name} is {value}; a margin is in [0, 1)")
+        if self.slice_bins < 2 or self.min_slice_rows < 1 or self.resamples < 100:
+            raise InputError(
+                "model settings: slice_bins must be at least 2, min_slice_rows at least 1 "
+                "and resamples at least 100"
+            )
+
+
+def judge(
+    data: EvalData,
+    candidate: ModelOutput,
+    baseline: ModelOutput | None,
+    settings: ModelGateSettings,
+    *,
+    baseline_note: str = "",
+    severity: Mapping[str, str] | None = None,
+    extra: Sequence[Finding] = (),
+) -> Report:
+    """Every model finding for the candidate (and baseline, when given) on ``data``."""
+    task = settings.task or infer_task(data, candidate)
+    truth, cand, base = _encode(task, data, candidate, baseline)
+    metrics = _metrics(task, settings)
+    primary = METRICS[settings.primary or PRIMARY[task]]
+    if primary.task != task:
+        raise InputError(f"model primary: {primary.name} is a {primary.task} metric, not {task}")
+    gating = {primary.name, *settings.gate}
+    findings: list[Finding] = []
+    findings += _floors(metrics, truth, cand, settings, None)
+    groups: list[tuple[Slice, Truth, Scored, Scored | None]] = []
+    for column in settings.slices:
+        for s in slices_of(data.frame, column, settings.slice_bins):
+            groups.append(
+                (
+                    s,
+                    truth.subset(s.rows),
+                    cand.subset(s.rows),
+                    None if base is None else base.subset(s.rows),
+                )
+            )
+    for s, t, c, _b in groups:
+        if len(s.rows) >= settings.min_slice_rows:
+            findings += _floors([primary], t, c, settings, s)
+    if base is None:
+        findings.append(
+            Finding(
+                "model.worse_than_baseline",
+                Status.SKIP,
+                "no baseline to compare with: pass --baseline (main's model, predictions or "
+                "a folder from 'mlgate baseline save'), or run 'mlgate run --baseline main'",
+            )
+        )
+    else:
+        findings += _compare_all(
+            metrics, primary, gating, truth, cand, base, groups, settings, baseline_note
+        )
+    if settings.simpler_model:
+        findings.append(_simpler_model(primary, truth, cand, data, task, settings))
+    findings += extra
+    findings = with_stage(apply_severity(findings, severity or {}), STAGE)
+    return Report(tuple(findings), title="mlgate model check")
+
+
+def infer_task(data: EvalData, candidate: ModelOutput) -> Task:
+    """Classification when the target is text, boolean or categorical, or the model
+    gives class probabilities, or an integer target has at most 20 values that the
+    predictions share; else regression."""
+    y = data.frame.get_column(data.target)
+    if not y.dtype.is_numeric() or candidate.proba is not None:
+        return "classification"
+    if y.dtype.is_integer() and y.n_unique() <= 20:
+        pred = np.asarray(candidate.labels)
+        if pred.dtype.kind in "iub" or np.all(np.mod(pred.astype(float), 1) == 0):
+            return "classification"
+    return "regression"
+
+
+def _encode(
+    task: Task, data: EvalData, candidate: ModelOutput, baseline: ModelOutput | None
+) -> tuple[Truth, Scored, Scored | None]:
+    outputs = [candidate] + ([baseline] if baseline is not None else [])
+    if task == "regression":
+        try:
+            y = np.asarray(data.y, dtype=float)
+            preds = [np.asarray(o.labels, dtype=float) for o in outputs]
+        except (TypeError, ValueError):
+            raise InputError(
+                f"{data.path}: the target {data.target!r} or a model's predictions are not "
+                "numbers; set the task to classification"
+            ) from None
+        bad = [o.source for o, p in zip(outputs, preds, strict=True) if not np.isfinite(p).all()]
+        if bad:
+            raise InputError(f"{bad[0]}: predicted NaN or inf; the model gate needs finite values")
+        scored = [Scored(p) for p in preds]
+        return Truth(task, y), scored[0], scored[1] if baseline else None
+    classes, y, codes = encode_classes(
+        data.y, [o.labels for o in outputs], [o.classes or () for o in outputs]
+    )
+    scored = []
+    for o, c in zip(outputs, codes, strict=True):
+        proba = None
+        if o.proba is not None and o.classes is not None:
+            if o.proba.shape != (data.rows, len(o.classes)):
+                raise InputError(
+                    f"{o.source}: probabilities of shape {o.proba.shape}, expected "
+                    f"({data.rows}, {len(o.classes)}) for the classes {list(o.classes)}"
+                )
+            proba = align_proba(o.proba, o.classes, classes)
+            if not np.isfinite(proba).all():
+                raise InputError(f"{o.source}: class probabilities hold NaN or inf")
+        scored.append(Scored(c, proba))
+    return Truth(task, y, classes), scored[0], scored[1] if baseline else None
+
+
+def _metrics(task: Task, settings: ModelGateSettings) -> list[Metric]:
+    chosen = [METRICS[n] for n in settings.metrics] if settings.metrics else metrics_for(task)
+    wrong = [m.name for m in chosen if m.task != task]
+    if wrong:
+        raise InputError(f"model metrics: {wrong[0]} is not a {task} metric")
+    return chosen
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _floors(
+    metrics: Sequence[Metric],
+    truth: Truth,
+    cand: Scored,
+    settings: ModelGateSettings,
+    where: Slice | None,
+) -> list[Finding]:
+    out = []
+    for m in metrics:
+        if where is not None and m.name not in settings.floors:
+            continue
+        column = where.column if where is not None else None
+        scope = f" on {where.label}" if where is not None else ""
+        why = applicable(m, truth, cand)
+        if why is not None:
+            if where is None:
+                out.append(
+                    Finding(
+                        "model.metric_floor",
+                        Status.SKIP,
+                        f"{m.label}: {why}",
+                        details={"metric": m.name},
+                    )
+                )
+            continue
+        value = score(m, truth, cand)
+        details: dict[str, Any] = {
+            "metric": m.name,
+            "candidate": value,
+            "rows": truth.rows,
+            "slice": where.spec if where else None,
+        }
+        floor = settings.floors.get(m.name)
+        if floor is None:
+            out.append(
+                Finding(
+                    "model.metric_floor",
+                    Status.PASS,
+                    f"{m.label} {value:.4g}{scope} (no floor set in model.floors)",
+                    column,
+                    details,
+                )
+            )
+            continue
+        details["floor"] = floor
+        below = value < floor if m.higher_is_better else value > floor
+        word = "below" if m.higher_is_better else "above"
+        if below:
+            out.append(
+                Finding(
+                    "model.metric_floor",
+                    Status.FAIL,
+                    f"{m.label} is {value:.4g}{scope}, {word} its floor {floor:g} ({truth.rows} "
+                    f"rows); improve the model there, or lower model.floors.{m.name}",
+                    column,
+                    details,
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    "model.metric_floor",
+                    Status.PASS,
+                    f"{m.label} {value:.4g}{scope} meets its floor {floor:g}",
+                    column,
+                    details,
+                )
+            )
+    return out
+
+
+def _compare_all(
+    metrics: Sequence[Metric],
+    primary: Metric,
+    gating: set[str],
+    truth: Truth,
+    cand: Scored,
+    base: Scored,
+    groups: Sequence[tuple[Slice, Truth, Scored, Scored | None]],
+    settings: ModelGateSettings,
+    note: str,
+) -> list[Finding]:
+    tested: list[tuple[Comparison, Slice | None]] = []
+    skipped: list[Finding] = []
+    for m in metrics:
+        why = applicable(m, truth, cand, base)
+        if why is not None:
+            skipped.append(
+                Finding(
+                    "model.worse_than_baseline",
+                    Status.SKIP,
+                    f"{m.label}: {why}",
+                    details={"metric": m.name},
+                )
+            )
+            continue
+        tested.append((_compare(m, truth, cand, base, settings), None))
+    for s, t, c, b in groups:
+        assert b is not None
+        if len(s.rows) < settings.min_slice_rows:
+            skipped.append(
+                Finding(
+                    "model.slice_worse_than_baseline",
+                    Status.SKIP,
+                    f"{s.label}: {len(s.rows)} rows, fewer than model.min_slice_rows "
+                    f"({settings.min_slice_rows}) to compare",
+                    s.column,
+                    {"metric": primary.name, "rows": len(s.rows), "slice": s.spec},
+                )
+            )
+        elif applicable(primary, t, c, b) is None:
+            tested.append((_compare(primary, t, c, b, settings), s))
+    adjusted = holm([c for c, _ in tested])
+    out = [
+        _comparison_finding(c, s, gate=s is None and c.metric.name in gating, note=note)
+        for c, (_, s) in zip(adjusted, tested, strict=True)
+    ]
+    return out + skipped
+
+
+def _compare(
+    m: Metric, truth: Truth, cand: Scored, base: Scored, s: ModelGateSettings
+) -> Comparison:
+    margin = s.margins.get(m.name, m.default_margin)
+    return compare(m, truth, cand, base, margin=margin, seed=s.seed, resamples=s.resamples)
+
+
+def _comparison_finding(c: Comparison, where: Slice | None, *, gate: bool, note: str) -> Finding:
+    m = c.metric
+    scope = f" on {where.label}" if where is not None else ""
+    numbers = (
+        f"{m.label}{scope} {c.candidate:.4g} vs main's {c.baseline:.4g} "
+        f"({_amount(c, c.difference)}, 95% interval {_amount(c, c.ci_low)} to "
+        f"{_amount(c, c.ci_high)}, {c.rows} rows, {c.method})"
+    )
+    margin = f"the margin of {_amount(c, c.margin, signed=False)}"
+    verdict = c.verdict
+    if verdict == "worse":
+        status = Status.FAIL if gate else Status.WARN
+        message = (
+            f"{numbers}: worse than main beyond {margin} (Holm-adjusted p={c.p_adjusted:.2g}); "
+            f"find what the change did to the model, or raise model.margins.{m.name} if the "
+            "drop is intended"
+        )
+    elif verdict == "not_worse":
+        status = Status.PASS
+        message = f"{numbers}: not worse than main beyond {margin}"
+    else:
+        status = Status.WARN if gate else Status.PASS
+        needed = c.rows_for_half_width(c.margin)
+        more = f"; about {needed:,} rows would resolve {margin}" if needed else ""
+        message = (
+            f"{numbers}: inconclusive; these rows can confirm only a change beyond "
+            f"{_amount(c, c.margin + c.half_width, signed=False)}{more}"
+        )
+    details = {**c.details(), "gate": gate, "slice": where.spec if where else None}
+    if note:
+        details["baseline_source"] = note
+    code = "model.worse_than_baseline" if where is None else "model.slice_worse_than_baseline"
+    return Finding(code, status, message, where.column if where else None, details)
+
+
+def _amount(c: Comparison, value: float, *, signed: bool = True) -> str:
+    """A difference as a reader takes it: percentage points for rates, percent of the
+    baseline's value for errors."""
+    sign = "+" if signed else ""
+    if c.metric.relative_margin:
+        base = abs(c.baseline) or 1.0
+        return f"{value / base * 100:{sign}.1f}%"
+    return f"{value * 100:{sign}.1f} points"
+
+
+def _simpler_model(
+    primary: Metric, truth: Truth, cand: Scored, data: EvalData, task: Task, s: ModelGateSettings
+) -> Finding:
+    """The candidate against a dummy model (the majority class with the class prior as
+    probabilities, or the mean), fitted on the evaluation target itself: a stronger
+    dummy than one fitted on training data, so beating it means something."""
+    if task == "classification":
+        counts = np.bincount(truth.y, minlength=len(truth.classes)).astype(float)
+        prior = counts / counts.sum()
+        dummy = Scored(
+            np.full(truth.rows, int(np.argmax(counts))),
+            np.tile(prior, (truth.rows, 1)) if cand.proba is not None else None,
+        )
+        name = "a most-frequent-class dummy"
+    else:
+        dummy = Scored(np.full(truth.rows, float(np.mean(truth.y))))
+        name = "a mean-predicting dummy"
+    if applicable(primary, truth, cand, dummy) is not None:
+        return Finding(
+            "model.simpler_model_better",
+            Status.SKIP,
+            f"{primary.label} does not apply to these rows",
+        )
+    # The dummy as "candidate" against the model as "baseline", margin 0: "worse" means
+    # the model beats the dummy with confidence.
+    c = compare(primary, truth, dummy, cand, margin=0.0, seed=s.seed, resamples=s.resamples)
+    details = {**c.details(), "simpler_model": name}
+    text = (
+        f"{primary.label}: model {c.baseline:.4g}, {name} {c.candidate:.4g} "
+        f"({c.rows} rows, {c.method})"
+    )
+    if c.verdict == "worse":
+        return Finding(
+            "model.simpler_model_better",
+            Status.PASS,
+            f"{text}: the model beats {name}",
+            details=details,
+        )
+    if c.verdict == "not_worse":
+        return Finding(
+            "model.simpler_model_better",
+            Status.FAIL,
+            f"{text}: {name} does at least as well as the model; check that the features "
+            "reach the model and that rows and labels line up",
+            details=details,
+        )
+    return Finding(
+        "model.simpler_model_better",
+        Status.WARN,
+        f"{text}: these rows cannot tell the model from {name}; give more evaluation rows",
+        details=details,
+    )
+
+
+def model_file_findings(path: str | None, max_size_mb: float | None) -> list[Finding]:
+    """The model file's size against its budget (``model.size``)."""
+    if max_size_mb is None:
+        return []
+    if path is None:
+        return [Finding("model.size", Status.SKIP, "no model file to measure")]
+    size = Path(path).stat().st_size / 2**20
+    details = {"size_mb": size, "budget_mb": max_size_mb, "path": path}
+    if size > max_size_mb:
+        return [
+            Finding(
+                "model.size",
+                Status.FAIL,
+                f"the model file is {size:.1f} MB, above its budget of {max_size_mb:g} MB; "
+                "shrink the model or raise model.budgets.max_size_mb",
+                details=details,
+            )
+        ]
+    return [
+        Finding(
+            "model.size",
+            Status.PASS,
+            f"the model file is {size:.1f} MB, within {max_size_mb:g} MB",
+            details=details,
+        )
+    ]

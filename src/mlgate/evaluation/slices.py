@@ -1,0 +1,81 @@
+"""Slices of the evaluation rows: one per value of a categorical column, one per quantile
+bin of a numeric one, so a model that got worse for one group is seen even when the
+average holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mlgate.errors import InputError
+
+#: Most values of one categorical column sliced; rarer values are left out (and said so).
+MAX_VALUES = 50
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Rows ``rows`` (indices into the evaluation rows) of one slice of ``column``.
+
+    ``spec`` is what reports show: ``{"column", "value"}`` for a category (``value``
+    None for nulls) or ``{"column", "low", "high"}`` for a numeric bin [low, high)
+    (the last bin includes its high end).
+    """
+
+    column: str
+    label: str
+    rows: np.ndarray
+    spec: dict[str, Any]
+
+
+def slices_of(frame: Any, column: str, bins: int) -> list[Slice]:
+    """The slices of ``column`` of a polars DataFrame: per value, or per quantile bin
+    when it is numeric with more than ``2 * bins`` distinct values.
+
+    Raises ``InputError`` when the column is absent.
+    """
+    if column not in frame.columns:
+        raise InputError(
+            f"slice column {column!r} is not in the evaluation data; its columns are: "
+            f"{', '.join(frame.columns[:20])}"
+        )
+    series = frame.get_column(column)
+    if series.dtype.is_numeric() and series.n_unique() > 2 * bins:
+        return _bins(column, series.to_numpy().astype(float), bins)
+    return _values(column, series.to_list())
+
+
+def _bins(column: str, values: np.ndarray, bins: int) -> list[Slice]:
+    present = ~np.isnan(values)
+    edges = np.unique(np.quantile(values[present], np.linspace(0, 1, bins + 1)))
+    out = []
+    inner = edges[1:-1]
+    which = np.searchsorted(inner, values, side="right")
+    for b in range(len(edges) - 1):
+        low, high = float(edges[b]), float(edges[b + 1])
+        rows = np.flatnonzero(present & (which == b))
+        closing = "]" if b == len(edges) - 2 else ")"
+        label = f"{column} in [{low:.4g}, {high:.4g}{closing}"
+        out.append(Slice(column, label, rows, {"column": column, "low": low, "high": high}))
+    missing = np.flatnonzero(~present)
+    if len(missing):
+        out.append(Slice(column, f"{column} is null", missing, {"column": column, "value": None}))
+    return out
+
+
+def _values(column: str, values: list[Any]) -> list[Slice]:
+    groups: dict[Any, list[int]] = {}
+    for i, v in enumerate(values):
+        groups.setdefault(v, []).append(i)
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), repr(kv[0])))[:MAX_VALUES]
+    return [
+        Slice(
+            column,
+            f"{column} is null" if v is None else f"{column} = {v}",
+            np.asarray(rows, dtype=np.intp),
+            {"column": column, "value": v},
+        )
+        for v, rows in ordered
+    ]

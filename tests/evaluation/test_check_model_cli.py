@@ -1,0 +1,289 @@
+"""`mlgate check model` and `mlgate baseline save` from the command line: exit codes, the
+baseline cache (reused, never trusted when corrupt), baseline folders, predictions
+files, and bad input as one line with exit 2."""
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+
+import mlgate.evaluation.check as check_module
+from mlgate._cli.main import main
+from mlgate.evaluation.baseline import META, PREDICTIONS
+from tests.evaluation.conftest import noisy_labels
+
+
+def run(capsys, *args):
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    out = capsys.readouterr()
+    return int(exit_info.value.code or 0), out.out, out.err
+
+
+def _forest(seed=0):
+    return RandomForestClassifier(n_estimators=60, random_state=seed, n_jobs=1)
+
+
+@pytest.fixture
+def models(digits, fitted):
+    return {
+        "main": fitted("cli-rf0", digits, _forest(0)),
+        "reseeded": fitted("cli-rf1", digits, _forest(1)),
+        "noisy": fitted("cli-noisy", digits, _forest(1), y=noisy_labels(digits.y_train, 0.3, 10)),
+    }
+
+
+def _args(digits, model, *more):
+    return (
+        "check",
+        "model",
+        "--model",
+        model,
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+        *more,
+    )
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """How many times a model file was loaded to predict."""
+    seen = []
+    real = check_module.predict_with_model_file
+
+    def counting(path, data, **kw):
+        seen.append(Path(path).name)
+        return real(path, data, **kw)
+
+    monkeypatch.setattr(check_module, "predict_with_model_file", counting)
+    return seen
+
+
+def test_exit_1_for_a_worse_model_and_0_for_a_reseeded_one(capsys, digits, models, tmp_path):
+    cache = tmp_path / "cache"
+    code, out, _ = run(
+        capsys,
+        *_args(
+            digits,
+            models["noisy"],
+            "--baseline",
+            models["main"],
+            "--cache-dir",
+            cache,
+            "--format",
+            "json",
+        ),
+    )
+    assert code == 1
+    report = json.loads(out)
+    worse = [c for c in report["checks"] if c["status"] == "fail"]
+    assert worse[0]["name"] == "model.worse_than_baseline" and worse[0]["stage"] == "model"
+    code, out, _ = run(
+        capsys,
+        *_args(digits, models["reseeded"], "--baseline", models["main"], "--cache-dir", cache),
+    )
+    assert code == 0 and "mlgate model check: passed" in out
+
+
+def test_the_baseline_is_cached_and_reused_without_predicting_again(
+    capsys, digits, models, tmp_path, calls
+):
+    cache = tmp_path / "cache"
+    args = _args(
+        digits,
+        models["reseeded"],
+        "--baseline",
+        models["main"],
+        "--cache-dir",
+        cache,
+        "--format",
+        "json",
+    )
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and calls == ["cli-rf1.skops", "cli-rf0.skops"]
+    [entry] = list(cache.iterdir())
+    assert (entry / PREDICTIONS).is_file() and (entry / META).is_file()
+    first = json.loads(out)
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and calls == ["cli-rf1.skops", "cli-rf0.skops", "cli-rf1.skops"]
+    second = json.loads(out)
+    note = next(c for c in second["checks"] if c["name"] == "model.worse_than_baseline")
+    assert note["details"]["baseline_source"].startswith("cached in")
+    # The same verdict and numbers, from the cache as from the model.
+    assert _numbers(first) == _numbers(second)
+
+
+def _numbers(report):
+    return [
+        {k: v for k, v in c["details"].items() if k != "baseline_source"} for c in report["checks"]
+    ]
+
+
+def test_a_corrupt_cache_entry_is_recomputed_never_trusted(capsys, digits, models, tmp_path, calls):
+    cache = tmp_path / "cache"
+    args = _args(
+        digits,
+        models["reseeded"],
+        "--baseline",
+        models["main"],
+        "--cache-dir",
+        cache,
+        "--format",
+        "json",
+    )
+    run(capsys, *args)
+    [entry] = list(cache.iterdir())
+    # Another model's predictions slipped into the entry: same shape, other content.
+    tampered = pl.read_parquet(entry / PREDICTIONS).with_columns(pl.lit(0).alias("prediction"))
+    tampered.write_parquet(entry / PREDICTIONS)
+    calls.clear()
+    code, out, _ = run(capsys, *args)
+    assert calls == ["cli-rf1.skops", "cli-rf0.skops"]  # main's model predicted again
+    note = next(c for c in json.loads(out)["checks"] if c["name"] == "model.worse_than_baseline")
+    assert "recomputed" in note["details"]["baseline_source"]
+    assert code == 0  # a tampered entry of all-zero predictions would have "improved" on main
+    (entry / META).write_text("{not json")
+    calls.clear()
+    run(capsys, *args)
+    assert calls == ["cli-rf1.skops", "cli-rf0.skops"]
+
+
+def test_baseline_folder_saved_on_main_is_used_and_rescored_on_new_rows(
+    capsys, digits, models, tmp_path
+):
+    folder = tmp_path / "baseline"
+    code, _, err = run(
+        capsys,
+        "baseline",
+        "save",
+        folder,
+        "--model",
+        models["main"],
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+    )
+    assert code == 0 and "saved the baseline" in err
+    meta = json.loads((folder / META).read_text())
+    assert meta["rows"] == 899 and meta["model_file"] == "model.skops"
+    code, out, _ = run(capsys, *_args(digits, models["noisy"], "--baseline", folder))
+    assert code == 1
+    # The pull request changed the evaluation rows: main's saved model re-scores them.
+    fewer = tmp_path / "eval-changed.parquet"
+    pl.read_parquet(digits.eval_path).head(600).write_parquet(fewer)
+    code, out, _ = run(
+        capsys,
+        "check",
+        "model",
+        "--model",
+        models["reseeded"],
+        "--data",
+        fewer,
+        "--target",
+        "target",
+        "--baseline",
+        folder,
+        "--format",
+        "json",
+    )
+    note = next(c for c in json.loads(out)["checks"] if c["name"] == "model.worse_than_baseline")
+    assert code == 0 and note["details"]["rows"] == 600
+    assert note["details"]["baseline_source"].startswith("re-scored")
+
+
+def test_predictions_files_for_both_sides(capsys, digits, models, tmp_path):
+    from mlgate.serving import load_model
+
+    frame = pl.read_parquet(digits.eval_path)
+    X = frame.drop("target").to_pandas()
+    for name in ("main", "noisy"):
+        model = load_model(models[name])
+        proba = model.predict_proba(X)
+        columns = {"row_id": list(range(frame.height)), "prediction": model.predict(X)}
+        columns |= {f"proba_{c}": proba[:, j] for j, c in enumerate(model.classes_)}
+        pl.DataFrame(columns).sample(fraction=1.0, shuffle=True, seed=1).write_csv(
+            tmp_path / f"{name}.csv"
+        )
+    code, out, _ = run(
+        capsys,
+        "check",
+        "model",
+        "--predictions",
+        tmp_path / "noisy.csv",
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+        "--baseline",
+        tmp_path / "main.csv",
+    )
+    assert code == 1 and "model.worse_than_baseline" in out
+
+
+@pytest.mark.parametrize(
+    "extra,expected",
+    [
+        (("--target", "nope"), "has no target column 'nope'"),
+        (("--baseline", "missing.skops"), "missing.skops does not exist"),
+        (("--margin", "rmse"), "expected METRIC=NUMBER"),
+        (("--margin", "accurcy=0.1"), "unknown metric 'accurcy'"),
+        (("--primary", "rmse"), "rmse is a regression metric"),
+        (("--slice", "nope"), "slice column 'nope' is not in the evaluation data"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, digits, models, extra, expected):
+    code, _out, err = run(capsys, *_args(digits, models["main"]), *extra)
+    assert code == 2, err
+    assert expected in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_model_files_are_refused_with_exit_2(capsys, digits, models, tmp_path):
+    pickle = tmp_path / "model.pkl"
+    pickle.write_bytes(b"\x80\x04N.")
+    code, _, err = run(capsys, *_args(digits, pickle))
+    assert code == 2 and "refusing to load a pickle" in err
+    broken = tmp_path / "broken.skops"
+    broken.write_bytes(Path(models["main"]).read_bytes()[:500])
+    code, _, err = run(capsys, *_args(digits, broken))
+    assert code == 2 and "not a readable skops file" in err
+    partial = tmp_path / "partial.csv"
+    pl.DataFrame({"row_id": [0, 1], "prediction": [1, 2]}).write_csv(partial)
+    code, _, err = run(
+        capsys,
+        "check",
+        "model",
+        "--predictions",
+        partial,
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+    )
+    assert code == 2 and "no prediction for 897 of the 899 evaluation rows" in err
+    code, _, err = run(capsys, "check", "model", "--data", digits.eval_path, "--target", "target")
+    assert code == 2 and "exactly one of --model" in err
+
+
+def test_a_tampered_baseline_folder_is_refused(capsys, digits, models, tmp_path):
+    folder = tmp_path / "baseline"
+    run(
+        capsys,
+        "baseline",
+        "save",
+        folder,
+        "--model",
+        models["main"],
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+    )
+    pl.read_parquet(folder / PREDICTIONS).head(10).write_parquet(folder / PREDICTIONS)
+    code, _, err = run(capsys, *_args(digits, models["reseeded"], "--baseline", folder))
+    assert code == 2 and "digest differs" in err
