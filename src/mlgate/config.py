@@ -68,6 +68,55 @@ class ServingStage(_Frozen):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class ModelBudgets(_Frozen):
+    """What the model must meet besides its metrics; a budget left out is not checked."""
+
+    latency_p95_ms: Annotated[float, Field(gt=0)] | None = None
+    max_size_mb: Annotated[float, Field(gt=0)] | None = None
+
+
+class ModelStage(_Frozen):
+    """``mlgate check model`` against main's baseline (see docs/model-gate.md).
+
+    ``model``: a .skops file, ``FILE.py:FUNC`` or a predictions file; ``build``: a shell
+    command, run in the config's folder, that writes it (before the stage, and in main's
+    worktree for ``mlgate run --baseline REF``); ``baseline``: a folder from ``mlgate
+    baseline save`` or main's model file, used when no ``--baseline REF`` is given.
+    """
+
+    model: str
+    data: str
+    target: str | None = None
+    task: Literal["classification", "regression"] | None = None
+    primary: str | None = None
+    gate: list[str] = []
+    metrics: list[str] | None = None
+    margins: dict[str, Annotated[float, Field(ge=0, lt=1)]] = {}
+    floors: dict[str, float] = {}
+    slices: list[str] = []
+    slice_bins: Annotated[int, Field(ge=2)] = 4
+    min_slice_rows: Annotated[int, Field(ge=1)] = 30
+    seed: int = 0
+    baseline: str | None = None
+    build: str | None = None
+    build_timeout: Annotated[float, Field(gt=0)] = 1800.0
+    id_column: str = "row_id"
+    trust_pickle: bool = False
+    cache: str = ".mlgate/cache"
+    budgets: ModelBudgets = ModelBudgets()
+
+    @field_validator("primary", "gate", "metrics", "margins", "floors")
+    @classmethod
+    def _known_metrics(cls, value: object) -> object:
+        from mlgate.evaluation.metrics import METRICS
+
+        names = [value] if isinstance(value, str) else list(value or [])
+        for name in names:
+            if name not in METRICS:
+                raise ValueError(f"unknown metric {name!r}; the metrics are {', '.join(METRICS)}")
+        return value
+
+
 class ReportOutput(_Frozen):
     format: Format
     path: str
@@ -77,6 +126,7 @@ class Config(_Frozen):
     data: DataStage | None = None
     training: TrainingStage | list[TrainingStage] | None = None
     serving: ServingStage | None = None
+    model: ModelStage | None = None
 
     def training_stages(self) -> list[TrainingStage]:
         """The training stages, whether the file gives one or a list."""

@@ -15,17 +15,21 @@ def run_gate(
     config_path: str | Path,
     *,
     current: str | Path | None = None,
+    baseline: str | None = None,
     title: str = "mlgate gate",
     progress: ProgressFn | None = None,
 ) -> Report:
     """Run every stage mlgate.yaml describes, in order, into one report.
 
-    ``current`` replaces the data stage's current data (the demo's clean batch).
+    ``current`` replaces the data stage's current data (the demo's clean batch);
+    ``baseline`` is a git ref (``origin/main``): the model stage compares with the
+    model at the merge base of HEAD and it.
     """
     config, root = load_config(config_path)
-    if config.data is None and config.training is None and config.serving is None:
+    if all(s is None for s in (config.data, config.training, config.serving, config.model)):
         raise ConfigError(
-            f"{config_path}: no stage to run; add a 'data:', 'training:' or 'serving:' section"
+            f"{config_path}: no stage to run; add a 'data:', 'training:', 'model:' or "
+            "'serving:' section"
         )
     serving_schema = _serving_schema(config, config_path) if config.serving else None
     findings: list[Finding] = []
@@ -33,6 +37,8 @@ def run_gate(
         findings += _data_stage(config, root, current, progress).findings
     for stage in config.training_stages():
         findings += _training_stage(stage, config, root).findings
+    if config.model is not None:
+        findings += _model_stage(config, root, baseline).findings
     if config.serving is not None and serving_schema is not None:
         findings += _serving_stage(config.serving, serving_schema, config, root).findings
     report = Report(tuple(findings), title=title)
@@ -70,6 +76,16 @@ def _training_stage(stage: TrainingStage, config: Config, root: Path) -> Report:
         steps=stage.steps, epochs=stage.epochs, time_limit=stage.time_limit, seed=stage.seed
     )
     return check_training(entrypoint, budget=budget, severity=config.severity)
+
+
+def _model_stage(config: Config, root: Path, baseline: str | None) -> Report:
+    from mlgate.evaluation.stage import run_model_stage
+
+    assert config.model is not None
+    target = config.data.target if config.data else None
+    return run_model_stage(
+        config.model, root, target=target, baseline_ref=baseline, severity=config.severity
+    )
 
 
 def schema_path_of(config_path: str | Path) -> str | None:

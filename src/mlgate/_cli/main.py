@@ -283,14 +283,21 @@ def check_training_cmd(
     show_default=True,
     help="The gate's configuration.",
 )
+@click.option(
+    "--baseline",
+    default=None,
+    metavar="REF",
+    help="Compare the model with main's: the model at the merge base of HEAD and REF "
+    "(e.g. origin/main), scored in a temporary git worktree and cached in .mlgate/cache.",
+)
 @format_option
 @output_option
-def run_cmd(config_path: str, fmt: str, output: str | None) -> None:
+def run_cmd(config_path: str, baseline: str | None, fmt: str, output: str | None) -> None:
     """Run the whole gate described by mlgate.yaml and write the reports it names."""
     from mlgate.gate import run_gate, schema_path_of
 
     with _progress("profiling") as tick:
-        report = run_gate(config_path, progress=tick)
+        report = run_gate(config_path, baseline=baseline, progress=tick)
     # --format github points schema findings at their line in the committed schema.
     _finish(report, fmt, output, schema_path_of(config_path) if fmt == "github" else None)
 

@@ -222,6 +222,8 @@ def baseline_group() -> None:
 @baseline_group.command("save")
 @click.argument("folder", type=click.Path(file_okay=False))
 @_candidate_options
+@click.option("--commit", default=None, hidden=True, help="The commit the model is from.")
+@click.option("--key", default=None, hidden=True, help="The cache key it is stored under.")
 def baseline_save_cmd(
     folder: str,
     model: str | None,
@@ -231,6 +233,8 @@ def baseline_save_cmd(
     target: str,
     id_column: str,
     trust_pickle: bool,
+    commit: str | None,
+    key: str | None,
 ) -> None:
     """Write FOLDER: the model's predictions on EVAL, their digest, the data's, and a copy
     of the model file (so a pull request that changes EVAL can be re-scored). Run it on
@@ -248,7 +252,8 @@ def baseline_save_cmd(
         out,
         eval_data,
         model_path=ref if is_model_file(ref) else None,
-        commit=head_commit(),
+        commit=commit or head_commit(),
+        key=key,
     )
     click.echo(
         f"mlgate: saved the baseline of {out.source} on {eval_data.rows} rows to {folder}", err=True

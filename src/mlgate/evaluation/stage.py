@@ -1,0 +1,211 @@
+"""The model stage of ``mlgate run``: build the model, find main's side, judge.
+
+Main's side comes, in order, from ``mlgate run --baseline REF`` (the model at the merge
+base of HEAD and REF, scored in a temporary git worktree, then cached), or the stage's
+``baseline`` (a folder from ``mlgate baseline save`` or main's model file). Main's code
+runs in a subprocess inside its worktree, so that its modules never mix with the pull
+request's in this process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from mlgate.config import ModelStage
+from mlgate.errors import InputError
+from mlgate.evaluation import baseline as bl
+from mlgate.evaluation.check import (
+    Budgets,
+    baseline_output,
+    is_entrypoint,
+    latency_findings,
+    model_output,
+    prediction_config,
+    require_extra,
+)
+from mlgate.evaluation.gate import ModelGateSettings, judge, model_file_findings
+from mlgate.evaluation.predictions import EvalData, ModelOutput, is_model_file, load_eval_data
+from mlgate.findings import Report
+
+
+def run_model_stage(
+    stage: ModelStage,
+    root: Path,
+    *,
+    target: str | None,
+    baseline_ref: str | None = None,
+    severity: Mapping[str, str] | None = None,
+) -> Report:
+    """Judge the stage's model against main's. ``root`` is mlgate.yaml's folder (paths
+    are relative to it); ``target`` is the data stage's, used when the stage names
+    none. Raises ``InputError`` (exit 2) for a missing target, a failed build, or a
+    model or baseline that cannot be used."""
+    require_extra()
+    target = stage.target or target
+    if target is None:
+        raise InputError("model.target: required (there is no data.target to fall back on)")
+    commit = None
+    if baseline_ref is not None:  # a mistyped ref is found before any build runs
+        from mlgate.gitinfo import merge_base
+
+        commit = merge_base(baseline_ref, cwd=root)
+    if stage.build:
+        run_build(stage.build, root, stage.build_timeout, where="this checkout")
+    data = load_eval_data(str(root / stage.data), target, id_column=stage.id_column)
+    model_ref = resolve_model(stage.model, root)
+    candidate = model_output(model_ref, data, trust_pickle=stage.trust_pickle)
+    base: ModelOutput | None = None
+    note = ""
+    if baseline_ref is not None and commit is not None:
+        base, note = baseline_at(baseline_ref, commit, stage, root, data)
+    elif stage.baseline is not None:
+        base, note = baseline_output(
+            str(root / stage.baseline),
+            data,
+            trust_pickle=stage.trust_pickle,
+            cache_dir=root / stage.cache,
+        )
+    budgets = Budgets(stage.budgets.latency_p95_ms, stage.budgets.max_size_mb)
+    extra = latency_findings(candidate, data, budgets.latency_p95_ms)
+    extra += model_file_findings(
+        model_ref if is_model_file(model_ref) else None, budgets.max_size_mb
+    )
+    return judge(
+        data,
+        candidate,
+        base,
+        settings_of(stage),
+        baseline_note=note,
+        severity=severity,
+        extra=extra,
+    )
+
+
+def settings_of(stage: ModelStage) -> ModelGateSettings:
+    return ModelGateSettings(
+        task=stage.task,
+        primary=stage.primary,
+        gate=tuple(stage.gate),
+        metrics=tuple(stage.metrics) if stage.metrics else None,
+        margins=stage.margins,
+        floors=stage.floors,
+        slices=tuple(stage.slices),
+        slice_bins=stage.slice_bins,
+        min_slice_rows=stage.min_slice_rows,
+        seed=stage.seed,
+    )
+
+
+def resolve_model(ref: str, folder: Path) -> str:
+    """A model reference with its file made relative to ``folder`` (``pkg.mod:FUNC``
+    entrypoints are left as they are)."""
+    if is_entrypoint(ref):
+        target, _, func = ref.rpartition(":")
+        return f"{folder / target}:{func}" if target.endswith(".py") else ref
+    return str(folder / ref)
+
+
+def run_build(command: str, folder: Path, timeout: float, *, where: str) -> None:
+    """Run ``model.build`` in ``folder``. Raises ``InputError`` with the command's last
+    output line when it fails or runs past ``timeout`` seconds."""
+    try:
+        done = subprocess.run(
+            command,
+            shell=True,
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise InputError(
+            f"model.build ({command!r}) ran longer than {timeout:g} s in {where}; make it "
+            "faster or raise model.build_timeout"
+        ) from None
+    if done.returncode != 0:
+        tail = (done.stderr.strip() or done.stdout.strip() or "(no output)").splitlines()[-1]
+        raise InputError(
+            f"model.build ({command!r}) failed in {where} with exit code {done.returncode}: "
+            f"{tail[:300]}; run it by hand to see why"
+        )
+
+
+def baseline_at(
+    ref: str, commit: str, stage: ModelStage, root: Path, data: EvalData
+) -> tuple[ModelOutput, str]:
+    """Main's predictions: the model at ``commit`` (the merge base of HEAD and ``ref``),
+    from the cache or scored now in a temporary worktree (and cached)."""
+    from mlgate.gitinfo import repository_root, worktree
+
+    cache_dir = root / stage.cache
+    key = bl.cache_key(
+        identity=f"commit:{commit}",
+        data_digest=data.digest,
+        config=prediction_config(
+            data, stage.trust_pickle, f"model={stage.model}", f"build={stage.build}"
+        ),
+    )
+    label = f"main's model at {commit[:10]} (merge base with {ref})"
+    out, why = bl.cached(cache_dir, key, data, trust_pickle=stage.trust_pickle)
+    if out is not None:
+        return out, f"{label}, cached in {cache_dir / key}"
+    inside = root.resolve().relative_to(repository_root(root).resolve())
+    with worktree(commit, cwd=root) as tree:
+        folder = tree / inside
+        where = f"main's worktree at {commit[:10]}"
+        if stage.build:
+            run_build(stage.build, folder, stage.build_timeout, where=where)
+        model = resolve_model(stage.model, folder)
+        target_file = model.rpartition(":")[0] if is_entrypoint(model) else model
+        if target_file.startswith(str(folder)) and not Path(target_file).exists():
+            raise InputError(
+                f"{stage.model}: not in {ref} at {commit[:10]}; commit the model there, or set "
+                "model.build to the command that makes it"
+            )
+        _save_in_subprocess(model, data, folder, cache_dir / key, commit, key, stage)
+    out, why = bl.cached(cache_dir, key, data, trust_pickle=stage.trust_pickle)
+    if out is None:  # pragma: no cover - the subprocess just wrote it
+        raise InputError(f"main's predictions could not be read back: {why}")
+    return out, f"{label}, predicted now and cached in {cache_dir / key}"
+
+
+def _save_in_subprocess(
+    model: str, data: EvalData, folder: Path, dest: Path, commit: str, key: str, stage: ModelStage
+) -> None:
+    option = (
+        "--entrypoint"
+        if is_entrypoint(model)
+        else "--model"
+        if is_model_file(model)
+        else "--predictions"
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "mlgate._cli.main",
+        "baseline",
+        "save",
+        str(dest.resolve()),
+        option,
+        model,
+        "--data",
+        str(Path(data.path).resolve()),
+        "--target",
+        data.target,
+        "--id-column",
+        data.id_column,
+        "--commit",
+        commit,
+        "--key",
+        key,
+    ]
+    if stage.trust_pickle:
+        command.append("--trust-pickle")
+    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = (done.stderr.strip() or "(no output)").splitlines()[-1]
+        raise InputError(f"main's model at {commit[:10]} could not be scored: {tail[:400]}")
