@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11+:
-#   make demo   create .venv, install mlgate, run the gate on the bundled example, then
-#               serve the example's trained model and check it (mlgate check serving)
+#   make demo   create .venv, install mlgate, run the gate on the bundled example, compare
+#               two pull requests' models with main's (mlgate check model), then serve the
+#               example's trained model and check it (mlgate check serving)
 #   make test   create .venv with the test extras and run the whole suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -32,8 +33,24 @@ demo: $(VENV)/.installed-demo
 	@echo "== The clean batch (the gate passes, exit 0):"
 	$(BIN)/mlgate demo --clean
 	@echo
-	@echo "== The trained model, served by gunicorn and checked with held-out rows:"
+	@echo
+	@echo "== The model against main's: main's baseline saved, then two pull requests' models"
 	cd $(EXAMPLE) && ../../$(BIN)/python train_sklearn.py
+	cd $(EXAMPLE) && ../../$(BIN)/mlgate baseline save model/main --model model/model.skops \
+		--data data/current_clean.csv --target species
+	cd $(EXAMPLE) && ../../$(BIN)/python train_sklearn.py --variant lost-feature \
+		-o model/pr-lost-feature.skops
+	cd $(EXAMPLE) && ../../$(BIN)/python train_sklearn.py --variant retuned -o model/pr-retuned.skops
+	@echo
+	@echo "== A pull request whose refactor lost bill_length_mm (the gate fails, exit 1):"
+	-cd $(EXAMPLE) && ../../$(BIN)/mlgate check model --model model/pr-lost-feature.skops \
+		--baseline model/main --data data/current_clean.csv --target species --slice island
+	@echo
+	@echo "== A pull request that retunes the regularisation (the gate passes, exit 0):"
+	cd $(EXAMPLE) && ../../$(BIN)/mlgate check model --model model/pr-retuned.skops \
+		--baseline model/main --data data/current_clean.csv --target species --slice island
+	@echo
+	@echo "== The trained model, served by gunicorn and checked with held-out rows:"
 	cd $(EXAMPLE) && ../../$(BIN)/mlgate check serving --model model/model.skops \
 		--schema schema.yaml --target species --data data/current_clean.csv \
 		--timing-requests 50

@@ -145,3 +145,18 @@ def test_an_unknown_ref_is_exit_2_with_what_to_do(repo):
     assert done.returncode == 2
     assert "origin/nope: git knows no such commit or branch here; fetch it first" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_on_main_itself_the_model_is_cached_for_the_pull_requests_to_come(repo):
+    done, report = _run(repo)  # a push to main: main is compared with itself
+    assert done.returncode == 0, done.stderr
+    assert "this checkout is main's commit" in _primary(report)["details"]["baseline_source"]
+    assert len(_builds(repo)) == 1
+    git(repo, "checkout", "-q", "-b", "pr")
+    (repo / "train.py").write_text(TRAIN.format(noise=True, seed=0))
+    git(repo, "commit", "-q", "-am", "train on relabelled rows")
+    done, report = _run(repo)
+    assert done.returncode == 1
+    assert "cached in" in _primary(report)["details"]["baseline_source"]
+    assert len(_builds(repo)) == 2  # no worktree build: main's predictions were cached

@@ -53,8 +53,11 @@ class Pin:
 # Each SHA is the commit its release tag points to; update both together. Checked on
 # 2026-11-29 against public workflow logs, where the runner prints the SHA it resolved
 # for the tag (e.g. "Download action repository 'actions/setup-python@v5' (SHA:a26af69…)").
+# actions/cache v4.2.3: on 2026-11-30, the same SHA with that tag in several public
+# workflows and a runner log.
 ACTIONS = {
     "checkout": Pin("actions/checkout", "11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
+    "cache": Pin("actions/cache", "5a3ec84eff668545956fd18022155c47e93e2684", "v4.2.3"),
     "setup_python": Pin(
         "actions/setup-python", "a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"
     ),
@@ -352,7 +355,7 @@ def render_files(
     env = _environment()
     deps = project.requirements + project.packaging
     install = [f"python -m pip install {arg}" for arg in _project_install_args(project)]
-    install.append(f'python -m pip install "mlgate[serve]=={__version__}" pytest')
+    install.append(f'python -m pip install "mlgate[serve,model]=={__version__}" pytest')
     pipeline = files_for(options.ci)[-1]
     image_name = options.image_name or default_image_name(project.root)
     context = {

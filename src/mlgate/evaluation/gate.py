@@ -344,7 +344,7 @@ def _comparison_finding(c: Comparison, where: Slice | None, *, gate: bool, note:
         message = (
             f"{numbers}: worse than main beyond {margin} (Holm-adjusted p={c.p_adjusted:.2g}); "
             f"find what the change did to the model, or raise model.margins.{m.name} if the "
-            "drop is intended"
+            "change is intended"
         )
     elif verdict == "not_worse":
         status = Status.PASS

@@ -60,7 +60,12 @@ def run_model_stage(
     base: ModelOutput | None = None
     note = ""
     if baseline_ref is not None and commit is not None:
-        base, note = baseline_at(baseline_ref, commit, stage, root, data)
+        if _is_clean_head(commit, root):
+            base, note = _head_is_main(
+                candidate, model_ref, baseline_ref, commit, stage, root, data
+            )
+        else:
+            base, note = baseline_at(baseline_ref, commit, stage, root, data)
     elif stage.baseline is not None:
         base, note = baseline_output(
             str(root / stage.baseline),
@@ -109,12 +114,19 @@ def resolve_model(ref: str, folder: Path) -> str:
 
 
 def run_build(command: str, folder: Path, timeout: float, *, where: str) -> None:
-    """Run ``model.build`` in ``folder``. Raises ``InputError`` with the command's last
-    output line when it fails or runs past ``timeout`` seconds."""
+    """Run ``model.build`` in ``folder`` through the shell, with the folder of the Python
+    that runs mlgate first on PATH (so ``python`` is the environment mlgate is in).
+    Raises ``InputError`` with the command's last output line when it fails or runs
+    past ``timeout`` seconds."""
+    import os
+
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     try:
         done = subprocess.run(
             command,
             shell=True,
+            env=env,
             cwd=folder,
             capture_output=True,
             text=True,
@@ -134,6 +146,58 @@ def run_build(command: str, folder: Path, timeout: float, *, where: str) -> None
         )
 
 
+def _is_clean_head(commit: str, root: Path) -> bool:
+    """Whether this checkout is ``commit`` with no change to a tracked file (on main
+    itself, as when the workflow runs on a push to main)."""
+    from mlgate.gitinfo import GitError, git, head_commit
+
+    if head_commit(root) != commit:
+        return False
+    try:
+        return git("status", "--porcelain", "--untracked-files=no", cwd=root) == ""
+    except GitError:
+        return False
+
+
+def _head_is_main(
+    candidate: ModelOutput,
+    model_ref: str,
+    ref: str,
+    commit: str,
+    stage: ModelStage,
+    root: Path,
+    data: EvalData,
+) -> tuple[ModelOutput, str]:
+    """On main's own commit the model is main's: cache its predictions for the pull
+    requests that branch from here, and compare it with itself."""
+    cache_dir = root / stage.cache
+    key = _key(commit, stage, data)
+    saved = is_model_file(model_ref) and Path(model_ref).is_file()
+    try:
+        bl.save_baseline(
+            cache_dir / key,
+            candidate,
+            data,
+            commit=commit,
+            key=key,
+            model_path=model_ref if saved else None,
+        )
+        where = f"cached in {cache_dir / key}"
+    except (InputError, OSError) as exc:
+        where = f"not cached ({exc})"
+    return candidate, f"this checkout is {ref}'s commit {commit[:10]}: its model, {where}"
+
+
+def _key(commit: str, stage: ModelStage, data: EvalData) -> str:
+    return bl.cache_key(
+        identity=f"commit:{commit}",
+        data_digest=data.digest,
+        config=prediction_config(
+            data, stage.trust_pickle, f"model={stage.model}", f"build={stage.build}"
+        ),
+    )
+
+
 def baseline_at(
     ref: str, commit: str, stage: ModelStage, root: Path, data: EvalData
 ) -> tuple[ModelOutput, str]:
@@ -142,13 +206,7 @@ def baseline_at(
     from mlgate.gitinfo import repository_root, worktree
 
     cache_dir = root / stage.cache
-    key = bl.cache_key(
-        identity=f"commit:{commit}",
-        data_digest=data.digest,
-        config=prediction_config(
-            data, stage.trust_pickle, f"model={stage.model}", f"build={stage.build}"
-        ),
-    )
+    key = _key(commit, stage, data)
     label = f"main's model at {commit[:10]} (merge base with {ref})"
     out, why = bl.cached(cache_dir, key, data, trust_pickle=stage.trust_pickle)
     if out is not None:
