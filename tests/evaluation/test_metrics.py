@@ -124,3 +124,14 @@ def test_classes_are_shared_between_models_and_the_target():
     assert y.tolist() == [1, 0, 2] and a.tolist() == [0, 0, 3] and b.tolist() == [2, 1, 0]
     proba = align_proba(np.array([[0.2, 0.8]]), ("b", "a"), classes)
     assert proba.tolist() == [[0.8, 0.2, 0.0, 0.0]]
+
+
+@pytest.mark.parametrize("k", [2, 3, 7])
+def test_balanced_accuracy_of_codes_is_sklearns(k):
+    from mlgate.evaluation.metrics import balanced_accuracy_codes
+
+    rng = np.random.default_rng(k)
+    y, pred = rng.integers(0, k, 500), rng.integers(0, k + 1, 500)  # a class y lacks
+    with pytest.warns(UserWarning, match="y_pred contains classes not in y_true"):
+        expected = skm.balanced_accuracy_score(y, pred)
+    assert balanced_accuracy_codes(y, pred, k + 1) == pytest.approx(expected, abs=1e-12)

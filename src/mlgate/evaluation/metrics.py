@@ -258,6 +258,15 @@ def row_statistics(metric: Metric, truth: Truth, scored: Scored) -> Resampleable
     raise ValueError(f"{metric.name} has no per-row form; it is compared by {metric.method}")
 
 
+def balanced_accuracy_codes(y: np.ndarray, pred: np.ndarray, k: int) -> float:
+    """scikit-learn's ``balanced_accuracy_score`` for class codes ``0..k-1`` of shape (N,),
+    in NumPy, for loops of hundreds of label permutations (``balanced_accuracy_score``
+    takes milliseconds a call). The tests hold it to scikit-learn's value."""
+    count = np.bincount(y, minlength=k).astype(float)[None]
+    hits = np.bincount(y[y == pred], minlength=k).astype(float)[None]
+    return float(_balanced(count, hits)[0])
+
+
 def _one_hot(codes: np.ndarray, k: int) -> np.ndarray:
     out = np.zeros((len(codes), k))
     out[np.arange(len(codes)), codes] = 1.0
