@@ -7,7 +7,7 @@ line and the key (see ``mlgate._yaml``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -75,6 +75,42 @@ class ModelBudgets(_Frozen):
     max_size_mb: Annotated[float, Field(gt=0)] | None = None
 
 
+class InvarianceTest(_Frozen):
+    column: str
+    values: list[Any] = []
+    max_changed: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+class DirectionTest(_Frozen):
+    column: str
+    increase: float
+    of: Any = None
+    expect: Literal["not_lower", "not_higher"] = "not_lower"
+    tolerance: Annotated[float, Field(ge=0)] = 1e-9
+    max_violations: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @field_validator("increase")
+    @classmethod
+    def _nonzero(cls, value: float) -> float:
+        if value == 0:
+            raise ValueError("must not be 0: the column must change")
+        return value
+
+
+class BehaviourCase(_Frozen):
+    row: dict[str, Any]
+    expect: Any
+
+
+class BehaviourTests(_Frozen):
+    """``model.behaviour``: invariance, direction and expected-label cases."""
+
+    invariance: list[InvarianceTest] = []
+    direction: list[DirectionTest] = []
+    cases: list[BehaviourCase] = []
+    rows: Annotated[int, Field(ge=1)] = 1000
+
+
 class ModelStage(_Frozen):
     """``mlgate check model`` against main's baseline (see docs/model-gate.md).
 
@@ -98,6 +134,8 @@ class ModelStage(_Frozen):
     min_slice_rows: Annotated[int, Field(ge=1)] = 30
     seed: int = 0
     baseline: str | None = None
+    train_data: str | None = None
+    behaviour: BehaviourTests = BehaviourTests()
     build: str | None = None
     build_timeout: Annotated[float, Field(gt=0)] = 1800.0
     id_column: str = "row_id"

@@ -149,6 +149,12 @@ def _candidate_options(f: F) -> F:
     metavar="METRIC=V",
     help="A value the metric must reach, overall and per slice; repeatable.",
 )
+@click.option(
+    "--train-data",
+    default=None,
+    metavar="DATA",
+    help="Training data: a linear model fitted on it must not beat the model either.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option(
     "--cache-dir",
@@ -176,6 +182,7 @@ def check_model_cmd(
     gate_metrics: tuple[str, ...],
     margins: tuple[str, ...],
     floors: tuple[str, ...],
+    train_data: str | None,
     seed: int,
     cache_dir: str,
     no_cache: bool,
@@ -209,6 +216,7 @@ def check_model_cmd(
         trust_pickle=trust_pickle,
         id_column=id_column,
         cache_dir=None if no_cache else cache_dir,
+        train_data=train_data,
         severity=_parse_severity(severity),
     )
     _finish(report, fmt, output)

@@ -13,6 +13,7 @@ import numpy as np
 
 from mlgate.errors import InputError
 from mlgate.evaluation import baseline as bl
+from mlgate.evaluation.behaviour import Behaviour
 from mlgate.evaluation.gate import ModelGateSettings, judge, model_file_findings
 from mlgate.evaluation.predictions import (
     DEFAULT_ID,
@@ -50,6 +51,8 @@ def check_model(
     trust_pickle: bool = False,
     id_column: str = DEFAULT_ID,
     cache_dir: str | Path | None = bl.DEFAULT_CACHE,
+    train_data: str | None = None,
+    behaviour: Behaviour | None = None,
     severity: Mapping[str, str] | None = None,
 ) -> Report:
     """Judge ``model`` against ``baseline`` on the rows of ``data``.
@@ -58,8 +61,9 @@ def check_model(
     ``trust_pickle``), an entrypoint ``FILE.py:FUNC``, or a predictions file; the
     baseline may also be a folder from ``mlgate baseline save``. A baseline model's
     predictions are cached under ``cache_dir`` (None: no cache), keyed by its digest,
-    the data's and the target and id column. Raises ``InputError`` (exit 2) for input
-    that cannot be used.
+    the data's and the target and id column. ``train_data``: fit a linear model there
+    that the candidate must beat too. ``behaviour``: behavioural tests to run. Raises
+    ``InputError`` (exit 2) for input that cannot be used.
     """
     require_extra()
     settings = settings or ModelGateSettings()
@@ -74,11 +78,61 @@ def check_model(
             trust_pickle=trust_pickle,
             cache_dir=Path(cache_dir) if cache_dir is not None else None,
         )
-    extra = [_input_finding(eval_data)] if eval_data.dropped_null_target else []
-    extra += latency_findings(candidate, eval_data, budgets.latency_p95_ms)
-    extra += model_file_findings(model if is_model_file(model) else None, budgets.max_size_mb)
+    return judge_all(
+        eval_data,
+        candidate,
+        base,
+        settings,
+        budgets=budgets,
+        model_file=model if is_model_file(model) else None,
+        note=note,
+        train_data=train_data,
+        behaviour=behaviour,
+        severity=severity,
+    )
+
+
+def judge_all(
+    data: EvalData,
+    candidate: ModelOutput,
+    baseline: ModelOutput | None,
+    settings: ModelGateSettings,
+    *,
+    budgets: Budgets,
+    model_file: str | None,
+    note: str,
+    train_data: str | None,
+    behaviour: Behaviour | None,
+    severity: Mapping[str, str] | None,
+) -> Report:
+    """``judge`` with everything around the metrics: the rows left out, the latency and
+    size budgets, the behavioural tests and a linear model fitted on ``train_data``."""
+    from dataclasses import replace
+
+    from mlgate.evaluation.behaviour import behaviour_findings
+    from mlgate.evaluation.gate import infer_task
+
+    settings = replace(settings, task=settings.task or infer_task(data, candidate))
+    extra = [_input_finding(data)] if data.dropped_null_target else []
+    extra += latency_findings(candidate, data, budgets.latency_p95_ms)
+    extra += model_file_findings(model_file, budgets.max_size_mb)
+    if behaviour:
+        extra += behaviour_findings(behaviour, candidate, data)
+    simpler = []
+    if train_data is not None and settings.simpler_model:
+        from mlgate.evaluation.simpler import linear_model
+
+        assert settings.task is not None
+        simpler.append(linear_model(train_data, data, settings.task))
     return judge(
-        eval_data, candidate, base, settings, baseline_note=note, severity=severity, extra=extra
+        data,
+        candidate,
+        baseline,
+        settings,
+        baseline_note=note,
+        severity=severity,
+        extra=extra,
+        simpler=simpler,
     )
 
 

@@ -95,10 +95,18 @@ def judge(
     baseline_note: str = "",
     severity: Mapping[str, str] | None = None,
     extra: Sequence[Finding] = (),
+    simpler: Sequence[tuple[str, ModelOutput]] = (),
 ) -> Report:
-    """Every model finding for the candidate (and baseline, when given) on ``data``."""
+    """Every model finding for the candidate (and baseline, when given) on ``data``.
+
+    ``simpler``: named predictions of simpler models (a linear model fitted on the
+    training data) that the candidate must beat, besides the dummy model.
+    """
     task = settings.task or infer_task(data, candidate)
-    truth, cand, base = _encode(task, data, candidate, baseline)
+    others = [baseline] if baseline is not None else []
+    truth, scored = _encode(task, data, [candidate, *others, *(o for _, o in simpler)])
+    cand, base = scored[0], (scored[1] if baseline is not None else None)
+    simpler_scored = scored[1 + len(others) :]
     metrics = _metrics(task, settings)
     primary = METRICS[settings.primary or PRIMARY[task]]
     if primary.task != task:
@@ -134,7 +142,23 @@ def judge(
             metrics, primary, gating, truth, cand, base, groups, settings, baseline_note
         )
     if settings.simpler_model:
-        findings.append(_simpler_model(primary, truth, cand, data, task, settings))
+        from mlgate.evaluation.simpler import DUMMY, dummy, simpler_model_finding
+
+        pairs = [(DUMMY[task], dummy(truth, with_proba=cand.proba is not None))]
+        pairs += [(name, sc) for (name, _), sc in zip(simpler, simpler_scored, strict=True)]
+        for i, (name, other) in enumerate(pairs):
+            findings.append(
+                simpler_model_finding(
+                    primary,
+                    truth,
+                    cand,
+                    other,
+                    name,
+                    settings.seed,
+                    settings.resamples,
+                    ties_fail=i == 0,  # the dummy
+                )
+            )
     findings += extra
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     return Report(tuple(findings), title="mlgate model check")
@@ -155,9 +179,9 @@ def infer_task(data: EvalData, candidate: ModelOutput) -> Task:
 
 
 def _encode(
-    task: Task, data: EvalData, candidate: ModelOutput, baseline: ModelOutput | None
-) -> tuple[Truth, Scored, Scored | None]:
-    outputs = [candidate] + ([baseline] if baseline is not None else [])
+    task: Task, data: EvalData, outputs: Sequence[ModelOutput]
+) -> tuple[Truth, list[Scored]]:
+    """The target and each model's predictions, with class codes shared by all."""
     if task == "regression":
         try:
             y = np.asarray(data.y, dtype=float)
@@ -170,8 +194,7 @@ def _encode(
         bad = [o.source for o, p in zip(outputs, preds, strict=True) if not np.isfinite(p).all()]
         if bad:
             raise InputError(f"{bad[0]}: predicted NaN or inf; the model gate needs finite values")
-        scored = [Scored(p) for p in preds]
-        return Truth(task, y), scored[0], scored[1] if baseline else None
+        return Truth(task, y), [Scored(p) for p in preds]
     classes, y, codes = encode_classes(
         data.y, [o.labels for o in outputs], [o.classes or () for o in outputs]
     )
@@ -188,7 +211,7 @@ def _encode(
             if not np.isfinite(proba).all():
                 raise InputError(f"{o.source}: class probabilities hold NaN or inf")
         scored.append(Scored(c, proba))
-    return Truth(task, y, classes), scored[0], scored[1] if baseline else None
+    return Truth(task, y, classes), scored
 
 
 def _metrics(task: Task, settings: ModelGateSettings) -> list[Metric]:
@@ -372,60 +395,6 @@ def _amount(c: Comparison, value: float, *, signed: bool = True) -> str:
         base = abs(c.baseline) or 1.0
         return f"{value / base * 100:{sign}.1f}%"
     return f"{value * 100:{sign}.1f} points"
-
-
-def _simpler_model(
-    primary: Metric, truth: Truth, cand: Scored, data: EvalData, task: Task, s: ModelGateSettings
-) -> Finding:
-    """The candidate against a dummy model (the majority class with the class prior as
-    probabilities, or the mean), fitted on the evaluation target itself: a stronger
-    dummy than one fitted on training data, so beating it means something."""
-    if task == "classification":
-        counts = np.bincount(truth.y, minlength=len(truth.classes)).astype(float)
-        prior = counts / counts.sum()
-        dummy = Scored(
-            np.full(truth.rows, int(np.argmax(counts))),
-            np.tile(prior, (truth.rows, 1)) if cand.proba is not None else None,
-        )
-        name = "a most-frequent-class dummy"
-    else:
-        dummy = Scored(np.full(truth.rows, float(np.mean(truth.y))))
-        name = "a mean-predicting dummy"
-    if applicable(primary, truth, cand, dummy) is not None:
-        return Finding(
-            "model.simpler_model_better",
-            Status.SKIP,
-            f"{primary.label} does not apply to these rows",
-        )
-    # The dummy as "candidate" against the model as "baseline", margin 0: "worse" means
-    # the model beats the dummy with confidence.
-    c = compare(primary, truth, dummy, cand, margin=0.0, seed=s.seed, resamples=s.resamples)
-    details = {**c.details(), "simpler_model": name}
-    text = (
-        f"{primary.label}: model {c.baseline:.4g}, {name} {c.candidate:.4g} "
-        f"({c.rows} rows, {c.method})"
-    )
-    if c.verdict == "worse":
-        return Finding(
-            "model.simpler_model_better",
-            Status.PASS,
-            f"{text}: the model beats {name}",
-            details=details,
-        )
-    if c.verdict == "not_worse":
-        return Finding(
-            "model.simpler_model_better",
-            Status.FAIL,
-            f"{text}: {name} does at least as well as the model; check that the features "
-            "reach the model and that rows and labels line up",
-            details=details,
-        )
-    return Finding(
-        "model.simpler_model_better",
-        Status.WARN,
-        f"{text}: these rows cannot tell the model from {name}; give more evaluation rows",
-        details=details,
-    )
 
 
 def model_file_findings(path: str | None, max_size_mb: float | None) -> list[Finding]:

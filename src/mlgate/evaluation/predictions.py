@@ -127,6 +127,7 @@ class ModelOutput:
     seconds: float = 0.0
     model: Any = None
     predict: Callable[[Any], Any] | None = None
+    predict_proba: Callable[[Any], Any] | None = None
 
 
 def is_model_file(path: str) -> bool:
@@ -179,8 +180,18 @@ def _predict(model: Any, data: EvalData, source: str, digest: str | None) -> Mod
         digest,
         seconds,
         model,
-        predict=lambda frame: model.predict(frame if names is not None else frame.to_numpy()),
+        predict=lambda frame: model.predict(_as_input(frame, names)),
+        predict_proba=(
+            (lambda frame: model.predict_proba(_as_input(frame, names)))
+            if proba is not None
+            else None
+        ),
     )
+
+
+def _as_input(frame: Any, names: Any) -> Any:
+    """A pandas frame as the model was fitted: named columns, or a plain array."""
+    return frame if names is not None else frame.to_numpy()
 
 
 def predict_with_entrypoint(ref: str, data: EvalData) -> ModelOutput:
@@ -220,6 +231,7 @@ def predict_with_entrypoint(ref: str, data: EvalData) -> ModelOutput:
         seconds,
         _get(spec, "model"),
         predict=predict,
+        predict_proba=predict_proba if callable(predict_proba) else None,
     )
 
 

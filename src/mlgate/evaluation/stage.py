@@ -17,16 +17,17 @@ from pathlib import Path
 from mlgate.config import ModelStage
 from mlgate.errors import InputError
 from mlgate.evaluation import baseline as bl
+from mlgate.evaluation.behaviour import Behaviour, Case, Direction, Invariance
 from mlgate.evaluation.check import (
     Budgets,
     baseline_output,
     is_entrypoint,
-    latency_findings,
+    judge_all,
     model_output,
     prediction_config,
     require_extra,
 )
-from mlgate.evaluation.gate import ModelGateSettings, judge, model_file_findings
+from mlgate.evaluation.gate import ModelGateSettings
 from mlgate.evaluation.predictions import EvalData, ModelOutput, is_model_file, load_eval_data
 from mlgate.findings import Report
 
@@ -74,18 +75,33 @@ def run_model_stage(
             cache_dir=root / stage.cache,
         )
     budgets = Budgets(stage.budgets.latency_p95_ms, stage.budgets.max_size_mb)
-    extra = latency_findings(candidate, data, budgets.latency_p95_ms)
-    extra += model_file_findings(
-        model_ref if is_model_file(model_ref) else None, budgets.max_size_mb
-    )
-    return judge(
+    return judge_all(
         data,
         candidate,
         base,
         settings_of(stage),
-        baseline_note=note,
+        budgets=budgets,
+        model_file=model_ref if is_model_file(model_ref) else None,
+        note=note,
+        train_data=str(root / stage.train_data) if stage.train_data else None,
+        behaviour=behaviour_of(stage),
         severity=severity,
-        extra=extra,
+    )
+
+
+def behaviour_of(stage: ModelStage) -> Behaviour:
+    b = stage.behaviour
+    return Behaviour(
+        invariance=tuple(
+            Invariance(t.column, tuple(t.values), t.max_changed) for t in b.invariance
+        ),
+        direction=tuple(
+            Direction(t.column, t.increase, t.of, t.expect, t.tolerance, t.max_violations)
+            for t in b.direction
+        ),
+        cases=tuple(Case(c.row, c.expect) for c in b.cases),
+        rows=b.rows,
+        seed=stage.seed,
     )
 
 
