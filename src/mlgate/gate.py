@@ -69,7 +69,13 @@ def _training_stage(stage: TrainingStage, config: Config, root: Path) -> Report:
     budget = Budget(
         steps=stage.steps, epochs=stage.epochs, time_limit=stage.time_limit, seed=stage.seed
     )
-    return check_training(entrypoint, budget=budget, severity=config.severity)
+    # The stage names the entrypoint as mlgate.yaml gives it, not the resolved path.
+    return check_training(
+        entrypoint,
+        budget=budget,
+        severity=config.severity,
+        stage=f"training:{stage.entrypoint}",
+    )
 
 
 def schema_path_of(config_path: str | Path) -> str | None:

@@ -365,7 +365,7 @@ def test_job_summary_always_also_writes_the_summary_when_the_comment_is_posted(
         ('{"mlgate": "0.1.0"}', 'no "checks" list'),
         (
             '{"passed": true, "checks": [{"name": "a", "status": "bad", "message": ""}]}',
-            "checks[0].status: 'bad' is not one of pass, warn, fail, error",
+            "checks[0].status: 'bad' is not one of pass, skip, warn, fail, error",
         ),
         (
             '{"passed": true, "checks": [{"name": "a", "status": "fail", "message": "m"}]}',

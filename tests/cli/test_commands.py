@@ -228,6 +228,12 @@ def test_demo_fails_on_the_pull_request_batch_and_passes_clean(capsys):
     code, out, _ = run(capsys, "demo", "--format", "json")
     failed = {(c["name"], c["column"]) for c in json.loads(out)["checks"] if c["status"] == "fail"}
     assert code == 1
+    # Each finding names its stage; a training stage names the entrypoint as mlgate.yaml does.
+    assert list(dict.fromkeys(c["stage"] for c in json.loads(out)["checks"])) == [
+        "data",
+        "training:train_torch.py:training_spec",
+        "training:train_sklearn.py:training_spec",
+    ]
     assert {
         ("quality.out_of_range", "body_mass_g"),
         ("quality.out_of_domain", "island"),

@@ -1,6 +1,8 @@
 import polars as pl
 
 from mlgate.data.gate import check_data, validate
+from mlgate.data.profile import profile
+from mlgate.data.schema import infer_schema
 from mlgate.findings import Status
 from tests.conftest import make_table
 
@@ -105,3 +107,10 @@ def test_severity_override_turns_a_failure_into_a_warning():
     cur = make_table(seed=2).drop("flag")
     report = check_data(make_table(seed=1), cur, severity={"schema.missing_column": "warn"})
     assert report.passed
+
+
+def test_every_data_finding_carries_the_data_stage():
+    cur = make_table(seed=2).rename({"x": "x_renamed"})
+    report = check_data(make_table(seed=1), cur)
+    assert report.findings and {f.stage for f in report.findings} == {"data"}
+    assert {f.stage for f in validate(cur, infer_schema(profile(cur))).findings} == {"data"}

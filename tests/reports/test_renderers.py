@@ -80,3 +80,68 @@ def test_html_escapes_user_text():
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_renders(fmt):
     assert render(REPORT, fmt).strip()
+
+
+MULTI = Report(
+    (
+        Finding("quality.null_fraction", Status.PASS, "0.0% null", column="a", stage="data"),
+        Finding("drift.numeric", Status.FAIL, "'a' drift", column="a", stage="data"),
+        Finding(
+            "training.loss_not_decreasing",
+            Status.WARN,
+            "the loss rose back",
+            stage="training:train.py:spec",
+        ),
+        Finding("training.fit_failed", Status.PASS, "fitted", stage="training:train.py:spec"),
+    ),
+    title="mlgate gate",
+)
+
+
+def test_text_of_several_stages_labels_each_finding_with_its_stage():
+    text = render(MULTI, "text")
+    header = next(line for line in text.splitlines() if "status" in line and "check" in line)
+    assert "stage" in header
+    drift = next(line for line in text.splitlines() if "drift.numeric" in line)
+    loss = next(line for line in text.splitlines() if "training.loss_not_decreasing" in line)
+    assert "│ data " in drift and "training:train.py:spec" in loss
+
+
+def test_text_of_one_stage_has_no_stage_column():
+    one = Report(tuple(f for f in MULTI.findings if f.stage == "data"), title="t")
+    text = render(one, "text")
+    header = next(line for line in text.splitlines() if "status" in line and "check" in line)
+    assert "stage" not in header and "│ data " not in text
+
+
+def test_markdown_of_several_stages_has_a_stage_column_in_every_table():
+    md = render(MULTI, "markdown")
+    lines = md.splitlines()
+    assert "| | Stage | Check | Column | What to do |" in lines
+    assert "| ❌ | data | `drift.numeric` | a | 'a' drift |" in lines
+    assert "| ⚠️ | training:train.py:spec | `training.loss_not_decreasing` |  | " in md
+    assert "| Stage | Check | Column | Result |" in lines
+    assert "| training:train.py:spec | `training.fit_failed` |  | fitted |" in lines
+
+
+def test_markdown_of_one_stage_keeps_its_tables_as_they_were():
+    one = Report(tuple(f for f in MULTI.findings if f.stage == "data"), title="t")
+    md = render(one, "markdown")
+    assert "Stage" not in md and "| | Check | Column | What to do |" in md.splitlines()
+
+
+def test_json_carries_each_findings_stage():
+    d = json.loads(render(MULTI, "json"))
+    assert [c["stage"] for c in d["checks"]] == [f.stage for f in MULTI.findings]
+
+
+def test_github_annotation_titles_name_the_stage_when_there_are_several():
+    lines = render(MULTI, "github").splitlines()
+    assert lines[0] == "::error title=mlgate drift.numeric (a) [data]::'a' drift"
+    assert lines[1].startswith(
+        "::warning title=mlgate training.loss_not_decreasing [training%3Atrain.py%3Aspec]::"
+    )
+    one = Report(tuple(f for f in MULTI.findings if f.stage == "data"), title="t")
+    assert render(one, "github").splitlines()[0] == (
+        "::error title=mlgate drift.numeric (a)::'a' drift"
+    )

@@ -192,6 +192,9 @@ def test_check_training_runs_a_dict_spec_through_the_gate():
     report = check_training({"estimator": LogisticRegression(), "X": X, "y": y})
     assert report.passed
     assert "scikit-learn" in report.title
+    assert {f.stage for f in report.findings} == {"training:LogisticRegression"}
+    named = check_training({"estimator": LogisticRegression(), "X": X, "y": y}, stage="mine")
+    assert {f.stage for f in named.findings} == {"mine"}
 
 
 # ------------------------------------------------------------------ input_not_finite

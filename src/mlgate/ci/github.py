@@ -217,7 +217,7 @@ def _finding(item: Any, where: str) -> Finding:
     if not isinstance(item, dict):
         raise InputError(f"{where}: expected an object with name, status and message")
     name, message = item.get("name"), item.get("message")
-    column, details = item.get("column"), item.get("details")
+    column, details, stage = item.get("column"), item.get("details"), item.get("stage")
     if not isinstance(name, str) or not name:
         raise InputError(f"{where}.name: expected the finding's code, a non-empty string")
     try:
@@ -233,7 +233,9 @@ def _finding(item: Any, where: str) -> Finding:
         raise InputError(f"{where}.column: expected a string or null")
     if details is not None and not isinstance(details, dict):
         raise InputError(f"{where}.details: expected an object or null")
-    return Finding(name, status, message, column=column, details=details or {})
+    if stage is not None and not isinstance(stage, str):
+        raise InputError(f"{where}.stage: expected a string or null")
+    return Finding(name, status, message, column=column, details=details or {}, stage=stage)
 
 
 def publish_comment(

@@ -12,9 +12,11 @@ from mlgate.data.profile import DatasetProfile, ProgressFn, profile
 from mlgate.data.schema import Schema, infer_schema, load_schema
 from mlgate.data.validate import validate_profile
 from mlgate.errors import InputError
-from mlgate.findings import Finding, Report, Status, apply_severity
+from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
 
 MODES = ("drift", "skew")
+#: The stage every data-gate finding carries.
+STAGE = "data"
 
 
 def profile_pair(
@@ -68,7 +70,7 @@ def check_data(
         )
     findings = _hint_renames(validate_profile(cur, sch), ref, cur, sch)
     findings += compare_profiles(ref, cur, sch, target=target, mode=mode)
-    findings = apply_severity(findings, severity or {})
+    findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     kind = "training/serving skew" if mode == "skew" else "data"
     return Report(tuple(findings), title=f"mlgate {kind} check")
 
@@ -83,7 +85,7 @@ def validate(
     """Validate one dataset against a schema (no drift: there is no reference)."""
     sch = schema if isinstance(schema, Schema) else load_schema(schema)
     cur = profile(data, progress=progress)
-    findings = apply_severity(validate_profile(cur, sch), severity or {})
+    findings = with_stage(apply_severity(validate_profile(cur, sch), severity or {}), STAGE)
     return Report(tuple(findings), title="mlgate schema validation")
 
 

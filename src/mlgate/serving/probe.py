@@ -32,7 +32,7 @@ from typing import Any
 
 from mlgate.data.schema import Schema, dump_schema, load_schema
 from mlgate.errors import InputError, MlgateError
-from mlgate.findings import Finding, Report, Status, apply_severity
+from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
 from mlgate.serving import defaults
 from mlgate.serving._http import Client, Response
 from mlgate.serving.records import DEFAULT_MAX_RECORDS, InputSpec, jsonable
@@ -52,6 +52,8 @@ SHOW = 5
 #: A field name no schema holds, for the unknown-field probe.
 UNKNOWN_FIELD = "mlgate_unknown_field"
 UNKNOWN_CATEGORY = "mlgate-unknown-category"
+#: The stage every serving finding carries.
+STAGE = "serving"
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,8 @@ def check_serving(
             startup = wait_healthy(server, client, settings.timeout)
             probe = _Probe(server, client, settings, budget)
             findings = probe.run(rows, offline, given_schema, target, startup)
-    return Report(tuple(apply_severity(findings, severity or {})), title="mlgate serving check")
+    findings = with_stage(apply_severity(findings, severity or {}), STAGE)
+    return Report(tuple(findings), title="mlgate serving check")
 
 
 def _as_schema(schema: Schema | str | Path | None) -> Schema | None:
