@@ -145,3 +145,49 @@ def test_github_annotation_titles_name_the_stage_when_there_are_several():
     assert render(one, "github").splitlines()[0] == (
         "::error title=mlgate drift.numeric (a)::'a' drift"
     )
+
+
+SKIPPING = Report(
+    (
+        Finding("drift.numeric", Status.FAIL, "'a' drift", column="a"),
+        Finding("quality.null_fraction", Status.PASS, "0.0% null", column="a"),
+        Finding("quality.null_fraction", Status.PASS, "0.0% null", column="b"),
+        Finding(
+            "training.loss_not_decreasing",
+            Status.SKIP,
+            "not applicable: LogisticRegression has no loss curve",
+        ),
+    ),
+    title="t",
+)
+
+
+def test_the_verdict_counts_skips_apart_from_passes_and_only_when_there_are_any():
+    from mlgate.reports.summary import verdict_line
+
+    assert verdict_line(SKIPPING) == "t: FAILED (1 failed, 0 warnings, 2 passed, 1 skipped)"
+    assert verdict_line(REPORT) == "mlgate data check: FAILED (1 failed, 1 warning, 1 passed)"
+
+
+def test_text_counts_passed_and_skipped_checks_apart():
+    lines = render(SKIPPING, "text").strip().splitlines()
+    assert lines[-2] == "2 checks passed, 1 skipped."
+    assert "training.loss_not_decreasing" not in "\n".join(lines)  # a skip is no problem
+    assert "2 checks passed." in render(Report(SKIPPING.findings[:3], title="t"), "text")
+
+
+def test_markdown_folds_skipped_checks_apart_with_their_reason():
+    md = render(SKIPPING, "markdown")
+    assert md.count("<details>") == 3
+    passed = md.index("<summary>2 passed checks</summary>")
+    skipped = md.index("<summary>1 skipped checks</summary>")
+    assert passed < skipped
+    section = md[skipped:]
+    assert "| Check | Column | Why skipped |" in section
+    assert "| `training.loss_not_decreasing` |  | not applicable: LogisticRegression" in section
+    assert "loss_not_decreasing" not in md[:passed]  # not among the problems or passes
+
+
+def test_json_reports_a_skip_as_skip():
+    d = json.loads(render(SKIPPING, "json"))
+    assert [c["status"] for c in d["checks"]] == ["fail", "pass", "pass", "skip"]

@@ -587,6 +587,16 @@ def _row_findings(results: Sequence[_Row]) -> list[Finding]:
                 details=details,
             )
         )
+    elif len(rejected) == n:
+        out.append(
+            Finding(
+                "serving.server_error",
+                Status.SKIP,
+                f"not applicable: the server refused all {n} held-out rows with a 400, so "
+                "none reached the model (see serving.rejected_rows)",
+                details=details,
+            )
+        )
     else:
         out.append(
             Finding(
