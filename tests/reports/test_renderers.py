@@ -51,9 +51,12 @@ def test_markdown_of_a_passing_report_says_so():
 
 def test_junit_has_one_testcase_per_check_and_failures_as_failures():
     root = ET.fromstring(render(REPORT, "junit"))
+    assert len(root.findall("testsuite")) == 1
     suite = root.find("testsuite")
     assert suite is not None
+    assert suite.get("name") == "mlgate data check"  # no stage: the report's title
     assert suite.get("tests") == "3" and suite.get("failures") == "1"
+    assert suite.get("errors") == "0" and suite.get("skipped") == "0"
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == [
         "quality.null_fraction[a]",
@@ -191,3 +194,83 @@ def test_markdown_folds_skipped_checks_apart_with_their_reason():
 def test_json_reports_a_skip_as_skip():
     d = json.loads(render(SKIPPING, "json"))
     assert [c["status"] for c in d["checks"]] == ["fail", "pass", "pass", "skip"]
+
+
+def _suites(report: Report) -> dict[str, ET.Element]:
+    root = ET.fromstring(render(report, "junit"))
+    return {s.get("name"): s for s in root.findall("testsuite")}
+
+
+def test_junit_has_one_suite_per_stage_with_its_own_counts():
+    report = Report(
+        (
+            Finding("drift.numeric", Status.FAIL, "'a' drift", column="a", stage="data"),
+            Finding("quality.null_fraction", Status.PASS, "0.0% null", column="a", stage="data"),
+            Finding("training.fit_failed", Status.ERROR, "fit raised", stage="training:t.py:f"),
+            Finding(
+                "training.loss_not_decreasing",
+                Status.SKIP,
+                "not applicable: M has no loss curve",
+                stage="training:t.py:f",
+            ),
+            Finding("training.time_limit", Status.WARN, "cut short", stage="training:t.py:f"),
+            Finding("serving.health", Status.PASS, "healthy", stage="serving"),
+            Finding("custom.check", Status.FAIL, "no stage"),
+        ),
+        title="mlgate gate",
+    )
+    root = ET.fromstring(render(report, "junit"))
+    suites = _suites(report)
+    assert list(suites) == ["data", "training:t.py:f", "serving", "mlgate gate"]
+
+    def counts(name: str) -> tuple[str | None, ...]:
+        s = suites[name]
+        return tuple(s.get(k) for k in ("tests", "failures", "errors", "skipped"))
+
+    assert counts("data") == ("2", "1", "0", "0")
+    assert counts("training:t.py:f") == ("3", "0", "1", "1")
+    assert counts("serving") == ("1", "0", "0", "0")
+    assert counts("mlgate gate") == ("1", "1", "0", "0")
+    assert tuple(root.get(k) for k in ("tests", "failures", "errors", "skipped")) == (
+        "7",
+        "2",
+        "1",
+        "1",
+    )
+    training = suites["training:t.py:f"].findall("testcase")
+    skipped = training[1].find("skipped")
+    assert skipped is not None and skipped.get("message") == "not applicable: M has no loss curve"
+    assert training[0].find("error") is not None and training[1].find("failure") is None
+    assert training[2].find("system-out").text == "warning: cut short"
+
+
+def test_junit_testcase_names_are_unique_within_a_suite():
+    report = Report(
+        (
+            Finding("training.runtime_warning", Status.WARN, "one", stage="training:a"),
+            Finding("training.runtime_warning", Status.WARN, "two", stage="training:a"),
+            Finding("training.runtime_warning", Status.WARN, "three", stage="training:a"),
+            Finding(
+                "training.not_finite", Status.FAIL, "w", column="fc.weight", stage="training:a"
+            ),
+            Finding("training.not_finite", Status.FAIL, "b", column="fc.bias", stage="training:a"),
+            Finding("training.runtime_warning", Status.WARN, "other", stage="training:b"),
+        )
+    )
+    suites = _suites(report)
+    names = [c.get("name") for c in suites["training:a"].findall("testcase")]
+    assert names == [
+        "training.runtime_warning",
+        "training.runtime_warning #2",
+        "training.runtime_warning #3",
+        "training.not_finite[fc.weight]",
+        "training.not_finite[fc.bias]",
+    ]
+    assert [c.get("name") for c in suites["training:b"].findall("testcase")] == [
+        "training.runtime_warning"
+    ]
+
+
+def test_junit_of_an_empty_report_is_one_empty_suite():
+    root = ET.fromstring(render(Report((), title="t"), "junit"))
+    assert [(s.get("name"), s.get("tests")) for s in root.findall("testsuite")] == [("t", "0")]
