@@ -27,7 +27,8 @@ REPORT = Report(
 
 def test_json_is_exactly_the_contract_and_valid_json_even_with_nan():
     d = json.loads(render(REPORT, "json"))
-    assert set(d) == {"mlgate", "passed", "checks"}
+    assert list(d) == ["mlgate", "passed", "run", "checks"]
+    assert d["run"] is None  # this report does not say what it judged
     assert d["mlgate"] == __version__ and d["passed"] is False
     assert [c["name"] for c in d["checks"]] == [f.name for f in REPORT.findings]
     assert set(d["checks"][1]) == {"name", "status", "column", "stage", "message", "details"}
@@ -274,3 +275,74 @@ def test_junit_testcase_names_are_unique_within_a_suite():
 def test_junit_of_an_empty_report_is_one_empty_suite():
     root = ET.fromstring(render(Report((), title="t"), "junit"))
     assert [(s.get("name"), s.get("tests")) for s in root.findall("testsuite")] == [("t", "0")]
+
+
+RUN = {
+    "mlgate": "0.1.0",
+    "started": "2026-11-30T18:03:29Z",
+    "duration_s": 1.25,
+    "git": {"commit": "abc1234def5678abc1234def5678abc1234def56", "branch": "feature-x"},
+    "inputs": [
+        {
+            "role": "reference",
+            "path": "data/train.parquet",
+            "format": "parquet",
+            "rows": 206,
+            "columns": 8,
+            "digest": "sha256:" + "1a2b3c4d" * 8,
+        },
+        {
+            "role": "current",
+            "path": "data/new`batch.csv",
+            "format": "csv",
+            "rows": 138,
+            "columns": 8,
+            "digest": "sha256:" + "9f" * 32,
+        },
+    ],
+}
+JUDGED = Report(REPORT.findings, title=REPORT.title, run=RUN)
+
+
+def test_json_carries_the_run_as_given():
+    assert json.loads(render(JUDGED, "json"))["run"] == RUN
+
+
+def test_text_says_what_was_judged_just_above_the_verdict():
+    lines = render(JUDGED, "text").strip().splitlines()
+    assert lines[-3].startswith(
+        "judged: reference data/train.parquet (206 rows, 8 columns, sha256:1a2b3c4d1a2b…), "
+        "current data/new`batch.csv"
+    )
+    assert lines[-3].endswith("; commit abc1234 on feature-x")
+    assert lines[-2] == "mlgate 0.1.0, started 2026-11-30T18:03:29Z, took 1.2 s"
+    assert "judged:" not in render(REPORT, "text")  # a report without a run says nothing
+
+
+def test_markdown_says_what_was_judged_under_the_verdict_in_code_spans():
+    lines = render(JUDGED, "markdown").splitlines()
+    assert lines[2] == (
+        "<sub>Judged: reference `data/train.parquet` (206 rows, 8 columns, "
+        "`sha256:1a2b3c4d1a2b…`), current `data/new'batch.csv` (138 rows, 8 columns, "
+        "`sha256:9f9f9f9f9f9f…`); commit `abc1234` on `feature-x`<br>"
+        "mlgate 0.1.0, started 2026-11-30T18:03:29Z, took 1.2 s</sub>"
+    )
+    assert lines[4].startswith("| | Check |")
+    assert "Judged" not in render(REPORT, "markdown")
+
+
+def test_junit_suites_carry_the_run_as_properties():
+    root = ET.fromstring(render(JUDGED, "junit"))
+    props = {p.get("name"): p.get("value") for p in root.find("testsuite").iter("property")}
+    assert props == {
+        "mlgate.version": "0.1.0",
+        "mlgate.started": "2026-11-30T18:03:29Z",
+        "mlgate.duration_s": "1.25",
+        "git.commit": RUN["git"]["commit"],
+        "git.branch": "feature-x",
+        "input.reference": "data/train.parquet (206 rows, 8 columns, sha256:"
+        + "1a2b3c4d" * 8
+        + ")",
+        "input.current": "data/new`batch.csv (138 rows, 8 columns, sha256:" + "9f" * 32 + ")",
+    }
+    assert ET.fromstring(render(REPORT, "junit")).find("testsuite/properties") is None

@@ -588,3 +588,41 @@ def test_the_time_limit_skips_the_remaining_checks_and_says_which():
         "training.not_reproducible",
     ]
     assert only(findings, "training.no_better_than_baseline").status is Status.PASS
+
+
+SPEC_FILE = """
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+
+def training_spec():
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(size=(30, 2)), rng.normal(size=(30, 2)) + 3]
+    return {"estimator": LogisticRegression(), "X": X, "y": np.repeat([0, 1], 30)}
+"""
+
+
+def test_an_entrypoint_names_the_stage_as_given_and_its_file_as_the_input(tmp_path):
+    from mlgate._digest import file_digest
+
+    path = tmp_path / "train_spec_for_run.py"
+    path.write_text(SPEC_FILE)
+    entrypoint = f"{path}:training_spec"
+    report = check_training(entrypoint)
+    assert report.passed
+    assert {f.stage for f in report.findings} == {f"training:{entrypoint}"}
+    assert report.run is not None
+    assert report.run["inputs"] == [
+        {
+            "role": "entrypoint",
+            "path": str(path),
+            "format": "python",
+            "rows": None,
+            "columns": None,
+            "digest": file_digest([path]),
+        }
+    ]
+    # A spec object has no file to name.
+    spec = {"estimator": LogisticRegression(), "X": blobs()[0], "y": blobs()[1]}
+    run = check_training(spec).run
+    assert run is not None and run["inputs"] == []

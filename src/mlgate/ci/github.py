@@ -203,7 +203,10 @@ def report_from_dict(data: Any, *, label: str = "report", title: str = "mlgate")
             "pass the file that --format json wrote"
         )
     findings = [_finding(c, f"{label}: checks[{i}]") for i, c in enumerate(data["checks"])]
-    report = Report(tuple(findings), title=title)
+    run = data.get("run")
+    if run is not None and not isinstance(run, dict):
+        raise InputError(f'{label}: "run" is not an object; pass the file that --format json wrote')
+    report = Report(tuple(findings), title=title, run=run)
     passed = data.get("passed")
     if isinstance(passed, bool) and passed != report.passed:
         raise InputError(

@@ -5,16 +5,19 @@ findings that name no stage go to a suite named after the report's title. Failur
 ``<failure>``, errors ``<error>``, skips ``<skipped message=...>`` with the reason, and
 warnings a ``<system-out>`` line (JUnit has no warning). Testcase names are unique in a
 suite: the code, the column or parameter in brackets, and ``#2``, ``#3`` ... for
-repeats in the order the checks produced them.
+repeats in the order the checks produced them. What the run judged (``Report.run``)
+is in each suite's ``<properties>``.
 """
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from mlgate.findings import Finding, Report, Status
+from mlgate.runinfo import describe_input
 
 
 def render_junit(report: Report) -> str:
@@ -36,6 +39,8 @@ def render_junit(report: Report) -> str:
             name=stage or report.title,
             **{k: str(v) for k, v in counts.items()},
         )
+        if report.run:
+            _properties(suite, report.run)
         _testcases(suite, findings)
     for key, value in totals.items():
         suites.set(key, str(value))
@@ -76,3 +81,22 @@ def _testcases(suite: ET.Element, findings: Sequence[Finding]) -> None:
             ET.SubElement(case, "skipped", message=f.message)
         elif f.status is Status.WARN:
             ET.SubElement(case, "system-out").text = f"warning: {f.message}"
+
+
+def _properties(suite: ET.Element, run: Mapping[str, Any]) -> None:
+    props = ET.SubElement(suite, "properties")
+
+    def add(name: str, value: object) -> None:
+        if value is not None:
+            ET.SubElement(props, "property", name=name, value=str(value))
+
+    add("mlgate.version", run.get("mlgate"))
+    add("mlgate.started", run.get("started"))
+    add("mlgate.duration_s", run.get("duration_s"))
+    git = run.get("git")
+    if isinstance(git, Mapping):
+        add("git.commit", git.get("commit"))
+        add("git.branch", git.get("branch"))
+    for item in run.get("inputs") or ():
+        if isinstance(item, Mapping):
+            add(f"input.{item.get('role')}", describe_input(item, short_digest=False, role=False))

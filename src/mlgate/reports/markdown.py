@@ -6,6 +6,7 @@ import json
 
 from mlgate.findings import Finding, Report, Status
 from mlgate.reports.summary import ICONS, spans_stages, verdict_line
+from mlgate.runinfo import describe_run
 
 MAX_ROWS = 50
 
@@ -15,13 +16,17 @@ def _cell(text: object) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    """The verdict as a heading, failures and warnings in a table, and folded below it
-    the numbers behind them, the passed checks and the skipped ones (with the reason).
+    """The verdict as a heading, what the run judged (when the report says), failures
+    and warnings in a table, and folded below it the numbers behind them, the passed
+    checks and the skipped ones (with the reason).
 
     A report spanning several stages gets a Stage column in every table.
     """
     icon = ICONS[Status.PASS] if report.passed else ICONS[Status.FAIL]
     lines = [f"### {icon} {verdict_line(report)}", ""]
+    if report.run:
+        judged, when = describe_run(report.run, code=_code)
+        lines += [f"<sub>{_inline(judged[0].upper() + judged[1:])}<br>{_inline(when)}</sub>", ""]
     with_stage = spans_stages(report)
     problems = report.problems()
     if problems:
@@ -46,6 +51,16 @@ def render_markdown(report: Report) -> str:
     if skipped:
         lines += _folded(f"{len(skipped)} skipped checks", skipped, "Why skipped", with_stage)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _code(text: str) -> str:
+    """A Markdown code span that no backtick in ``text`` can end early."""
+    return f"`{text.replace('`', chr(39))}`"
+
+
+def _inline(text: str) -> str:
+    """Text for one line: no line break in a path can end the paragraph."""
+    return " ".join(text.split())
 
 
 def _header(titles: list[str], with_stage: bool) -> list[str]:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from mlgate.findings import Report, Status
 from mlgate.reports.summary import spans_stages, verdict_line
+from mlgate.runinfo import describe_run
 
 _STYLE = {
     Status.PASS: "green",
@@ -22,7 +23,8 @@ _STYLE = {
 
 def render_text(report: Report, color: bool = False, *, show_passed: bool = False) -> str:
     """The report for a terminal: failures and warnings in a table (every finding with
-    ``show_passed``), a count of the passed and skipped checks, then the verdict.
+    ``show_passed``), a count of the passed and skipped checks, what the run judged
+    (inputs, commit; when the report says), then the verdict.
 
     A report spanning several stages gets a ``stage`` column; one stage keeps the table
     as narrow as before. ``color`` adds ANSI styles.
@@ -58,6 +60,10 @@ def render_text(report: Report, color: bool = False, *, show_passed: bool = Fals
     if not show_passed and (passed or skipped):
         tail = f", {skipped} skipped" if skipped else ""
         console.print(f"{passed} check{'s' if passed != 1 else ''} passed{tail}.")
+    if report.run:
+        for line in describe_run(report.run):
+            # One logical line each (the terminal wraps it), so logs keep it whole.
+            console.print(escape(line), style="dim", soft_wrap=True)
     style = "bold green" if report.passed else "bold red"
     console.print(f"[{style}]{verdict_line(report)}[/]")
     return buf.getvalue()

@@ -33,6 +33,7 @@ from typing import Any
 from mlgate.data.schema import Schema, dump_schema, load_schema
 from mlgate.errors import InputError, MlgateError
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
+from mlgate.runinfo import Input, RunClock, data_input, file_input
 from mlgate.serving import defaults
 from mlgate.serving._http import Client, Response
 from mlgate.serving.records import DEFAULT_MAX_RECORDS, InputSpec, jsonable
@@ -123,7 +124,11 @@ def check_serving(
     ``url`` (a running server) or ``image`` (a serving image, run with Docker). With
     ``url`` or ``image``, ``model`` is the artifact to compare predictions with and
     ``schema`` defaults to the one the server publishes at ``/metadata``.
+
+    The report's ``run`` names the model, held-out data and schema files with their
+    digests (the data's rows only when the check read all of them).
     """
+    clock = RunClock.start()
     budget = budget or ServingBudget()
     settings = settings or ProbeSettings()
     if url is not None and image is not None:
@@ -143,6 +148,7 @@ def check_serving(
     if offline is not None and given_schema is not None:
         InputSpec.for_model(offline, given_schema, target=target)  # refuse a mismatch now
     rows = _read_rows(data, settings.max_rows)
+    inputs = _inputs(model, data, rows, schema, settings.max_rows)
 
     with tempfile.TemporaryDirectory(prefix="mlgate-serving-") as tmp:
         server: Server
@@ -171,7 +177,28 @@ def check_serving(
             probe = _Probe(server, client, settings, budget)
             findings = probe.run(rows, offline, given_schema, target, startup)
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
-    return Report(tuple(findings), title="mlgate serving check")
+    return Report(tuple(findings), title="mlgate serving check", run=clock.run_info(inputs))
+
+
+def _inputs(
+    model: str | Path | None,
+    data: Any,
+    frame: Any,
+    schema: Schema | str | Path | None,
+    max_rows: int,
+) -> list[Input]:
+    """The files the check judged. The held-out data's rows are known only when fewer
+    than ``max_rows`` were read (all of them)."""
+    out = []
+    if model is not None:
+        out.append(file_input("model", model))
+    held_out = data_input("data", data)
+    held_out["rows"] = frame.height if frame.height < max_rows else None
+    held_out["columns"] = frame.width
+    out.append(held_out)
+    if isinstance(schema, (str, Path)):
+        out.append(file_input("schema", schema, fmt="yaml"))
+    return out
 
 
 def _as_schema(schema: Schema | str | Path | None) -> Schema | None:

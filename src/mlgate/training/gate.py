@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from mlgate.findings import Report, apply_severity, with_stage
+from mlgate.runinfo import Input, RunClock, file_input
 from mlgate.training.spec import Budget, SklearnSpec, Spec, as_spec, load_spec
 
 
@@ -22,11 +25,17 @@ def check_training(
     entrypoint as given, or for a spec object ``training:<class of its model or
     estimator>``. Raises ``SpecError`` (exit 2) for an entrypoint or spec that cannot
     be used.
+
+    The report's ``run`` names the entrypoint's file with its digest (a spec object has
+    no file).
     """
+    clock = RunClock.start()
     budget = budget or Budget()
+    inputs: list[Input] = []
     if isinstance(spec_or_entrypoint, str):
         spec = load_spec(spec_or_entrypoint)
         stage = stage or f"training:{spec_or_entrypoint}"
+        inputs = entrypoint_inputs(spec_or_entrypoint)
     else:
         spec = as_spec(spec_or_entrypoint)
         stage = stage or f"training:{spec_name(spec)}"
@@ -43,7 +52,26 @@ def check_training(
     return Report(
         tuple(with_stage(apply_severity(findings, severity or {}), stage)),
         title=f"mlgate training check ({kind})",
+        run=clock.run_info(inputs),
     )
+
+
+def entrypoint_inputs(entrypoint: str) -> list[Input]:
+    """The file an (already loaded) entrypoint lives in, as a run input: ``FILE.py`` as
+    given, or ``package.module``'s file, relative to the working directory where it is
+    under it."""
+    target = entrypoint.rpartition(":")[0]
+    if target.endswith(".py"):
+        return [file_input("entrypoint", target, fmt="python")]
+    filename = getattr(sys.modules.get(target), "__file__", None)
+    if not filename:
+        return []
+    path = Path(filename)
+    try:
+        shown = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        shown = str(path)
+    return [file_input("entrypoint", path, fmt="python", shown=shown)]
 
 
 def spec_name(spec: Spec) -> str:
