@@ -145,8 +145,16 @@ def test_a_saved_profile_input_gets_the_profile_files_own_digest(write, tmp_path
 
 
 def test_an_in_memory_table_has_no_digest():
-    item = data_input("current", make_table(n=5))
-    assert item["format"] == "frame" and item["digest"] is None
+    table = make_table(n=5)
+    item = data_input("current", table, profile(table))
+    assert item == {
+        "role": "current",
+        "path": "<polars DataFrame>",
+        "format": "frame",
+        "rows": 5,
+        "columns": 4,
+        "digest": None,
+    }
 
 
 # -- the run object -----------------------------------------------------------------------

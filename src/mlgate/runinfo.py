@@ -134,11 +134,22 @@ def data_input(role: str, data: Any, prof: DatasetProfile | None = None) -> Inpu
     A saved profile's digest is the profile file's own; an in-memory table has none.
     Raises ``InputError`` when the data cannot be found or read.
     """
+    rows = prof.rows if prof is not None else None
+    columns = len(prof.columns) if prof is not None else None
+    if not isinstance(data, (str, Path)):
+        # An in-memory table: named by its type, without converting (copying) it again.
+        label = f"<{type(data).__module__.split('.')[0]} {type(data).__name__}>"
+        return {
+            "role": role,
+            "path": label,
+            "format": "frame",
+            "rows": rows,
+            "columns": columns,
+            "digest": None,
+        }
     from mlgate.data.io import resolve
 
     source = resolve(data)
-    rows = prof.rows if prof is not None else None
-    columns = len(prof.columns) if prof is not None else None
     return {
         "role": role,
         "path": source.label,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlgate.findings import Finding, Report, Status
+from mlgate.findings import Report, Status
 
 ICONS = {
     Status.PASS: "✅",
@@ -38,7 +38,3 @@ def stages(report: Report) -> list[str | None]:
 def spans_stages(report: Report) -> bool:
     """Whether the findings come from more than one stage, so renderers label them."""
     return len(stages(report)) > 1
-
-
-def stage_label(finding: Finding) -> str:
-    return finding.stage or ""
