@@ -126,6 +126,7 @@ def test_markdown_of_several_stages_has_a_stage_column_in_every_table():
     assert "| ⚠️ | training:train.py:spec | `training.loss_not_decreasing` |  | " in md
     assert "| Stage | Check | Column | Result |" in lines
     assert "| training:train.py:spec | `training.fit_failed` |  | fitted |" in lines
+    assert "- data: `drift.numeric` `a`: `{}`" in lines  # the numbers name the stage too
 
 
 def test_markdown_of_one_stage_keeps_its_tables_as_they_were():

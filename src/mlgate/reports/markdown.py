@@ -45,7 +45,9 @@ def render_markdown(report: Report) -> str:
     passed = [f for f in report.findings if f.status is Status.PASS]
     skipped = [f for f in report.findings if f.status is Status.SKIP]
     if problems:
-        lines += _numbers("Numbers behind the failures and warnings", problems[:MAX_ROWS])
+        lines += _numbers(
+            "Numbers behind the failures and warnings", problems[:MAX_ROWS], with_stage
+        )
     if passed:
         lines += _folded(f"{len(passed)} passed checks", passed, "Result", with_stage)
     if skipped:
@@ -76,11 +78,13 @@ def _row(cells: list[str], f: Finding, with_stage: bool) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _numbers(summary: str, findings: list[Finding]) -> list[str]:
+def _numbers(summary: str, findings: list[Finding], with_stage: bool) -> list[str]:
     out = ["<details>", f"<summary>{summary}</summary>", ""]
     for f in findings:
         col = f" `{f.column}`" if f.column else ""
-        out.append(f"- `{f.name}`{col}: `{_cell(json.dumps(dict(f.details), default=str))}`")
+        stage = f"{_cell(f.stage or '')}: " if with_stage else ""
+        details = _cell(json.dumps(dict(f.details), default=str))
+        out.append(f"- {stage}`{f.name}`{col}: `{details}`")
     out += ["", "</details>", ""]
     return out
 
