@@ -228,7 +228,7 @@ class Measurement:
     files: Files
     metrics: int
     runs: list[Run] = field(default_factory=list)
-    failed: str = ""
+    errors: list[str] = field(default_factory=list)  # runs that failed, and why
     out: Path | None = None  # the JSON report a CLI run writes
 
     @property
@@ -279,6 +279,18 @@ def run_child(cmd: Sequence[str]) -> Run:
     )
 
 
+def src_fingerprint() -> str:
+    """The state of src/ (every file's path, size and mtime): another developer's edit
+    during a run shows as a change between the start and the end."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        st = path.stat()
+        digest.update(f"{path}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def mlgate_command() -> list[str]:
     """The ``mlgate`` console script beside this Python, as users run it."""
     script = Path(sys.executable).parent / "mlgate"
@@ -310,12 +322,14 @@ def cli_run_cmd(files: Files, out: Path) -> list[str]:
     return [*mlgate_command(), "run", "-c", str(files.config), "--format", "json", "-o", str(out)]
 
 
-def api_once(files: Files, metrics: Sequence[str]) -> Run:
-    """``check_model`` in this process, as a user's script calls it."""
+def api_once(files: Files, metrics: Sequence[str], *, collect: bool = True) -> Run:
+    """``check_model`` in this process, as a user's script calls it (after a garbage
+    collection, outside the clock, unless ``collect`` is false)."""
     from mlgate.evaluation.check import check_model
     from mlgate.evaluation.gate import ModelGateSettings
 
-    gc.collect()
+    if collect:
+        gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
     check_model(
         str(files.eval),
@@ -373,7 +387,7 @@ def profile_once(
     profiler = cProfile.Profile()
     gc.collect()
     profiler.enable()
-    api_once(files, metrics)
+    api_once(files, metrics, collect=False)
     profiler.disable()
     stats = pstats.Stats(profiler)
     rows = []
@@ -514,7 +528,9 @@ def results_table(measurements: list[Measurement]) -> str:
             if runs
             else "n/a"
         )
-        median = _secs(m.median) if not m.failed else f"failed: {m.failed}"
+        median = _secs(m.median)
+        if m.errors:
+            median += f" ({len(m.errors)} run(s) failed: {m.errors[0][:200]})"
         lines.append(
             f"| {m.label} | {m.files.label} | {size_label(m.files.rows)} | {m.metrics} "
             f"| {len(runs)} | {median} | {spread} | {_secs(m.cpu)} "
@@ -616,7 +632,7 @@ def targets(measurements: list[Measurement], peers: list[PeerRun], big: int) -> 
         m = find(measurements, key, big)
         if m is None:
             continue
-        ok = None if m.median is None or m.failed else m.median < TARGET_SECONDS
+        ok = None if m.median is None else m.median < TARGET_SECONDS
         out.append(
             Target(
                 f"{what}, {size} binary rows, {RESAMPLES:,} resamples",
@@ -858,6 +874,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     machine = machine_facts()
     versions = mlgate_facts()
+    src_at_start = src_fingerprint()
     data_dir: Path = args.data_dir.resolve()
     out_dir = data_dir / "model-out"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -894,25 +911,30 @@ def main(argv: list[str] | None = None) -> int:
         return cli_check_cmd(m.files, m.out)
 
     def measure(m: Measurement, round_no: int, rounds: int) -> None:
-        if m.failed:
-            return
         cmd = cmd_of(m)
+        error = ""
         if cmd is not None:
             run = run_child(cmd)
             if run.returncode not in (0, 1):
-                m.failed = f"exit {run.returncode}: " + " | ".join(
+                error = f"exit {run.returncode}: " + " | ".join(
                     run.stderr.strip().splitlines()[-2:]
                 )
-        elif m.key == "phases":
-            run = phases_once(m.files, METRICS_5)
         else:
-            run = api_once(m.files, METRICS_5 if m.metrics == 5 else METRICS_6)
-        if not m.failed:
+            try:
+                if m.key == "phases":
+                    run = phases_once(m.files, METRICS_5)
+                else:
+                    run = api_once(m.files, METRICS_5 if m.metrics == 5 else METRICS_6)
+            except Exception as exc:  # e.g. src/ changed under the run: say so, go on
+                run, error = Run(0.0, 0.0), f"{type(exc).__name__}: {exc}"
+        if error:
+            m.errors.append(error)
+        else:
             m.runs.append(run)
         log(
             f"  [{round_no}/{rounds}] {size_label(m.files.rows):>4} {m.files.label:<7} "
             f"{m.metrics} metrics  {m.label:<44} {run.seconds:7.2f} s  CPU {run.cpu:6.2f} s"
-            + (f"  FAILED {m.failed}" if m.failed else "")
+            + (f"  FAILED {error[:300]}" if error else "")
         )
 
     log("warm-up: one untimed CLI run and one API call (imports, byte-compiled files)")
@@ -947,6 +969,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"cProfile of one check_model call, {size_label(big)} rows")
         profile = profile_table(profile_once(files[big], METRICS_5), files[big])
 
+    if src_fingerprint() != src_at_start:
+        versions["commit"] += (
+            "; src/ changed during the run (edits by others), so runs may differ in code"
+        )
+        log("warning: src/ changed during the run")
     machine["load_end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     measurements.append(startup)
     target_items = targets(measurements, peers, big)

@@ -43,6 +43,7 @@ def test_json_contract_shape():
     assert d == {
         "mlgate": "1.2.3",
         "passed": False,
+        "run": None,
         "checks": [
             {
                 "name": "schema.missing_column",
@@ -54,3 +55,10 @@ def test_json_contract_shape():
             }
         ],
     }
+
+
+def test_json_contract_carries_what_the_run_judged():
+    run = {"mlgate": "1.2.3", "started": "2026-01-01T00:00:00Z", "duration_s": 1.5}
+    d = Report((_f("a.b", Status.PASS),), run=run).to_dict("1.2.3")
+    assert list(d) == ["mlgate", "passed", "run", "checks"]
+    assert d["run"] == run and d["run"] is not run  # a copy: the report stays as it was

@@ -89,9 +89,12 @@ class Report:
         return [f for f in self.worst_first() if f.status not in (Status.PASS, Status.SKIP)]
 
     def to_dict(self, version: str) -> dict[str, Any]:
+        """The JSON contract: ``{"mlgate", "passed", "run", "checks"}`` (``run`` null
+        when the report does not say what it judged)."""
         return {
             "mlgate": version,
             "passed": self.passed,
+            "run": dict(self.run) if self.run is not None else None,
             "checks": [f.to_dict() for f in self.findings],
         }
 

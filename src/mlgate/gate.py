@@ -23,8 +23,13 @@ def run_gate(
 
     ``current`` replaces the data stage's current data (the demo's clean batch);
     ``baseline`` is a git ref (``origin/main``): the model stage compares with the
-    model at the merge base of HEAD and it.
+    model at the merge base of HEAD and it. The report's ``run`` has one start and
+    duration for the whole gate, the git state of the config's folder, and every
+    stage's inputs, with paths as mlgate.yaml gives them.
     """
+    from mlgate.runinfo import RunClock, merge_runs
+
+    clock = RunClock.start()
     config, root = load_config(config_path)
     if all(s is None for s in (config.data, config.training, config.serving, config.model)):
         raise ConfigError(
@@ -32,16 +37,18 @@ def run_gate(
             "'serving:' section"
         )
     serving_schema = _serving_schema(config, config_path) if config.serving else None
-    findings: list[Finding] = []
+    stages: list[Report] = []
     if config.data is not None:
-        findings += _data_stage(config, root, current, progress).findings
+        stages.append(_data_stage(config, root, current, progress))
     for stage in config.training_stages():
-        findings += _training_stage(stage, config, root).findings
+        stages.append(_training_stage(stage, config, root))
     if config.model is not None:
-        findings += _model_stage(config, root, baseline).findings
+        stages.append(_model_stage(config, root, baseline))
     if config.serving is not None and serving_schema is not None:
-        findings += _serving_stage(config.serving, serving_schema, config, root).findings
-    report = Report(tuple(findings), title=title)
+        stages.append(_serving_stage(config.serving, serving_schema, config, root))
+    findings: list[Finding] = [f for r in stages for f in r.findings]
+    run = merge_runs((r.run for r in stages), clock, cwd=root, path=lambda p: _relative(root, p))
+    report = Report(tuple(findings), title=title, run=run)
     _write_reports(report, config.reports, root)
     return report
 
@@ -75,7 +82,13 @@ def _training_stage(stage: TrainingStage, config: Config, root: Path) -> Report:
     budget = Budget(
         steps=stage.steps, epochs=stage.epochs, time_limit=stage.time_limit, seed=stage.seed
     )
-    return check_training(entrypoint, budget=budget, severity=config.severity)
+    # The stage names the entrypoint as mlgate.yaml gives it, not the resolved path.
+    return check_training(
+        entrypoint,
+        budget=budget,
+        severity=config.severity,
+        stage=f"training:{stage.entrypoint}",
+    )
 
 
 def _model_stage(config: Config, root: Path, baseline: str | None) -> Report:
@@ -139,6 +152,14 @@ def _serving_stage(stage: ServingStage, schema: str, config: Config, root: Path)
         ),
         severity=config.severity,
     )
+
+
+def _relative(root: Path, path: str) -> str:
+    """A path under the config's folder as mlgate.yaml would give it; others as they are."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return path
 
 
 def _path(root: Path, text: str) -> str:

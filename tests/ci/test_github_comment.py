@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from mlgate.ci.github import (
     report_from_dict,
 )
 from mlgate.ci.github_api import GitHubApiError, GitHubClient, RetryPolicy, next_link
+from mlgate.errors import InputError
 from mlgate.findings import Finding, Report, Status
 from mlgate.reports.json_report import render_json
 from mlgate.reports.markdown import render_markdown
@@ -393,6 +394,19 @@ def test_the_json_report_round_trips_into_the_same_report(tmp_path):
     path = tmp_path / "r.json"
     path.write_text(render_json(REPORT))
     assert load_report(path) == REPORT
+    # Stages and what the run judged come back too, so the comment shows them.
+    staged = Report(
+        tuple(
+            replace(f, stage=s)
+            for f, s in zip(REPORT.findings, ("data", "data", "serving"), strict=True)
+        ),
+        run={"mlgate": "0.1.0", "started": "2026-01-01T00:00:00Z", "inputs": []},
+    )
+    path.write_text(render_json(staged))
+    assert load_report(path) == staged
+    path.write_text('{"passed": true, "run": 3, "checks": []}')
+    with pytest.raises(InputError, match='"run" is not an object'):
+        load_report(path)
     assert report_from_dict(json.loads(render_json(REPORT)), title="t").title == "t"
 
 

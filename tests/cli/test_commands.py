@@ -190,7 +190,16 @@ def test_run_writes_the_reports_the_config_names(capsys, twins, tmp_path):
     code, out, _ = run(capsys, "run", "-c", str(cfg))
     assert code == 0 and "passed" in out
     assert (tmp_path / "out" / "report.md").read_text().startswith("### ✅")
-    assert json.loads((tmp_path / "report.json").read_text())["passed"] is True
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["passed"] is True
+    # What was judged: the inputs as named relative to mlgate.yaml, one run for the gate.
+    judged = report["run"]
+    assert [(i["role"], i["path"], i["rows"]) for i in judged["inputs"]] == [
+        ("reference", "ref.parquet", 2000),
+        ("current", "cur.csv", 2000),
+    ]
+    assert all(i["digest"].startswith("sha256:") for i in judged["inputs"])
+    assert judged["duration_s"] >= 0 and judged["started"].endswith("Z")
 
 
 def test_run_in_github_format_points_schema_findings_at_the_schema_line(
@@ -228,6 +237,13 @@ def test_demo_fails_on_the_pull_request_batch_and_passes_clean(capsys):
     code, out, _ = run(capsys, "demo", "--format", "json")
     failed = {(c["name"], c["column"]) for c in json.loads(out)["checks"] if c["status"] == "fail"}
     assert code == 1
+    # Each finding names its stage; a training stage names the entrypoint as mlgate.yaml does.
+    assert list(dict.fromkeys(c["stage"] for c in json.loads(out)["checks"])) == [
+        "data",
+        "training:train_torch.py:training_spec",
+        "training:train_sklearn.py:training_spec",
+        "model",
+    ]
     assert {
         ("quality.out_of_range", "body_mass_g"),
         ("quality.out_of_domain", "island"),

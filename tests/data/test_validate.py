@@ -1,6 +1,8 @@
 import polars as pl
 
 from mlgate.data.gate import check_data, validate
+from mlgate.data.profile import profile
+from mlgate.data.schema import infer_schema
 from mlgate.findings import Status
 from tests.conftest import make_table
 
@@ -105,3 +107,36 @@ def test_severity_override_turns_a_failure_into_a_warning():
     cur = make_table(seed=2).drop("flag")
     report = check_data(make_table(seed=1), cur, severity={"schema.missing_column": "warn"})
     assert report.passed
+
+
+def test_every_data_finding_carries_the_data_stage():
+    cur = make_table(seed=2).rename({"x": "x_renamed"})
+    report = check_data(make_table(seed=1), cur)
+    assert report.findings and {f.stage for f in report.findings} == {"data"}
+    assert {f.stage for f in validate(cur, infer_schema(profile(cur))).findings} == {"data"}
+
+
+def test_range_and_domain_with_no_values_to_judge_are_skipped_saying_why():
+    from mlgate.data.schema import ColumnSchema, Range, Schema
+
+    schema = Schema(
+        columns={
+            "mass": ColumnSchema(type="float", allow_nan=True, range=Range(min=0.0, max=1.0)),
+            "code": ColumnSchema(type="float", allow_nan=True, domain=[1, 2, 3]),
+            "ok": ColumnSchema(type="float", range=Range(min=0.0, max=1.0)),
+        }
+    )
+    nan = float("nan")
+    data = pl.DataFrame({"mass": [nan] * 4, "code": [nan] * 4, "ok": [0.1, 0.2, 0.3, 0.4]})
+    report = validate(data, schema)
+    mass = _find(report, "quality.out_of_range", "mass")
+    assert mass.status is Status.SKIP
+    assert mass.message == "not applicable: 'mass' has no finite values to hold against [0, 1]"
+    code = _find(report, "quality.out_of_domain", "code")
+    assert code.status is Status.SKIP
+    assert code.message == (
+        "not applicable: 'code' has no non-null values to hold against its domain"
+    )
+    assert _find(report, "quality.out_of_range", "ok").status is Status.PASS
+    assert report.passed and report.counts()[Status.SKIP] == 2
+    assert Status.SKIP not in {f.status for f in report.problems()}

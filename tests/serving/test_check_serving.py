@@ -29,6 +29,7 @@ pytest.importorskip("skops")
 pytest.importorskip("pandas")
 pytest.importorskip("sklearn")
 
+from mlgate._digest import file_digest
 from mlgate.data.schema import load_schema
 from mlgate.errors import MlgateError
 from mlgate.findings import Status
@@ -230,6 +231,14 @@ def test_a_healthy_server_passes_with_every_finding_reported(server, files):
     throughput = found["serving.throughput"].details
     assert throughput["requests"] == throughput["succeeded"] == 20
     assert throughput["clients"] == 4 and throughput["requests_per_second"] > 0
+    assert {f.stage for f in report.findings} == {"serving"}
+    # What was judged: the model file and all 138 held-out rows (fewer than max_rows).
+    assert report.run is not None
+    assert [(i["role"], i["format"], i["rows"]) for i in report.run["inputs"]] == [
+        ("model", "skops", None),
+        ("data", "csv", 138),
+    ]
+    assert report.run["inputs"][0]["digest"] == file_digest([files.model])
 
 
 @pytest.mark.slow
@@ -390,6 +399,11 @@ def test_mlgate_run_runs_the_serving_stage_with_the_budgets_of_mlgate_yaml(
     budgets = {k: v for k, v in latency["details"].items() if k.startswith("budget_")}
     assert budgets == {"budget_p50_ms": 9000, "budget_p95_ms": 10000, "budget_p99_ms": 10000}
     assert latency["message"].endswith("within p50 9000 ms, p95 10000 ms, p99 10000 ms")
+    assert [(i["role"], i["digest"]) for i in report["run"]["inputs"]] == [
+        ("model", file_digest([files.model])),
+        ("data", file_digest([HELD_OUT])),
+        ("schema", file_digest([SCHEMA])),
+    ]
 
 
 @pytest.mark.slow
@@ -462,7 +476,12 @@ def test_check_serving_starts_gunicorn_reports_and_stops_it(cli, capsys, files, 
         "--output",
         str(report_path),
     )
-    assert (code, out, err) == (0, "", "")
+    # The report is in the file; stderr has only the verdict and where the report is.
+    assert (code, out) == (0, "")
+    assert err == (
+        "mlgate serving check: passed (0 failed, 1 warning, 7 passed); "
+        f"report written to {report_path}\n"
+    )
     report = json.loads(report_path.read_text())
     assert report["passed"] is True
     statuses = {c["name"]: c["status"] for c in report["checks"]}

@@ -110,10 +110,15 @@ def codes(findings: list[Finding]) -> set[str]:
     return {f.name for f in findings}
 
 
-def assert_all_pass(findings: list[Finding]) -> None:
+def assert_all_pass(findings: list[Finding], skipped: frozenset[str] = frozenset()) -> None:
+    """Every check reported; those in ``skipped`` skipped (not applicable), the rest passed."""
     assert codes(findings) == ALL_CODES
-    bad = [f.to_dict() for f in findings if f.status is not Status.PASS]
+    assert {f.name for f in findings if f.status is Status.SKIP} == skipped
+    bad = [f.to_dict() for f in findings if f.status not in (Status.PASS, Status.SKIP)]
     assert not bad, bad
+
+
+NO_LOSS_CURVE = frozenset({"training.loss_not_decreasing"})
 
 
 # ------------------------------------------------------------------ clean setups pass
@@ -123,20 +128,21 @@ def test_logistic_regression_on_blobs_passes_every_check():
     X, y = blobs()
     Xv, yv = blobs(seed=1)
     findings = run(LogisticRegression(), X, y, Xv, yv)
-    assert_all_pass(findings)
+    assert_all_pass(findings, skipped=NO_LOSS_CURVE)
     baseline = only(findings, "training.no_better_than_baseline")
     assert "the validation data" in baseline.message
     assert baseline.details["baseline"] == pytest.approx(1 / 3)
     assert baseline.details["margin"] > 0.5
     loss = only(findings, "training.loss_not_decreasing")
-    assert loss.message.startswith("not applicable: LogisticRegression")
+    assert loss.status is Status.SKIP
+    assert loss.message.startswith("not applicable: LogisticRegression has no loss curve")
 
 
 def test_one_hot_pipeline_on_pandas_passes_every_check():
     X, y = penguins_frame()
     Xv, yv = penguins_frame(seed=1)
     findings = run(one_hot_pipeline(), X, y, Xv, yv)
-    assert_all_pass(findings)
+    assert_all_pass(findings, skipped=NO_LOSS_CURVE)
     assert "predict_proba rows sum to 1" in only(findings, "training.invalid_predictions").message
 
 
@@ -183,7 +189,7 @@ def test_a_duck_typed_estimator_is_deep_copied_not_fitted_in_place():
     X, y = linear()
     estimator = broken.DuckTypedRegressor()
     findings = run(estimator, X, y)
-    assert_all_pass(findings)
+    assert_all_pass(findings, skipped=NO_LOSS_CURVE)
     assert estimator.fitted is False
 
 
@@ -192,6 +198,9 @@ def test_check_training_runs_a_dict_spec_through_the_gate():
     report = check_training({"estimator": LogisticRegression(), "X": X, "y": y})
     assert report.passed
     assert "scikit-learn" in report.title
+    assert {f.stage for f in report.findings} == {"training:LogisticRegression"}
+    named = check_training({"estimator": LogisticRegression(), "X": X, "y": y}, stage="mine")
+    assert {f.stage for f in named.findings} == {"mine"}
 
 
 # ------------------------------------------------------------------ input_not_finite
@@ -319,8 +328,13 @@ def test_nan_predictions_fail_and_the_runtime_warning_is_reported():
     warned = only(findings, "training.runtime_warning")
     assert warned.status is Status.WARN
     assert warned.message.startswith("RuntimeWarning during predict")
-    assert "training.no_better_than_baseline" not in codes(findings)
-    assert "training.not_reproducible" not in codes(findings)
+    # The checks that need usable predictions say why they were not judged.
+    for code in ("training.no_better_than_baseline", "training.not_reproducible"):
+        skipped = only(findings, code)
+        assert skipped.status is Status.SKIP
+        assert skipped.message == (
+            "not judged: the predictions on X are unusable (see training.invalid_predictions)"
+        )
 
 
 def test_predictions_shaped_as_a_column_fail():
@@ -402,7 +416,10 @@ def test_multi_output_classification_passes_every_check():
     X, y = blobs()
     Y = np.c_[y, (X[:, 0] > 1).astype(int)]
     findings = run(RandomForestClassifier(n_estimators=5), X, Y)
-    assert_all_pass(findings)
+    assert_all_pass(findings, skipped=NO_LOSS_CURVE)
+    assert "RandomForestClassifier has no loss curve" in (
+        only(findings, "training.loss_not_decreasing").message
+    )
     assert "shaped like y (60, 2)" in only(findings, "training.invalid_predictions").message
 
 
@@ -485,7 +502,7 @@ def test_xgboost_and_lightgbm_loss_comes_from_an_eval_set_fit(library):
         ([1.0, 1.2, 1.1, 1.5, 1.4, 1.9, 2.2, 2.1, 2.8, 3.0], Status.FAIL, "rose from"),
         ([1.0, 1.001, 0.999, 1.0, 1.002, 0.998, 1.0, 1.001, 0.999, 1.0], Status.FAIL, "flat"),
         ([1.0, 0.9, 0.5, 0.2, 0.1, 0.1, 0.2, 0.4, 0.5, 0.6], Status.WARN, "rose back"),
-        ([1.0, 0.5], Status.PASS, "not applicable"),
+        ([1.0, 0.5], Status.SKIP, "not applicable: M ran only 2 steps (test); at least 3"),
         ([0.0, 0.0, 0.0, 0.0], Status.PASS, "zero throughout"),
     ],
 )
@@ -571,3 +588,41 @@ def test_the_time_limit_skips_the_remaining_checks_and_says_which():
         "training.not_reproducible",
     ]
     assert only(findings, "training.no_better_than_baseline").status is Status.PASS
+
+
+SPEC_FILE = """
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+
+def training_spec():
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(size=(30, 2)), rng.normal(size=(30, 2)) + 3]
+    return {"estimator": LogisticRegression(), "X": X, "y": np.repeat([0, 1], 30)}
+"""
+
+
+def test_an_entrypoint_names_the_stage_as_given_and_its_file_as_the_input(tmp_path):
+    from mlgate._digest import file_digest
+
+    path = tmp_path / "train_spec_for_run.py"
+    path.write_text(SPEC_FILE)
+    entrypoint = f"{path}:training_spec"
+    report = check_training(entrypoint)
+    assert report.passed
+    assert {f.stage for f in report.findings} == {f"training:{entrypoint}"}
+    assert report.run is not None
+    assert report.run["inputs"] == [
+        {
+            "role": "entrypoint",
+            "path": str(path),
+            "format": "python",
+            "rows": None,
+            "columns": None,
+            "digest": file_digest([path]),
+        }
+    ]
+    # A spec object has no file to name.
+    spec = {"estimator": LogisticRegression(), "X": blobs()[0], "y": blobs()[1]}
+    run = check_training(spec).run
+    assert run is not None and run["inputs"] == []

@@ -71,7 +71,11 @@ def find(findings: list[Finding], name: str) -> Finding:
 
 
 def problems(findings: list[Finding]) -> dict[str, Status]:
-    return {f.name: f.status for f in findings if f.status is not Status.PASS}
+    return {f.name: f.status for f in findings if f.status not in (Status.PASS, Status.SKIP)}
+
+
+def skipped(findings: list[Finding]) -> set[str]:
+    return {f.name for f in findings if f.status is Status.SKIP}
 
 
 # --- clean setups pass every check ------------------------------------------------
@@ -82,6 +86,9 @@ def test_clean_setup_passes_every_check_with_one_finding_each(setup):
     findings = checked(setup, Budget())
     assert [f.name for f in findings] == CHECKS
     assert problems(findings) == {}, [f.message for f in findings if f.status is not Status.PASS]
+    # Only the fine-tuning setup freezes parameters; elsewhere that check does not apply.
+    frozen = set() if setup == "clean_fine_tuning" else {"training.frozen_parameter_changed"}
+    assert skipped(findings) == frozen
 
 
 def test_frozen_encoder_left_out_of_the_optimizer_is_counted_and_passes():
@@ -385,7 +392,10 @@ def test_a_model_with_every_parameter_frozen_fails_as_nothing_trains():
 
 def test_batch_norm_running_statistics_are_buffers_not_frozen_parameters():
     f = find(checked("clean_classifier", Budget()), "training.frozen_parameter_changed")
-    assert f.status is Status.PASS and f.details["frozen"] == 0
+    assert f.status is Status.SKIP and f.details["frozen"] == 0
+    assert f.message == (
+        "not applicable: no parameter is frozen (requires_grad=False), so none can change"
+    )
 
 
 # --- the loss and overfitting --------------------------------------------------------

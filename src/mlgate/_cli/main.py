@@ -17,6 +17,7 @@ from mlgate._cli.comment import comment_cmd
 from mlgate._cli.init import init_cmd
 from mlgate._cli.model import baseline_group, check_model_cmd
 from mlgate._cli.options import format_option, output_option, severity_option
+from mlgate._cli.output import report_command, report_stream
 from mlgate._cli.serving import check_serving_cmd, serve_cmd
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -54,6 +55,7 @@ cli.add_command(baseline_group)
     default=None,
     help="text: a summary table; json: the profile file. Default: json with -o, else text.",
 )
+@report_command
 def profile_cmd(data: str, output: str | None, fmt: str | None) -> None:
     """Profile DATA (CSV, Parquet file/folder/glob, JSON Lines, Arrow IPC) once, into a
     small mergeable profile that every other command accepts in place of the data."""
@@ -114,6 +116,7 @@ def schema_group() -> None:
     default=None,
     help="Write the schema YAML to FILE (atomically) instead of standard output.",
 )
+@report_command
 def schema_infer(data: str, output: str | None) -> None:
     """Infer a reviewable YAML schema (types, null fractions, ranges, domains, drift
     thresholds) from DATA or a saved profile."""
@@ -141,6 +144,7 @@ def schema_infer(data: str, output: str | None) -> None:
 @format_option
 @output_option
 @severity_option
+@report_command
 def schema_validate(
     data: str, schema_path: str, fmt: str, output: str | None, severity: tuple[str, ...]
 ) -> None:
@@ -193,6 +197,7 @@ check_group.add_command(check_model_cmd)
 @format_option
 @output_option
 @severity_option
+@report_command
 def check_data_cmd(
     reference: str,
     current: str,
@@ -251,6 +256,7 @@ def check_data_cmd(
 @format_option
 @output_option
 @severity_option
+@report_command
 def check_training_cmd(
     entrypoint: str,
     steps: int,
@@ -292,6 +298,7 @@ def check_training_cmd(
 )
 @format_option
 @output_option
+@report_command
 def run_cmd(config_path: str, baseline: str | None, fmt: str, output: str | None) -> None:
     """Run the whole gate described by mlgate.yaml and write the reports it names."""
     from mlgate.gate import run_gate, schema_path_of
@@ -306,6 +313,7 @@ def run_cmd(config_path: str, baseline: str | None, fmt: str, output: str | None
 @click.option("--clean", is_flag=True, help="Run on the clean batch: the gate passes.")
 @format_option
 @output_option
+@report_command
 def demo_cmd(clean: bool, fmt: str, output: str | None) -> None:
     """Run the gate on the bundled Palmer penguins example (a failing pull request batch,
     or with --clean a passing one)."""
@@ -335,21 +343,35 @@ def _parse_severity(items: tuple[str, ...]) -> dict[str, str]:
 
 
 def _finish(report: Any, fmt: str, output: str | None, schema_path: str | None = None) -> None:
+    """Write the report (to stdout, or to ``output`` with the verdict line and the
+    file's path on stderr) and exit 0 or 1 by the verdict."""
     from mlgate.reports import render
+    from mlgate.reports.summary import verdict_line
 
-    color = fmt == "text" and output is None and sys.stdout.isatty()
+    color = fmt == "text" and output is None and _isatty(report_stream())
     _emit(render(report, fmt, color=color, schema_path=schema_path), output)
+    if output is not None:
+        click.echo(f"{verdict_line(report)}; report written to {output}", err=True)
     sys.exit(EXIT_PASS if report.passed else EXIT_FAIL)
 
 
 def _emit(text: str, output: str | None) -> None:
+    """Write ``text`` to the report's standard output, or atomically to ``output``."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        stream = report_stream()
+        stream.write(text)
+        stream.flush()
         return
     from mlgate._atomic import write_text_atomic
 
     write_text_atomic(output, text)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 @contextmanager

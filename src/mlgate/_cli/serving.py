@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from mlgate._cli.options import format_option, output_option, severity_option
+from mlgate._cli.output import report_command
 from mlgate.serving import defaults
 
 _model_option = click.option(
@@ -210,6 +211,7 @@ def serve_cmd(
 @format_option
 @output_option
 @severity_option
+@report_command
 def check_serving_cmd(
     model: Path | None,
     schema_path: Path | None,

@@ -203,7 +203,10 @@ def report_from_dict(data: Any, *, label: str = "report", title: str = "mlgate")
             "pass the file that --format json wrote"
         )
     findings = [_finding(c, f"{label}: checks[{i}]") for i, c in enumerate(data["checks"])]
-    report = Report(tuple(findings), title=title)
+    run = data.get("run")
+    if run is not None and not isinstance(run, dict):
+        raise InputError(f'{label}: "run" is not an object; pass the file that --format json wrote')
+    report = Report(tuple(findings), title=title, run=run)
     passed = data.get("passed")
     if isinstance(passed, bool) and passed != report.passed:
         raise InputError(
@@ -217,7 +220,7 @@ def _finding(item: Any, where: str) -> Finding:
     if not isinstance(item, dict):
         raise InputError(f"{where}: expected an object with name, status and message")
     name, message = item.get("name"), item.get("message")
-    column, details = item.get("column"), item.get("details")
+    column, details, stage = item.get("column"), item.get("details"), item.get("stage")
     if not isinstance(name, str) or not name:
         raise InputError(f"{where}.name: expected the finding's code, a non-empty string")
     try:
@@ -233,7 +236,9 @@ def _finding(item: Any, where: str) -> Finding:
         raise InputError(f"{where}.column: expected a string or null")
     if details is not None and not isinstance(details, dict):
         raise InputError(f"{where}.details: expected an object or null")
-    return Finding(name, status, message, column=column, details=details or {})
+    if stage is not None and not isinstance(stage, str):
+        raise InputError(f"{where}.stage: expected a string or null")
+    return Finding(name, status, message, column=column, details=details or {}, stage=stage)
 
 
 def publish_comment(

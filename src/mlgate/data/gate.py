@@ -12,9 +12,12 @@ from mlgate.data.profile import DatasetProfile, ProgressFn, profile
 from mlgate.data.schema import Schema, infer_schema, load_schema
 from mlgate.data.validate import validate_profile
 from mlgate.errors import InputError
-from mlgate.findings import Finding, Report, Status, apply_severity
+from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
+from mlgate.runinfo import RunClock, data_input, file_input
 
 MODES = ("drift", "skew")
+#: The stage every data-gate finding carries.
+STAGE = "data"
 
 
 def profile_pair(
@@ -55,10 +58,14 @@ def check_data(
 
     ``reference`` and ``current`` are anything ``mlgate.profile`` accepts (paths, tables,
     saved profiles). With ``mode="skew"`` the current data is serving logs and the
-    comparison is reported as training/serving skew.
+    comparison is reported as training/serving skew. The report's ``run`` names the
+    reference, current and schema files with their rows, columns and digests.
+
+    Raises ``InputError`` (exit 2) for data or a schema that cannot be read.
     """
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    clock = RunClock.start()
     ref, cur = profile_pair(reference, current, progress=progress)
     sch = _as_schema(schema, ref)
     if target is not None and target not in sch.columns and ref.get(target) is None:
@@ -68,9 +75,11 @@ def check_data(
         )
     findings = _hint_renames(validate_profile(cur, sch), ref, cur, sch)
     findings += compare_profiles(ref, cur, sch, target=target, mode=mode)
-    findings = apply_severity(findings, severity or {})
+    findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     kind = "training/serving skew" if mode == "skew" else "data"
-    return Report(tuple(findings), title=f"mlgate {kind} check")
+    inputs = [data_input("reference", reference, ref), data_input("current", current, cur)]
+    run = clock.run_info([*inputs, *_schema_input(schema)])
+    return Report(tuple(findings), title=f"mlgate {kind} check", run=run)
 
 
 def validate(
@@ -81,10 +90,19 @@ def validate(
     progress: ProgressFn | None = None,
 ) -> Report:
     """Validate one dataset against a schema (no drift: there is no reference)."""
+    clock = RunClock.start()
     sch = schema if isinstance(schema, Schema) else load_schema(schema)
     cur = profile(data, progress=progress)
-    findings = apply_severity(validate_profile(cur, sch), severity or {})
-    return Report(tuple(findings), title="mlgate schema validation")
+    findings = with_stage(apply_severity(validate_profile(cur, sch), severity or {}), STAGE)
+    run = clock.run_info([data_input("data", data, cur), *_schema_input(schema)])
+    return Report(tuple(findings), title="mlgate schema validation", run=run)
+
+
+def _schema_input(schema: Schema | str | Path | None) -> list[dict[str, Any]]:
+    """The schema file as a run input; an inferred or in-memory schema is no file."""
+    if isinstance(schema, (str, Path)):
+        return [file_input("schema", schema, fmt="yaml")]
+    return []
 
 
 def _hint_renames(

@@ -202,6 +202,15 @@ def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     assert schema.range is not None
     lo, hi = schema.range.min, schema.range.max
     n = col.moments.n
+    if n == 0:
+        return Finding(
+            "quality.out_of_range",
+            Status.SKIP,
+            f"not applicable: {col.name!r} has no finite values to hold against "
+            f"[{_fmt(lo)}, {_fmt(hi)}]",
+            column=col.name,
+            details={"values": 0, "range_min": lo, "range_max": hi},
+        )
     below = above = 0.0
     if n and lo is not None and col.min is not None and col.min < lo:
         below = max(_fraction_below(col, lo), 1.0 / n)
@@ -265,7 +274,15 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     if col.frequent_dropped and total:
         # Values beyond what the sketch kept are unknown too when the domain is small.
         unseen += col.frequent_dropped
-    frac = unseen / total if total else 0.0
+    if total <= 0:
+        return Finding(
+            "quality.out_of_domain",
+            Status.SKIP,
+            f"not applicable: {col.name!r} has no non-null values to hold against its domain",
+            column=col.name,
+            details={"values": 0, "domain_size": len(allowed)},
+        )
+    frac = unseen / total
     limit = schema.max_out_of_domain_fraction
     top = [v for v, _ in unknown[:5]]
     details = {

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mlgate.findings import Finding, Report, Status
-from mlgate.reports.summary import verdict_line
+from mlgate.reports.summary import spans_stages, verdict_line
 
 #: Codes whose findings can point into the schema file.
 SCHEMA_PREFIXES = ("schema.", "quality.", "drift.", "skew.")
@@ -35,11 +35,15 @@ def render_github(
 ) -> str:
     """The report as workflow commands, one per line.
 
+    An annotation's title is ``mlgate CODE (COLUMN) [STAGE]``, the stage named only
+    when the report spans more than one.
+
     ``schema_path`` is the schema file the report was checked against; annotations name
     it relative to ``workspace`` (default ``$GITHUB_WORKSPACE``, else the current
     folder), as GitHub needs a path from the repository root.
     """
     locate = _locator(schema_path, workspace)
+    with_stage = spans_stages(report)
     lines = []
     for f in report.problems():
         props: dict[str, str] = {}
@@ -49,7 +53,11 @@ def render_github(
             props["file"] = path
             if line is not None:
                 props["line"] = str(line)
-        props["title"] = f"mlgate {f.name}" + (f" ({f.column})" if f.column else "")
+        props["title"] = (
+            f"mlgate {f.name}"
+            + (f" ({f.column})" if f.column else "")
+            + (f" [{f.stage}]" if with_stage and f.stage else "")
+        )
         lines.append(workflow_command(_command_for(f.status), props, f.message))
     lines.append(workflow_command("notice", {"title": report.title}, verdict_line(report)))
     return "\n".join(lines) + "\n"

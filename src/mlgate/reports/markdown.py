@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from mlgate.findings import Finding, Report, Status
-from mlgate.reports.summary import ICONS, verdict_line
+from mlgate.reports.summary import ICONS, spans_stages, verdict_line
+from mlgate.runinfo import describe_run
 
 MAX_ROWS = 50
 
@@ -15,36 +16,85 @@ def _cell(text: object) -> str:
 
 
 def render_markdown(report: Report) -> str:
+    """The verdict as a heading, what the run judged (when the report says), failures
+    and warnings in a table, and folded below it the numbers behind them, the passed
+    checks and the skipped ones (with the reason).
+
+    A report spanning several stages gets a Stage column in every table.
+    """
     icon = ICONS[Status.PASS] if report.passed else ICONS[Status.FAIL]
     lines = [f"### {icon} {verdict_line(report)}", ""]
+    if report.run:
+        judged, when = describe_run(report.run, code=_code)
+        lines += [f"<sub>{_inline(judged[0].upper() + judged[1:])}<br>{_inline(when)}</sub>", ""]
+    with_stage = spans_stages(report)
     problems = report.problems()
     if problems:
-        lines += ["| | Check | Column | What to do |", "|---|---|---|---|"]
+        lines += _header(["", "Check", "Column", "What to do"], with_stage)
         for f in problems[:MAX_ROWS]:
             lines.append(
-                f"| {ICONS[f.status]} | `{f.name}` | {_cell(f.column or '')} | {_cell(f.message)} |"
+                _row(
+                    [ICONS[f.status], f"`{f.name}`", _cell(f.column or ""), _cell(f.message)],
+                    f,
+                    with_stage,
+                )
             )
         if len(problems) > MAX_ROWS:
             lines.append(f"\n…and {len(problems) - MAX_ROWS} more; see the full report.")
         lines.append("")
     passed = [f for f in report.findings if f.status is Status.PASS]
+    skipped = [f for f in report.findings if f.status is Status.SKIP]
     if problems:
-        lines += _details(
-            "Numbers behind the failures and warnings", problems[:MAX_ROWS], with_details=True
+        lines += _numbers(
+            "Numbers behind the failures and warnings", problems[:MAX_ROWS], with_stage
         )
     if passed:
-        lines += _details(f"{len(passed)} passed checks", passed, with_details=False)
+        lines += _folded(f"{len(passed)} passed checks", passed, "Result", with_stage)
+    if skipped:
+        lines += _folded(f"{len(skipped)} skipped checks", skipped, "Why skipped", with_stage)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _details(summary: str, findings: list[Finding], *, with_details: bool) -> list[str]:
+def _code(text: str) -> str:
+    """A Markdown code span that no backtick in ``text`` can end early."""
+    return f"`{text.replace('`', chr(39))}`"
+
+
+def _inline(text: str) -> str:
+    """Text for one line: no line break in a path can end the paragraph."""
+    return " ".join(text.split())
+
+
+def _header(titles: list[str], with_stage: bool) -> list[str]:
+    if with_stage:
+        titles = [*titles[:-3], "Stage", *titles[-3:]]
+    head = "|" + "|".join(f" {t} " if t else " " for t in titles) + "|"
+    return [head, "|" + "---|" * len(titles)]
+
+
+def _row(cells: list[str], f: Finding, with_stage: bool) -> str:
+    if with_stage:
+        cells = [*cells[:-3], _cell(f.stage or ""), *cells[-3:]]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _numbers(summary: str, findings: list[Finding], with_stage: bool) -> list[str]:
     out = ["<details>", f"<summary>{summary}</summary>", ""]
-    if with_details:
-        for f in findings:
-            col = f" `{f.column}`" if f.column else ""
-            out.append(f"- `{f.name}`{col}: `{_cell(json.dumps(dict(f.details), default=str))}`")
-    else:
-        out += ["| Check | Column | Result |", "|---|---|---|"]
-        out += [f"| `{f.name}` | {_cell(f.column or '')} | {_cell(f.message)} |" for f in findings]
+    for f in findings:
+        col = f" `{f.column}`" if f.column else ""
+        stage = f"{_cell(f.stage or '')}: " if with_stage else ""
+        details = _cell(json.dumps(dict(f.details), default=str))
+        out.append(f"- {stage}`{f.name}`{col}: `{details}`")
+    out += ["", "</details>", ""]
+    return out
+
+
+def _folded(summary: str, findings: list[Finding], what: str, with_stage: bool) -> list[str]:
+    out = ["<details>", f"<summary>{summary}</summary>", ""]
+    out += _header(["Check", "Column", what], with_stage)
+    out += [
+        _row([f"`{f.name}`", _cell(f.column or ""), _cell(f.message)], f, with_stage)
+        for f in findings
+    ]
     out += ["", "</details>", ""]
     return out

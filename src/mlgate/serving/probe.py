@@ -32,7 +32,8 @@ from typing import Any
 
 from mlgate.data.schema import Schema, dump_schema, load_schema
 from mlgate.errors import InputError, MlgateError
-from mlgate.findings import Finding, Report, Status, apply_severity
+from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
+from mlgate.runinfo import Input, RunClock, data_input, file_input
 from mlgate.serving import defaults
 from mlgate.serving._http import Client, Response
 from mlgate.serving.records import DEFAULT_MAX_RECORDS, InputSpec, jsonable
@@ -52,6 +53,8 @@ SHOW = 5
 #: A field name no schema holds, for the unknown-field probe.
 UNKNOWN_FIELD = "mlgate_unknown_field"
 UNKNOWN_CATEGORY = "mlgate-unknown-category"
+#: The stage every serving finding carries.
+STAGE = "serving"
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,11 @@ def check_serving(
     ``url`` (a running server) or ``image`` (a serving image, run with Docker). With
     ``url`` or ``image``, ``model`` is the artifact to compare predictions with and
     ``schema`` defaults to the one the server publishes at ``/metadata``.
+
+    The report's ``run`` names the model, held-out data and schema files with their
+    digests (the data's rows only when the check read all of them).
     """
+    clock = RunClock.start()
     budget = budget or ServingBudget()
     settings = settings or ProbeSettings()
     if url is not None and image is not None:
@@ -141,6 +148,7 @@ def check_serving(
     if offline is not None and given_schema is not None:
         InputSpec.for_model(offline, given_schema, target=target)  # refuse a mismatch now
     rows = _read_rows(data, settings.max_rows)
+    inputs = _inputs(model, data, rows, schema, settings.max_rows)
 
     with tempfile.TemporaryDirectory(prefix="mlgate-serving-") as tmp:
         server: Server
@@ -168,7 +176,29 @@ def check_serving(
             startup = wait_healthy(server, client, settings.timeout)
             probe = _Probe(server, client, settings, budget)
             findings = probe.run(rows, offline, given_schema, target, startup)
-    return Report(tuple(apply_severity(findings, severity or {})), title="mlgate serving check")
+    findings = with_stage(apply_severity(findings, severity or {}), STAGE)
+    return Report(tuple(findings), title="mlgate serving check", run=clock.run_info(inputs))
+
+
+def _inputs(
+    model: str | Path | None,
+    data: Any,
+    frame: Any,
+    schema: Schema | str | Path | None,
+    max_rows: int,
+) -> list[Input]:
+    """The files the check judged. The held-out data's rows are known only when fewer
+    than ``max_rows`` were read (all of them)."""
+    out = []
+    if model is not None:
+        out.append(file_input("model", model))
+    held_out = data_input("data", data)
+    held_out["rows"] = frame.height if frame.height < max_rows else None
+    held_out["columns"] = frame.width
+    out.append(held_out)
+    if isinstance(schema, (str, Path)):
+        out.append(file_input("schema", schema, fmt="yaml"))
+    return out
 
 
 def _as_schema(schema: Schema | str | Path | None) -> Schema | None:
@@ -581,6 +611,16 @@ def _row_findings(results: Sequence[_Row]) -> list[Finding]:
                 f"{len(failed)} of {n} held-out rows the schema accepts got {answer} instead of "
                 f"a prediction (row {i}: {r.body}); the model must handle every input the "
                 "schema allows (e.g. impute nulls), or the schema must refuse it",
+                details=details,
+            )
+        )
+    elif len(rejected) == n:
+        out.append(
+            Finding(
+                "serving.server_error",
+                Status.SKIP,
+                f"not applicable: the server refused all {n} held-out rows with a 400, so "
+                "none reached the model (see serving.rejected_rows)",
                 details=details,
             )
         )

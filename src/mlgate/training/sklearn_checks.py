@@ -35,8 +35,8 @@ The checks and their thresholds:
   compared: the last must be at least ``LOSS_MIN_DROP`` (relative) lower, so a flat or
   rising loss fails. A curve that falls and then gives back more than
   ``LOSS_GIVE_BACK`` of its improvement warns. NaN or inf in the curve is
-  ``training.loss_not_finite``. Where no curve exists the finding passes as "not
-  applicable".
+  ``training.loss_not_finite``. Where no curve exists, or it has fewer than 3 points,
+  the finding is skipped ("not applicable", with the reason).
 - ``training.not_reproducible``: a second fit, seeded the same way, must give the same
   predictions (and probabilities); a warning naming how many rows differ.
 - ``training.runtime_warning``: warnings raised during fit and predict, deduplicated.
@@ -139,9 +139,23 @@ def _run(spec: SklearnSpec, budget: Budget) -> list[Finding]:
         *prediction_findings,
         *check_runtime_warnings(caught),
     ]
-    targets_ok = not any(inputs[n].total for n in ("y", "y_valid") if n in inputs)
+    bad_targets = [n for n in ("y", "y_valid") if n in inputs and inputs[n].total]
     eval_pred = preds.get(evaluation.x_name)
-    if eval_pred is not None and targets_ok:
+    unusable = (
+        f"the predictions on {evaluation.x_name} are unusable (see training.invalid_predictions)"
+    )
+    if eval_pred is None:
+        findings.append(_not_judged("training.no_better_than_baseline", unusable))
+    elif bad_targets:
+        hold = "holds" if len(bad_targets) == 1 else "hold"
+        findings.append(
+            _not_judged(
+                "training.no_better_than_baseline",
+                f"{' and '.join(bad_targets)} {hold} NaN, null or inf "
+                "(see training.input_not_finite)",
+            )
+        )
+    else:
         findings.append(check_baseline(eval_pred, spec, evaluation, is_clf, budget.seed))
 
     remaining: list[tuple[str, Callable[[], list[Finding]]]] = [
@@ -159,6 +173,13 @@ def _run(spec: SklearnSpec, budget: Budget) -> list[Finding]:
                 lambda: [
                     check_reproducible(estimator, spec, evaluation, eval_pred, seeded, budget)
                 ],
+            )
+        )
+    else:
+        remaining.append(
+            (
+                "training.not_reproducible",
+                lambda: [_not_judged("training.not_reproducible", unusable)],
             )
         )
     for i, (_code, check) in enumerate(remaining):
@@ -1075,7 +1096,7 @@ def check_loss_decreasing(
         return [
             Finding(
                 "training.loss_not_decreasing",
-                Status.PASS,
+                Status.SKIP,
                 f"not applicable: {name} has no loss curve, staged predictions, eval_set, "
                 "partial_fit or boosting iterations to follow",
                 details={"applicable": False},
@@ -1331,7 +1352,7 @@ def judge_loss_curve(curve: LossCurve, name: str) -> Finding:
     if n < 3:
         return Finding(
             "training.loss_not_decreasing",
-            Status.PASS,
+            Status.SKIP,
             f"not applicable: {name} ran only {n} {_plural(curve.unit, n)} ({curve.source}); "
             "at least 3 are needed to judge the loss",
             details={**base, "applicable": False},
@@ -1493,6 +1514,11 @@ def _rows_differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _not_judged(code: str, why: str) -> Finding:
+    """A check that cannot apply because an earlier one found its input unusable."""
+    return Finding(code, Status.SKIP, f"not judged: {why}", details={"applicable": False})
 
 
 def _time_limit(budget: Budget, skipped: list[str]) -> Finding:

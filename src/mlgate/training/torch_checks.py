@@ -258,11 +258,19 @@ def check_frozen_parameters(run: Run) -> Finding:
     frozen = [p for p in run.params if not p.requires_grad]
     details: dict[str, Any] = {"frozen": len(frozen), "steps": run.steps}
     changed = [p for p in frozen if p.changed]
-    if not changed:
-        what = f"all {len(frozen)} frozen parameters" if frozen else "no parameter is frozen;"
-        tail = "stayed unchanged" if frozen else "nothing to check"
+    if not frozen:
         return Finding(
-            "training.frozen_parameter_changed", Status.PASS, f"{what} {tail}", details=details
+            "training.frozen_parameter_changed",
+            Status.SKIP,
+            "not applicable: no parameter is frozen (requires_grad=False), so none can change",
+            details=details,
+        )
+    if not changed:
+        return Finding(
+            "training.frozen_parameter_changed",
+            Status.PASS,
+            f"all {len(frozen)} frozen parameters stayed unchanged",
+            details=details,
         )
     in_opt = [p for p in changed if p.in_optimizer]
     outside = [p for p in changed if not p.in_optimizer]
