@@ -74,6 +74,8 @@ test: lint
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/data_gate.py
 	$(BIN)/python benchmarks/training_checks.py
+	$(BIN)/python benchmarks/model_gate.py
+	$(BIN)/python benchmarks/model_gate_seeds.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache

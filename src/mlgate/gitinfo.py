@@ -1,5 +1,5 @@
-"""What git says about the repository a run is in: the commit, the branch, the merge
-base with main, and temporary worktrees to run main's side in.
+"""What git says for comparing with main: the merge base, and temporary worktrees to
+run main's side in (the commit and branch a report names are ``runinfo.git_info``'s).
 
 Every call runs the ``git`` command with a timeout. Outside a repository, or without
 git installed, the questions that may go unanswered return None; the ones a command
@@ -42,19 +42,9 @@ def git(*args: str, cwd: str | Path | None = None, timeout: float = TIMEOUT_S) -
 
 def head_commit(cwd: str | Path | None = None) -> str | None:
     """The full SHA of HEAD, or None outside a repository (or without git)."""
-    try:
-        return git("rev-parse", "HEAD", cwd=cwd, timeout=10)
-    except GitError:
-        return None
+    from mlgate.runinfo import git_info
 
-
-def current_branch(cwd: str | Path | None = None) -> str | None:
-    """The checked-out branch, or None when detached, outside a repository or without git."""
-    try:
-        name = git("rev-parse", "--abbrev-ref", "HEAD", cwd=cwd, timeout=10)
-    except GitError:
-        return None
-    return None if name == "HEAD" else name
+    return (git_info(cwd) or {}).get("commit")
 
 
 def repository_root(cwd: str | Path | None = None) -> Path:

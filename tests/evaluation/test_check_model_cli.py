@@ -3,6 +3,7 @@ baseline cache (reused, never trusted when corrupt), baseline folders, predictio
 files, and bad input as one line with exit 2."""
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import polars as pl
@@ -287,3 +288,132 @@ def test_a_tampered_baseline_folder_is_refused(capsys, digits, models, tmp_path)
     pl.read_parquet(folder / PREDICTIONS).head(10).write_parquet(folder / PREDICTIONS)
     code, _, err = run(capsys, *_args(digits, models["reseeded"], "--baseline", folder))
     assert code == 2 and "digest differs" in err
+
+
+def test_the_report_says_what_it_judged(capsys, digits, models, tmp_path):
+    from mlgate._digest import file_digest
+
+    code, out, _ = run(
+        capsys,
+        *_args(
+            digits,
+            models["reseeded"],
+            "--baseline",
+            models["main"],
+            "--no-cache",
+            "--format",
+            "json",
+        ),
+    )
+    assert code == 0
+    inputs = {i["role"]: i for i in json.loads(out)["run"]["inputs"]}
+    assert inputs["evaluation data"]["rows"] == 899
+    assert inputs["evaluation data"]["digest"] == file_digest([digits.eval_path])
+    assert inputs["model"]["digest"] == file_digest([models["reseeded"]])
+    assert inputs["baseline"]["format"] == "skops"
+    _, out, _ = run(
+        capsys,
+        *_args(
+            digits,
+            models["reseeded"],
+            "--baseline",
+            models["main"],
+            "--no-cache",
+            "--format",
+            "junit",
+        ),
+    )
+    names = [c.get("name") for c in ET.fromstring(out).iter("testcase")]
+    assert "model.worse_than_baseline[balanced_accuracy]" in names
+    assert len(names) == len(set(names))
+
+
+TORCH_SPEC = """
+import numpy as np, polars as pl, torch
+
+print("hello from the user's spec")  # must not reach stdout
+
+
+def spec():
+    torch.manual_seed(0)
+    train = pl.read_parquet({train!r})
+    X = torch.tensor(train.drop("target").to_numpy(), dtype=torch.float32) / 16
+    y = torch.tensor(train["target"].to_numpy())
+    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(150):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(X), y).backward()
+        opt.step()
+    model.eval()
+
+    def proba(frame):
+        with torch.no_grad():
+            x = torch.tensor(frame.to_numpy(), dtype=torch.float32) / 16
+            return torch.softmax(model({scale}x), dim=1).numpy()
+
+    return {{"model": model, "predict_proba": proba, "classes": list(range(10)),
+             "predict": lambda frame: proba(frame).argmax(axis=1)}}
+"""
+
+
+def test_a_pytorch_model_through_an_entrypoint(capsys, digits, models, tmp_path):
+    pytest.importorskip("torch")
+    train = tmp_path / "train.parquet"
+    pl.from_pandas(digits.X_train.assign(target=digits.y_train)).write_parquet(train)
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text(TORCH_SPEC.format(train=str(train), scale=""))
+    bad.write_text(TORCH_SPEC.format(train=str(train), scale="0.2 * "))  # a scaling bug
+    code, out, err = run(
+        capsys,
+        "check",
+        "model",
+        "--entrypoint",
+        f"{good}:spec",
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+        "--baseline",
+        models["main"],
+        "--format",
+        "json",
+    )
+    report = json.loads(out)  # the spec's print() went to stderr, not into the JSON
+    assert "hello from the user's spec" in err
+    auc = next(
+        c
+        for c in report["checks"]
+        if c["name"] == "model.worse_than_baseline" and c["details"]["metric"] == "roc_auc"
+    )
+    assert auc["details"]["method"] == "DeLong"
+    code, _, _ = run(
+        capsys,
+        "check",
+        "model",
+        "--entrypoint",
+        f"{good}:spec",
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+        "--baseline",
+        f"{bad}:spec",
+    )
+    assert code == 0  # against a worse baseline
+    code, out, _ = run(
+        capsys,
+        "check",
+        "model",
+        "--entrypoint",
+        f"{bad}:spec",
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+        "--baseline",
+        f"{good}:spec",
+        "--format",
+        "json",
+    )
+    assert code == 1

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from mlgate._cli.options import format_option, output_option, severity_option
+from mlgate._cli.output import report_command
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -167,6 +168,7 @@ def _candidate_options(f: F) -> F:
 @format_option
 @output_option
 @severity_option
+@report_command
 def check_model_cmd(
     model: str | None,
     entrypoint: str | None,

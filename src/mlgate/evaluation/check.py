@@ -21,11 +21,13 @@ from mlgate.evaluation.predictions import (
     ModelOutput,
     is_model_file,
     load_eval_data,
+    model_input,
     predict_with_entrypoint,
     predict_with_model_file,
     read_predictions,
 )
 from mlgate.findings import Finding, Report, Status
+from mlgate.runinfo import Input, RunClock
 
 #: Rows timed one at a time for the latency budget.
 LATENCY_ROWS = 100
@@ -65,6 +67,7 @@ def check_model(
     that the candidate must beat too. ``behaviour``: behavioural tests to run. Raises
     ``InputError`` (exit 2) for input that cannot be used.
     """
+    clock = RunClock.start()
     require_extra()
     settings = settings or ModelGateSettings()
     budgets = budgets or Budgets()
@@ -78,6 +81,9 @@ def check_model(
             trust_pickle=trust_pickle,
             cache_dir=Path(cache_dir) if cache_dir is not None else None,
         )
+    inputs = [eval_data.run_input(), model_input(candidate, "model", model)]
+    if base is not None and baseline is not None:
+        inputs.append(model_input(base, "baseline", baseline))
     return judge_all(
         eval_data,
         candidate,
@@ -89,6 +95,7 @@ def check_model(
         train_data=train_data,
         behaviour=behaviour,
         severity=severity,
+        run=(clock, inputs),
     )
 
 
@@ -104,9 +111,12 @@ def judge_all(
     train_data: str | None,
     behaviour: Behaviour | None,
     severity: Mapping[str, str] | None,
+    run: tuple[RunClock, list[Input]] | None = None,
 ) -> Report:
     """``judge`` with everything around the metrics: the rows left out, the latency and
-    size budgets, the behavioural tests and a linear model fitted on ``train_data``."""
+    size budgets, the behavioural tests and a linear model fitted on ``train_data``.
+    ``run``: the clock started with the stage and its inputs so far, for the report's
+    ``run`` object (training data is added here)."""
     from dataclasses import replace
 
     from mlgate.evaluation.behaviour import behaviour_findings
@@ -124,7 +134,7 @@ def judge_all(
 
         assert settings.task is not None
         simpler.append(linear_model(train_data, data, settings.task))
-    return judge(
+    report = judge(
         data,
         candidate,
         baseline,
@@ -134,6 +144,14 @@ def judge_all(
         extra=extra,
         simpler=simpler,
     )
+    if run is None:
+        return report
+    clock, inputs = run
+    if train_data is not None:
+        from mlgate.runinfo import data_input
+
+        inputs = [*inputs, data_input("training data", train_data)]
+    return replace(report, run=clock.run_info(inputs))
 
 
 def require_extra() -> None:

@@ -43,10 +43,22 @@ class EvalData:
     ids: np.ndarray
     dropped_null_target: int
     digest: str
+    format: str = "csv"
 
     @property
     def rows(self) -> int:
         return int(self.frame.height)
+
+    def run_input(self, role: str = "evaluation data") -> dict[str, Any]:
+        """This data as an input of the report's ``run`` (``mlgate.runinfo``)."""
+        return {
+            "role": role,
+            "path": self.path,
+            "format": self.format,
+            "rows": self.rows,
+            "columns": len(self.frame.columns) - 1,
+            "digest": self.digest,
+        }
 
     @property
     def y(self) -> np.ndarray:
@@ -106,6 +118,7 @@ def load_eval_data(path: str, target: str, *, id_column: str = DEFAULT_ID) -> Ev
         ids=kept.get_column(id_column).to_numpy(),
         dropped_null_target=frame.height - kept.height,
         digest=file_digest(source.paths),
+        format=source.kind,
     )
 
 
@@ -128,6 +141,24 @@ class ModelOutput:
     model: Any = None
     predict: Callable[[Any], Any] | None = None
     predict_proba: Callable[[Any], Any] | None = None
+
+
+def model_input(output: ModelOutput, role: str, path: str) -> dict[str, Any]:
+    """A model (or its predictions) as an input of the report's ``run``."""
+    if Path(path).is_dir():
+        fmt = "baseline folder"
+    elif output.model is None and output.predict is None:
+        fmt = "predictions"
+    else:
+        fmt = Path(path).suffix.lstrip(".").lower() if is_model_file(path) else "entrypoint"
+    return {
+        "role": role,
+        "path": path,
+        "format": fmt,
+        "rows": None,
+        "columns": None,
+        "digest": output.digest,
+    }
 
 
 def is_model_file(path: str) -> bool:

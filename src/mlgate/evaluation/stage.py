@@ -28,7 +28,13 @@ from mlgate.evaluation.check import (
     require_extra,
 )
 from mlgate.evaluation.gate import ModelGateSettings
-from mlgate.evaluation.predictions import EvalData, ModelOutput, is_model_file, load_eval_data
+from mlgate.evaluation.predictions import (
+    EvalData,
+    ModelOutput,
+    is_model_file,
+    load_eval_data,
+    model_input,
+)
 from mlgate.findings import Report
 
 
@@ -44,6 +50,9 @@ def run_model_stage(
     are relative to it); ``target`` is the data stage's, used when the stage names
     none. Raises ``InputError`` (exit 2) for a missing target, a failed build, or a
     model or baseline that cannot be used."""
+    from mlgate.runinfo import RunClock
+
+    clock = RunClock.start()
     require_extra()
     target = stage.target or target
     if target is None:
@@ -86,7 +95,24 @@ def run_model_stage(
         train_data=str(root / stage.train_data) if stage.train_data else None,
         behaviour=behaviour_of(stage),
         severity=severity,
+        run=(clock, _inputs(data, candidate, stage.model, base, baseline_ref, stage.baseline)),
     )
+
+
+def _inputs(
+    data: EvalData,
+    candidate: ModelOutput,
+    model: str,
+    base: ModelOutput | None,
+    ref: str | None,
+    folder: str | None,
+) -> list[dict[str, object]]:
+    """The stage's inputs for the report (``mlgate run`` shows paths relative to
+    mlgate.yaml's folder)."""
+    inputs = [data.run_input(), model_input(candidate, "model", model)]
+    if base is not None:
+        inputs.append(model_input(base, "baseline", ref or folder or "baseline"))
+    return inputs
 
 
 def behaviour_of(stage: ModelStage) -> Behaviour:

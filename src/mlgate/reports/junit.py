@@ -63,7 +63,8 @@ def _counts(findings: Sequence[Finding]) -> dict[str, int]:
 def _testcases(suite: ET.Element, findings: Sequence[Finding]) -> None:
     used: set[str] = set()
     for f in findings:
-        base = f"{f.name}[{f.column}]" if f.column else f.name
+        subject = _subject(f)
+        base = f"{f.name}[{subject}]" if subject else f.name
         name, n = base, 1
         while name in used:
             n += 1
@@ -81,6 +82,26 @@ def _testcases(suite: ET.Element, findings: Sequence[Finding]) -> None:
             ET.SubElement(case, "skipped", message=f.message)
         elif f.status is Status.WARN:
             ET.SubElement(case, "system-out").text = f"warning: {f.message}"
+
+
+def _subject(f: Finding) -> str:
+    """What a test case is about: its column, and for the model gate its metric and
+    slice (``balanced_accuracy, island=Biscoe``), so that names say it, not ``#2``."""
+    parts = []
+    metric = f.details.get("metric")
+    if isinstance(metric, str):
+        parts.append(metric)
+    where = f.details.get("slice")
+    if isinstance(where, Mapping):
+        if "value" in where:
+            parts.append(f"{where.get('column')}={where['value']}")
+        else:
+            parts.append(
+                f"{where.get('column')} in [{where.get('low'):.4g}, {where.get('high'):.4g}]"
+            )
+    elif f.column:
+        parts.append(f.column)
+    return ", ".join(parts)
 
 
 def _properties(suite: ET.Element, run: Mapping[str, Any]) -> None:
