@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from mlgate._yaml import line_of
 from mlgate.config import Config, ServingStage, TrainingStage, load_config
@@ -29,13 +30,18 @@ def run_gate(
         )
     serving_schema = _serving_schema(config, config_path) if config.serving else None
     findings: list[Finding] = []
+    evidence: dict[str, Any] = {}  # what the HTML report draws, keyed by stage
     if config.data is not None:
-        findings += _data_stage(config, root, current, progress).findings
+        data = _data_stage(config, root, current, progress)
+        findings += data.findings
+        evidence.update(data.evidence)
     for stage in config.training_stages():
-        findings += _training_stage(stage, config, root).findings
+        training = _training_stage(stage, config, root)
+        findings += training.findings
+        evidence.update({f"training:{stage.entrypoint}": v for v in training.evidence.values()})
     if config.serving is not None and serving_schema is not None:
         findings += _serving_stage(config.serving, serving_schema, config, root).findings
-    report = Report(tuple(findings), title=title)
+    report = Report(tuple(findings), title=title, evidence=evidence)
     _write_reports(report, config.reports, root)
     return report
 

@@ -13,6 +13,7 @@ from mlgate.data.schema import Schema, infer_schema, load_schema
 from mlgate.data.validate import validate_profile
 from mlgate.errors import InputError
 from mlgate.findings import Finding, Report, Status, apply_severity
+from mlgate.reports.evidence import DataEvidence
 
 MODES = ("drift", "skew")
 
@@ -70,7 +71,8 @@ def check_data(
     findings += compare_profiles(ref, cur, sch, target=target, mode=mode)
     findings = apply_severity(findings, severity or {})
     kind = "training/serving skew" if mode == "skew" else "data"
-    return Report(tuple(findings), title=f"mlgate {kind} check")
+    evidence = {"data": DataEvidence(ref, cur, mode)}
+    return Report(tuple(findings), title=f"mlgate {kind} check", evidence=evidence)
 
 
 def validate(

@@ -22,15 +22,18 @@ def check_training(
     else:
         spec = as_spec(spec_or_entrypoint)
     if isinstance(spec, SklearnSpec):
-        from mlgate.training.sklearn_checks import check_sklearn
+        from mlgate.training.sklearn_checks import run_sklearn_checks
 
-        findings = check_sklearn(spec, budget)
+        findings, evidence = run_sklearn_checks(spec, budget)
         kind = "scikit-learn"
     else:
-        from mlgate.training.torch_checks import check_torch
+        from mlgate.training.torch_checks import run_torch_checks
 
-        findings = check_torch(spec, budget)
+        findings, evidence = run_torch_checks(spec, budget)
         kind = "PyTorch"
+    stage = f"training:{spec_or_entrypoint}" if isinstance(spec_or_entrypoint, str) else "training"
     return Report(
-        tuple(apply_severity(findings, severity or {})), title=f"mlgate training check ({kind})"
+        tuple(apply_severity(findings, severity or {})),
+        title=f"mlgate training check ({kind})",
+        evidence={stage: evidence},
     )
