@@ -126,13 +126,16 @@ def test_a_column_is_drawn_once_with_its_drift_statistic(penguins_report):
     assert len(drawn) == len(set(drawn)) == len(charts_by_id)
     card = html[html.index('id="attention--data--island"') :]
     card = card[: card.index("</article>")]
-    assert "Jensen-Shannon distance 0.287 (threshold 0.1)" in card
+    assert "Jensen-Shannon distance 0.287 (threshold 0.1) · largest gap 0.145" in card
     chart = charts_by_id[re.search(r'data-chart="(c\d+)"', card).group(1)]
     assert chart["template"] == "bars"
     values = {row["value"]: row for row in chart["data"]["bars"]}
     assert values["Anvers"]["reference"] == 0 and values["Anvers"]["current"] == pytest.approx(
         0.145, abs=0.001
     )
+    # sex fails on nulls only: its chart still carries its (passing) drift statistic.
+    card = html[html.index('id="attention--data--sex"') :]
+    assert "Jensen-Shannon distance 0.006" in card[: card.index("</article>")]
     # body_mass_g: a histogram with the schema's range drawn as two rules.
     card = html[html.index('id="attention--data--body_mass_g"') :]
     chart = charts_by_id[re.search(r'data-chart="(c\d+)"', card).group(1)]

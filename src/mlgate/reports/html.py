@@ -134,20 +134,14 @@ def render_html(report: Report) -> str:
     page_charts = _Charts()
     findings = list(report.findings)
     data = _data_evidence(report.evidence)
-    drawn: dict[str, str] = {}  # column -> anchor of the card that draws it
+    columns = _ColumnCharts(data, findings, page_charts)
     problems = _groups(
         [f for f in findings if f.status in (Status.FAIL, Status.ERROR, Status.WARN)],
         "attention",
-        data,
-        page_charts,
-        drawn,
+        columns,
     )
     rest = _groups(
-        [f for f in findings if f.status in (Status.PASS, Status.SKIP)],
-        "passed",
-        data,
-        page_charts,
-        drawn,
+        [f for f in findings if f.status in (Status.PASS, Status.SKIP)], "passed", columns
     )
     # The passed checks are most of a large report's markup: the page carries them
     # unparsed and inserts them when their section is opened, so opening the page
@@ -221,13 +215,32 @@ def _stage_key(stage: str) -> tuple[int, str]:
     return order, stage
 
 
-def _groups(
-    findings: Sequence[Finding],
-    where: str,
-    data: DataEvidence | None,
-    page: _Charts,
-    drawn: dict[str, str],
-) -> list[_Group]:
+class _ColumnCharts:
+    """Each data column's chart, drawn in the first card of the column (failures come
+    first); later cards of the column link to it."""
+
+    def __init__(
+        self, data: DataEvidence | None, findings: Iterable[Finding], page: _Charts
+    ) -> None:
+        self.data = data
+        self.page = page
+        self.drawn: dict[str, str] = {}  # column -> anchor of the card that draws it
+        self.findings: dict[str, list[Finding]] = {}  # the data stage's, all statuses
+        for f in findings:
+            if f.column and stage_of(f) == "data":
+                self.findings.setdefault(f.column, []).append(f)
+
+    def attach(self, card: _Card) -> None:
+        if self.data is None or not card.column:
+            return
+        if card.column in self.drawn:
+            card.chart_elsewhere = self.drawn[card.column]
+            return
+        self.drawn[card.column] = card.anchor
+        _column_chart(card, card.column, self.findings[card.column], self.data, self.page)
+
+
+def _groups(findings: Sequence[Finding], where: str, drawing: _ColumnCharts) -> list[_Group]:
     """Findings by stage, then column: worst stage first (ties in the gate's order),
     worst column first (ties in the order the checks ran), worst finding first."""
     by_stage: dict[str, dict[str, list[Finding]]] = {}
@@ -245,12 +258,8 @@ def _groups(
                 worst=items[0].status.rank,
                 status=items[0].status.value,
             )
-            if stage == "data" and column and data is not None:
-                if column in drawn:
-                    card.chart_elsewhere = drawn[column]
-                else:
-                    drawn[column] = card.anchor
-                    _column_chart(card, column, items, data, page)
+            if stage == "data":
+                drawing.attach(card)
             group.cards.append(card)
         statuses = [f.status for items in columns.values() for f in items]
         group.counts = tally({s: statuses.count(s) for s in Status})
@@ -292,6 +301,11 @@ def _details_text(details: Mapping[str, Any]) -> str:
             text = str(value)
         parts.append(f"{key}: {text}")
     return " · ".join(parts)
+
+
+def _fixed(x: Any) -> str:
+    ok = isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    return f"{x:.3f}" if ok else _num(x)
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -340,9 +354,10 @@ def _column_chart(
     if drift is not None and "statistic" in drift.details:
         d = drift.details
         label = _DRIFT_LABELS.get(str(d.get("metric")), str(d.get("metric")))
-        parts = [f"{label} {_num(d.get('statistic'), 3)} (threshold {_num(d.get('threshold'))})"]
+        # As the drift message words it: three decimals.
+        parts = [f"{label} {_fixed(d.get('statistic'))} (threshold {_num(d.get('threshold'))})"]
         if "linf_distance" in d:
-            parts.append(f"largest gap {_num(d['linf_distance'], 3)}")
+            parts.append(f"largest gap {_fixed(d['linf_distance'])}")
         if "p_value" in d:
             parts.append(f"p = {_num(d['p_value'], 2)}")
         card.caption = " · ".join(parts)
