@@ -178,3 +178,45 @@ def test_the_demo_from_the_command_line_opens_cleanly(chromium, tmp_path):
         seen.draw_everything()
         seen.page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
         assert seen.problems == []
+
+
+def test_odd_columns_draw_or_are_left_out_without_an_error(chromium, tmp_path):
+    """Dates, booleans, an all-null column, NaN and inf, a constant, a column gone and
+    a new one, and names that need escaping."""
+    import datetime as dt
+
+    import polars as pl
+
+    rng = np.random.default_rng(3)
+    n = 400
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 300, n)]
+    ref = pl.DataFrame(
+        {
+            "when": days,
+            "flag": rng.random(n) > 0.3,
+            "empty": pl.Series([None] * n, dtype=pl.Float64),
+            "odd <name> & 'quotes'": np.where(rng.random(n) > 0.9, np.nan, rng.normal(0, 1, n)),
+            "constant": np.ones(n),
+            "gone": rng.normal(0, 1, n),
+        }
+    )
+    cur = ref.drop("gone").with_columns(
+        pl.Series("flag", rng.random(n) > 0.7),
+        pl.Series(
+            "odd <name> & 'quotes'", np.where(rng.random(n) > 0.95, np.inf, rng.normal(3, 1, n))
+        ),
+        pl.Series("new", rng.integers(0, 3, n)),
+    )
+    page = write(check_data(ref, cur), tmp_path, "odd")
+    html = page.read_text(encoding="utf-8")
+    card = html[html.index('id="attention--data--new"') :]
+    assert 'data-chart="' in card[: card.index("</article>")]
+    assert '"template":"bars","data":{"bars":[{"value":"0"' in html  # codes as categories
+    with browser.visit(chromium, page) as seen:
+        seen.charts_ms()
+        seen.draw_everything()
+        seen.page.screenshot(path=str(tmp_path / "odd.png"), full_page=True)
+        assert seen.problems == []
+        drawn = seen.page.evaluate("document.querySelectorAll('.chart svg.marks').length")
+        assert seen.page.locator("text=odd <name> & 'quotes'").count() >= 1
+    assert drawn >= 4  # flag, the odd name, constant, gone or new

@@ -337,8 +337,8 @@ def _column_chart(
         return
     drift = next((f for f in findings if f.name.startswith(("drift.", "skew."))), None)
     metric = drift.details.get("metric") if drift is not None else None
-    if metric is None and ref is not None and ref.kind in (NUMERIC, STRING, BOOLEAN):
-        metric = default_drift(ref).metric
+    if metric is None and base.kind in (NUMERIC, STRING, BOOLEAN):
+        metric = default_drift(base).metric  # integer codes are categories
     chart: dict[str, Any] | None = None
     if base.kind == NUMERIC and metric != "jensen_shannon":
         chart = _histogram(ref, cur, findings)
