@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/penguins
 
-.PHONY: demo test lint bench clean example-ci
+.PHONY: demo test lint bench clean example-ci vega-assets
 
 # torch is pinned to the CPU build: an unpinned torch would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
@@ -79,3 +79,31 @@ bench: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .ruff_cache
+
+# The Vega runtime that HTML reports inline, and the reports' chart templates (Vega-Lite,
+# in src/mlgate/reports/charts.py) compiled to Vega, in src/mlgate/reports/assets/: from
+# the npm registry, with the licenses of everything Vega's browser build bundles. Bump
+# the versions or change a template, run `make vega-assets`, run the browser tests, commit.
+VEGA := 6.4.0
+VEGA_LITE := 6.5.0
+ASSETS := src/mlgate/reports/assets
+# What Vega's browser build bundles (its command-line tools' dependencies are left out).
+VEGA_BUNDLED := d3-* delaunator internmap robust-predicates topojson-client vega*
+
+vega-assets: $(VENV)/.installed-test
+	rm -rf build/vega-assets && mkdir -p build/vega-assets
+	cd build/vega-assets && npm init -y >/dev/null && npm install --no-audit --no-fund \
+		--ignore-scripts vega@$(VEGA) vega-lite@$(VEGA_LITE)
+	cp build/vega-assets/node_modules/vega/build/vega.min.js $(ASSETS)/
+	cd build/vega-assets/node_modules && for p in $$(ls -d $(VEGA_BUNDLED) | grep -vx vega-lite); do \
+		v=$$(node -p "require('./$$p/package.json').version"); \
+		l=$$(node -p "require('./$$p/package.json').license"); \
+		printf '%s\n' "==== $$p $$v ($$l)"; cat $$(ls $$p/LICEN[CS]E* | head -1); echo; \
+	done > ../../../$(ASSETS)/THIRD_PARTY_LICENSES.txt
+	PYTHONPATH=src $(BIN)/python -c 'import json; from mlgate.reports import charts; \
+		print(json.dumps({"digest": charts.templates_digest(), "templates": charts.TEMPLATES}))' \
+		> build/vega-assets/templates.json
+	node $(ASSETS)/compile-specs.mjs build/vega-assets/node_modules \
+		build/vega-assets/templates.json > $(ASSETS)/vega-specs.json
+	printf 'vega %s (inlined)\nvega-lite %s (compiles the templates)\n' $(VEGA) $(VEGA_LITE) \
+		> $(ASSETS)/VERSIONS

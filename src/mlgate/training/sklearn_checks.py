@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 
 from mlgate.findings import Finding, Status
+from mlgate.reports.evidence import LossSeries, TrainingEvidence
 from mlgate.training.spec import Budget, SklearnSpec, SpecError, raised_at
 
 #: Level of the permutation test that a model's margin over the baseline is not chance.
@@ -102,12 +103,21 @@ _HIGHER_IS_BETTER = ("auc", "aucpr", "ndcg", "map", "average_precision", "pre")
 
 def check_sklearn(spec: SklearnSpec, budget: Budget) -> list[Finding]:
     """Run every scikit-learn-like check on copies of ``spec.estimator``."""
+    return run_sklearn_checks(spec, budget)[0]
+
+
+def run_sklearn_checks(spec: SklearnSpec, budget: Budget) -> tuple[list[Finding], TrainingEvidence]:
+    """``check_sklearn``'s findings, and the loss curve it judged, if the estimator has
+    one (the HTML report draws it)."""
     _validate_spec(spec)
+    curves: list[LossCurve] = []
     with _seeded_globals(budget.seed):
-        return _run(spec, budget)
+        findings = _run(spec, budget, curves.append)
+    series = tuple(LossSeries.of(c.source, c.metric, c.unit, c.values) for c in curves if c.values)
+    return findings, TrainingEvidence("scikit-learn", series)
 
 
-def _run(spec: SklearnSpec, budget: Budget) -> list[Finding]:
+def _run(spec: SklearnSpec, budget: Budget, on_curve: Callable[[LossCurve], None]) -> list[Finding]:
     started = time.perf_counter()
     inputs = {
         name: count_non_finite(data, name)
@@ -162,7 +172,7 @@ def _run(spec: SklearnSpec, budget: Budget) -> list[Finding]:
         (
             "training.loss_not_decreasing",
             lambda: check_loss_decreasing(
-                estimator, spec, is_clf, budget, started + budget.time_limit
+                estimator, spec, is_clf, budget, started + budget.time_limit, on_curve
             ),
         ),
     ]
@@ -1074,9 +1084,16 @@ class _Probe:
 
 
 def check_loss_decreasing(
-    fitted: Any, spec: SklearnSpec, is_clf: bool, budget: Budget, deadline: float
+    fitted: Any,
+    spec: SklearnSpec,
+    is_clf: bool,
+    budget: Budget,
+    deadline: float,
+    on_curve: Callable[[LossCurve], None] | None = None,
 ) -> list[Finding]:
-    """The training loss falls over iterations, where the estimator has iterations."""
+    """The training loss falls over iterations, where the estimator has iterations.
+
+    ``on_curve`` is given the curve that was judged (for the HTML report)."""
     name = type(_final(fitted)).__name__
     try:
         with _quiet():
@@ -1102,6 +1119,8 @@ def check_loss_decreasing(
                 details={"applicable": False},
             )
         ]
+    if on_curve is not None:
+        on_curve(curve)
     findings = [judge_loss_curve(curve, name)]
     if curve.stopped_early:
         n = len(curve.values)

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from mlgate.findings import Finding, Status
+from mlgate.reports.evidence import LossSeries, TrainingEvidence
 from mlgate.training.spec import Budget, TorchSpec
 from mlgate.training.torch_run import ParamRecord, Run, preserved_rng, train
 from mlgate.training.torch_validate import validate_spec
@@ -52,6 +53,12 @@ def check_torch(spec: TorchSpec, budget: Budget) -> list[Finding]:
     The time limit applies to each of the three runs; a run it stops is judged on the
     steps it took, and ``training.time_limit`` warns about it.
     """
+    return run_torch_checks(spec, budget)[0]
+
+
+def run_torch_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], TrainingEvidence]:
+    """``check_torch``'s findings, and the losses of its main and one-batch runs per step
+    (the HTML report draws them)."""
     validate_spec(spec)
     with preserved_rng(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -70,7 +77,14 @@ def check_torch(spec: TorchSpec, budget: Budget) -> list[Finding]:
             time_limit=budget.time_limit,
             label="reproducibility",
         )
-    return [
+    evidence = TrainingEvidence(
+        "PyTorch",
+        (
+            LossSeries.of("training run", "loss", "step", main.losses),
+            LossSeries.of("one-batch run", "loss", "step", overfit.losses),
+        ),
+    )
+    findings = [
         check_loss_finite(main),
         check_tensors_finite(main),
         check_parameters_updated(main),
@@ -81,6 +95,7 @@ def check_torch(spec: TorchSpec, budget: Budget) -> list[Finding]:
         *check_warnings(caught),
         check_time_limit([main, overfit, repro], budget.time_limit),
     ]
+    return findings, evidence
 
 
 # --- the runs the checks judge -------------------------------------------------------
