@@ -375,12 +375,20 @@ PHASE_PREDICTIONS = "reading: both predictions files, joined on row_id (`model_o
 PHASE_STATISTICS = "statistics (`judge`: values, paired tests, Holm, dummy model)"
 
 
+@dataclass(frozen=True)
+class Hotspot:
+    where: str  # file:line function
+    calls: int
+    seconds: float  # cumulative (an mlgate function), or spent in calls made by mlgate
+
+
 def profile_once(
-    files: Files, metrics: Sequence[str], top: int = 15
-) -> list[tuple[str, int, float, float]]:
-    """cProfile of one ``check_model`` call (imports already done): the ``top``
-    functions by own time, as (function, calls, own seconds, cumulative seconds).
-    The profiler's overhead inflates the times; their proportions are what count."""
+    files: Files, metrics: Sequence[str]
+) -> tuple[float, list[Hotspot], list[Hotspot]]:
+    """cProfile of one ``check_model`` call (imports already done). Returns the call's
+    time, mlgate's functions by cumulative time, and the library functions mlgate calls
+    directly, by the time spent in those calls. The profiler's overhead inflates the
+    times; their proportions are what count."""
     import cProfile
     import pstats
 
@@ -389,12 +397,26 @@ def profile_once(
     profiler.enable()
     api_once(files, metrics, collect=False)
     profiler.disable()
-    stats = pstats.Stats(profiler)
-    rows = []
-    for (path, line, func), (_cc, calls, own, cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        rows.append((_where(path, line, func), calls, own, cum))
-    rows.sort(key=lambda r: r[2], reverse=True)
-    return rows[:top]
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+
+    def ours(path: str) -> bool:
+        return "/mlgate/" in path
+
+    mlgate, libraries = [], []
+    total = 0.0
+    for (path, line, func), (_cc, calls, _own, cum, callers) in stats.items():
+        where = _where(path, line, func)
+        if ours(path):
+            mlgate.append(Hotspot(where, calls, cum))
+            if func == "check_model":
+                total = cum
+            continue
+        direct = [v for (cpath, _l, _f), v in callers.items() if ours(cpath)]
+        if direct:
+            libraries.append(Hotspot(where, sum(v[1] for v in direct), sum(v[3] for v in direct)))
+    mlgate.sort(key=lambda h: h.seconds, reverse=True)
+    libraries.sort(key=lambda h: h.seconds, reverse=True)
+    return total, mlgate, libraries
 
 
 def _where(path: str, line: int, func: str) -> str:
@@ -562,13 +584,28 @@ def phases_table(measurements: list[Measurement]) -> str:
     return "\n".join(lines)
 
 
-def profile_table(rows: list[tuple[str, int, float, float]], files: Files) -> str:
+def profile_table(
+    profile: tuple[float, list[Hotspot], list[Hotspot]], files: Files, top: int = 14
+) -> str:
+    total, mlgate, libraries = profile
+    what = f"one `check_model` call, 5 metrics, {size_label(files.rows)} {files.label}"
     lines = [
-        f"| function (cProfile of one `check_model` call, 5 metrics, {size_label(files.rows)} "
-        f"{files.label}) | calls | own time | cumulative |",
+        f"| mlgate function ({what}; {total:.2f} s profiled) | calls | cumulative | share |",
         "| --- | ---: | ---: | ---: |",
     ]
-    lines += [f"| `{w}` | {c} | {own:.3f} s | {cum:.3f} s |" for w, c, own, cum in rows]
+    lines += [
+        f"| `{h.where}` | {h.calls} | {h.seconds:.3f} s | {h.seconds / total:.0%} |"
+        for h in mlgate[:top]
+    ]
+    lines += [
+        "",
+        "| library function, as called from mlgate | calls | time in those calls | share |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| `{h.where}` | {h.calls} | {h.seconds:.3f} s | {h.seconds / total:.0%} |"
+        for h in libraries[:top]
+    ]
     return "\n".join(lines)
 
 
@@ -756,8 +793,9 @@ def render_run(
     if profile:
         parts += [
             "",
-            "Hotspots (the functions with the most own time; profiled separately, so "
-            "inflated by the profiler's overhead):",
+            "Hotspots: cProfile of one more API call, separately (the profiler's overhead "
+            "inflates the times; the shares are what count). Cumulative times nest: "
+            "`judge` includes `compare`, which includes `score`.",
             "",
             profile,
         ]

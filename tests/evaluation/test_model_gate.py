@@ -168,3 +168,32 @@ def test_without_a_baseline_the_comparison_is_skipped_not_passed(digits, fitted)
     report = _check(digits, fitted("rf0", digits, _forest()), None)
     [skip] = [f for f in report.findings if f.name == "model.worse_than_baseline"]
     assert skip.status is Status.SKIP and "--baseline" in skip.message
+
+
+def test_a_drop_that_holm_does_not_confirm_says_why_it_is_inconclusive():
+    from dataclasses import replace
+
+    from mlgate.evaluation.gate import _comparison_finding
+    from mlgate.evaluation.metrics import METRICS
+    from mlgate.evaluation.paired import Comparison
+
+    c = Comparison(
+        METRICS["accuracy"],
+        0.90,
+        0.95,
+        -0.05,
+        -0.08,
+        -0.02,
+        0.01,
+        "exact McNemar",
+        p_value=0.005,
+        p_not_worse=0.99,
+        rows=150,
+        std_error=0.015,
+    )
+    alone = _comparison_finding(replace(c, p_adjusted=0.005), None, gate=True, note="", family=1)
+    assert alone.status is Status.FAIL
+    many = _comparison_finding(replace(c, p_adjusted=0.05), None, gate=True, note="", family=10)
+    assert many.status is Status.WARN and many.details["verdict"] == "inconclusive"
+    assert "on its own (p=0.005)" in many.message
+    assert "across the 10 comparisons made at once (Holm-adjusted p=0.05)" in many.message

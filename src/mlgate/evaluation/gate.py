@@ -29,7 +29,7 @@ from mlgate.evaluation.metrics import (
     metrics_for,
     score,
 )
-from mlgate.evaluation.paired import Comparison, compare, holm
+from mlgate.evaluation.paired import ALPHA, Comparison, compare, holm
 from mlgate.evaluation.predictions import EvalData, ModelOutput
 from mlgate.evaluation.slices import Slice, slices_of
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
@@ -339,7 +339,9 @@ def _compare_all(
             tested.append((_compare(primary, t, c, b, settings), s))
     adjusted = holm([c for c, _ in tested])
     out = [
-        _comparison_finding(c, s, gate=s is None and c.metric.name in gating, note=note)
+        _comparison_finding(
+            c, s, gate=s is None and c.metric.name in gating, note=note, family=len(tested)
+        )
         for c, (_, s) in zip(adjusted, tested, strict=True)
     ]
     return out + skipped
@@ -352,7 +354,10 @@ def _compare(
     return compare(m, truth, cand, base, margin=margin, seed=s.seed, resamples=s.resamples)
 
 
-def _comparison_finding(c: Comparison, where: Slice | None, *, gate: bool, note: str) -> Finding:
+def _comparison_finding(
+    c: Comparison, where: Slice | None, *, gate: bool, note: str, family: int
+) -> Finding:
+    """The finding of one comparison; ``family`` is how many were tested at once."""
     m = c.metric
     scope = f" on {where.label}" if where is not None else ""
     numbers = (
@@ -372,6 +377,14 @@ def _comparison_finding(c: Comparison, where: Slice | None, *, gate: bool, note:
     elif verdict == "not_worse":
         status = Status.PASS
         message = f"{numbers}: not worse than main beyond {margin}"
+    elif c.p_value < ALPHA:  # worse on its own, not once every comparison is counted
+        status = Status.WARN if gate else Status.PASS
+        message = (
+            f"{numbers}: inconclusive; worse than main beyond {margin} on its own "
+            f"(p={c.p_value:.2g}), but not with confidence across the {family} comparisons "
+            f"made at once (Holm-adjusted p={c.p_adjusted:.2g}); give more rows, or compare "
+            "fewer slices"
+        )
     else:
         status = Status.WARN if gate else Status.PASS
         needed = c.rows_for_half_width(c.margin)
@@ -380,7 +393,12 @@ def _comparison_finding(c: Comparison, where: Slice | None, *, gate: bool, note:
             f"{numbers}: inconclusive; these rows can confirm only a change beyond "
             f"{_amount(c, c.margin + c.half_width, signed=False)}{more}"
         )
-    details = {**c.details(), "gate": gate, "slice": where.spec if where else None}
+    details = {
+        **c.details(),
+        "gate": gate,
+        "slice": where.spec if where else None,
+        "comparisons": family,
+    }
     if note:
         details["baseline_source"] = note
     code = "model.worse_than_baseline" if where is None else "model.slice_worse_than_baseline"
