@@ -227,26 +227,26 @@ def _as_input(frame: Any, names: Any) -> Any:
 
 def predict_with_entrypoint(ref: str, data: EvalData) -> ModelOutput:
     """Call a spec entrypoint's ``predict`` (and ``predict_proba``) on the features."""
-    from mlgate.training.spec import _get, _run_user_code, load_entrypoint
+    from mlgate.training.spec import load_entrypoint, run_user_code, spec_value
 
-    spec = _run_user_code(load_entrypoint(ref), f"calling {ref}")
-    predict = _get(spec, "predict")
+    spec = run_user_code(load_entrypoint(ref), f"calling {ref}")
+    predict = spec_value(spec, "predict")
     if not callable(predict):
         raise InputError(
             f"{ref}: returned no callable 'predict'; return a dict with 'predict' (callable on "
             "a pandas DataFrame of features, returning labels or values), and optionally "
             "'predict_proba' with 'classes'"
         )
-    predict_proba, classes = _get(spec, "predict_proba"), _get(spec, "classes")
+    predict_proba, classes = spec_value(spec, "predict_proba"), spec_value(spec, "classes")
     if predict_proba is not None and classes is None:
         raise InputError(f"{ref}: gives 'predict_proba' without 'classes' (its columns' labels)")
-    x = data.features(_get(spec, "features"))
+    x = data.features(spec_value(spec, "features"))
     start = time.perf_counter()
-    labels = np.asarray(_run_user_code(lambda: predict(x), f"{ref} predict"))
+    labels = np.asarray(run_user_code(lambda: predict(x), f"{ref} predict"))
     proba = None
     if callable(predict_proba):
         proba = np.asarray(
-            _run_user_code(lambda: predict_proba(x), f"{ref} predict_proba"), dtype=float
+            run_user_code(lambda: predict_proba(x), f"{ref} predict_proba"), dtype=float
         )
     seconds = time.perf_counter() - start
     from mlgate._digest import file_digest
@@ -260,7 +260,7 @@ def predict_with_entrypoint(ref: str, data: EvalData) -> ModelOutput:
         f"entrypoint {ref}",
         digest,
         seconds,
-        _get(spec, "model"),
+        spec_value(spec, "model"),
         predict=predict,
         predict_proba=predict_proba if callable(predict_proba) else None,
     )

@@ -111,7 +111,7 @@ def _import_file(target: str) -> Any:
         raise SpecError(f"{target}: cannot be imported as a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    _run_user_code(lambda: spec.loader.exec_module(module), f"importing {target}")  # type: ignore[union-attr]
+    run_user_code(lambda: spec.loader.exec_module(module), f"importing {target}")  # type: ignore[union-attr]
     return module
 
 
@@ -120,7 +120,7 @@ def _import_module(target: str) -> Any:
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
     try:
-        return _run_user_code(lambda: importlib.import_module(target), f"importing {target}")
+        return run_user_code(lambda: importlib.import_module(target), f"importing {target}")
     except SpecError:
         raise
     except ModuleNotFoundError as exc:
@@ -129,7 +129,7 @@ def _import_module(target: str) -> Any:
         ) from None
 
 
-def _run_user_code(fn: Callable[[], Any], what: str) -> Any:
+def run_user_code(fn: Callable[[], Any], what: str) -> Any:
     """Run user code; its exceptions are the user's to fix: one line, exit 2."""
     try:
         return fn()
@@ -177,7 +177,8 @@ def raised_at(exc: BaseException, *, user_code_only: bool = False) -> str | None
     return where
 
 
-def _get(obj: Any, key: str) -> Any:
+def spec_value(obj: Any, key: str) -> Any:
+    """``obj[key]`` for a dict a spec function returned, else ``obj.key``; None if absent."""
     if isinstance(obj, Mapping):
         return obj.get(key)
     return getattr(obj, key, None)
@@ -186,7 +187,7 @@ def _get(obj: Any, key: str) -> Any:
 def load_spec(ref: str) -> Spec:
     """Import the entrypoint, call it and turn what it returns into a typed spec."""
     func = load_entrypoint(ref)
-    obj = _run_user_code(func, f"calling {ref}")
+    obj = run_user_code(func, f"calling {ref}")
     return as_spec(obj, label=ref)
 
 
@@ -194,13 +195,13 @@ def as_spec(obj: Any, label: str = "the spec") -> Spec:
     """Accept a spec object, a dict, or an already typed spec."""
     if isinstance(obj, (TorchSpec, SklearnSpec)):
         return obj
-    if all(_get(obj, k) is not None for k in TORCH_KEYS):
+    if all(spec_value(obj, k) is not None for k in TORCH_KEYS):
         if "torch" not in sys.modules:
             try:
                 import torch  # noqa: F401
             except ModuleNotFoundError:
                 raise MissingExtraError("torch", "torch") from None
-        batches = _get(obj, "batches")
+        batches = spec_value(obj, "batches")
         try:
             batches = tuple(tuple(b) for b in batches)
         except TypeError:
@@ -208,21 +209,23 @@ def as_spec(obj: Any, label: str = "the spec") -> Spec:
                 f"{label}: batches must be a sequence of (inputs, targets) pairs"
             ) from None
         return TorchSpec(
-            model=_get(obj, "model"),
-            optimizer=_get(obj, "optimizer"),
-            loss_fn=_get(obj, "loss_fn"),
+            model=spec_value(obj, "model"),
+            optimizer=spec_value(obj, "optimizer"),
+            loss_fn=spec_value(obj, "loss_fn"),
             batches=batches,
         )
-    if all(_get(obj, k) is not None for k in SKLEARN_KEYS):
+    if all(spec_value(obj, k) is not None for k in SKLEARN_KEYS):
         return SklearnSpec(
-            estimator=_get(obj, "estimator"),
-            X=_get(obj, "X"),
-            y=_get(obj, "y"),
-            X_valid=_get(obj, "X_valid"),
-            y_valid=_get(obj, "y_valid"),
+            estimator=spec_value(obj, "estimator"),
+            X=spec_value(obj, "X"),
+            y=spec_value(obj, "y"),
+            X_valid=spec_value(obj, "X_valid"),
+            y_valid=spec_value(obj, "y_valid"),
         )
     present = sorted(
-        k for k in (*TORCH_KEYS, *SKLEARN_KEYS, "X_valid", "y_valid") if _get(obj, k) is not None
+        k
+        for k in (*TORCH_KEYS, *SKLEARN_KEYS, "X_valid", "y_valid")
+        if spec_value(obj, k) is not None
     )
     raise SpecError(
         f"{label}: returned {type(obj).__name__} with {present or 'none'} of the spec's keys; "
