@@ -484,6 +484,15 @@ def test_gitlab_ci_has_the_stages_the_junit_report_and_a_guarded_push(capsys, pr
     assert doc["stages"] == ["test", "gate", "image"]
     assert doc["gate"]["artifacts"]["reports"]["junit"] == "mlgate-junit.xml"
     assert doc["gate"]["artifacts"]["when"] == "always"
+    # The model stage's baseline: all history, the target branch fetched, main's cached
+    # predictions kept beside the pip cache, and --baseline on the merge base's branch.
+    gate = doc["gate"]
+    assert gate["variables"]["GIT_DEPTH"] == 0
+    assert [c["paths"] for c in gate["cache"]] == [[".cache/pip"], [".mlgate/cache"]]
+    assert (
+        gate["script"][0] == 'BASE_REF="${CI_MERGE_REQUEST_TARGET_BRANCH_NAME:-$CI_DEFAULT_BRANCH}"'
+    )
+    assert gate["script"][-1].endswith('--baseline "origin/$BASE_REF"')
     job = doc["serving-image"]
     assert job["stage"] == "image"
     assert any(s["name"].endswith("-dind") for s in job["services"])
