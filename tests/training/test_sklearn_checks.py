@@ -525,9 +525,11 @@ def test_an_unseeded_generator_is_not_reproducible_and_warns():
     X, y = linear()
     finding = only(run(broken.BaggedMeanRegressor(), X, y), "training.not_reproducible")
     assert finding.status is Status.WARN
-    assert "gave different predictions on 80 of 80 rows of X" in finding.message
+    # Unseeded: most rows differ, but a row may coincide by chance (79 of 80 was seen).
+    differ = finding.details["differ"]
+    assert 60 <= differ <= 80
+    assert f"gave different predictions on {differ} of 80 rows of X" in finding.message
     assert "has no random_state parameter" in finding.message
-    assert finding.details["differ"] == 80
 
 
 def test_a_random_state_that_is_ignored_is_not_reproducible_and_warns():
