@@ -29,7 +29,7 @@ from mlgate.evaluation.metrics import (
     metrics_for,
     score,
 )
-from mlgate.evaluation.paired import ALPHA, Comparison, compare, holm
+from mlgate.evaluation.paired import ALPHA, Comparison, Resampler, compare, holm
 from mlgate.evaluation.predictions import EvalData, ModelOutput
 from mlgate.evaluation.slices import Slice, slices_of
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
@@ -112,22 +112,23 @@ def judge(
     if primary.task != task:
         raise InputError(f"model primary: {primary.name} is a {primary.task} metric, not {task}")
     gating = {primary.name, *settings.gate}
+    every = Rows(truth, settings.seed, settings.resamples)
     findings: list[Finding] = []
-    findings += _floors(metrics, truth, cand, settings, None)
-    groups: list[tuple[Slice, Truth, Scored, Scored | None]] = []
+    findings += _floors(metrics, every, cand, settings, None)
+    groups: list[tuple[Slice, Rows, Scored, Scored | None]] = []
     for column in settings.slices:
         for s in slices_of(data.frame, column, settings.slice_bins):
             groups.append(
                 (
                     s,
-                    truth.subset(s.rows),
+                    Rows(truth.subset(s.rows), settings.seed, settings.resamples),
                     cand.subset(s.rows),
                     None if base is None else base.subset(s.rows),
                 )
             )
-    for s, t, c, _b in groups:
+    for s, rows, c, _b in groups:
         if len(s.rows) >= settings.min_slice_rows:
-            findings += _floors([primary], t, c, settings, s)
+            findings += _floors([primary], rows, c, settings, s)
     if base is None:
         findings.append(
             Finding(
@@ -139,7 +140,7 @@ def judge(
         )
     else:
         findings += _compare_all(
-            metrics, primary, gating, truth, cand, base, groups, settings, baseline_note
+            metrics, primary, gating, every, cand, base, groups, settings, baseline_note
         )
     if settings.simpler_model:
         from mlgate.evaluation.simpler import DUMMY, dummy, simpler_model_finding
@@ -150,18 +151,57 @@ def judge(
             findings.append(
                 simpler_model_finding(
                     primary,
-                    truth,
+                    every,
                     cand,
                     other,
                     name,
-                    settings.seed,
-                    settings.resamples,
                     ties_fail=i == 0,  # the dummy
                 )
             )
     findings += extra
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     return Report(tuple(findings), title="mlgate model check")
+
+
+class Rows:
+    """One set of rows (every evaluation row, or a slice) with each model's metric values
+    scored once, and one set of bootstrap resamples for every metric compared on them:
+    ``sklearn.metrics`` re-validates a million rows on every call, and drawing the
+    resamples again per metric would repeat the same seeded draws."""
+
+    def __init__(self, truth: Truth, seed: int, resamples: int) -> None:
+        self.truth, self.seed, self.resamples = truth, seed, resamples
+        self._values: dict[tuple[str, int], float] = {}
+        self._resampler: Resampler | None = None
+
+    def value(self, metric: Metric, scored: Scored) -> float:
+        """The metric of ``scored`` on these rows (``metrics.score``), once."""
+        key = (metric.name, id(scored))
+        if key not in self._values:
+            self._values[key] = score(metric, self.truth, scored)
+        return self._values[key]
+
+    @property
+    def resampler(self) -> Resampler:
+        if self._resampler is None:
+            self._resampler = Resampler(self.truth.rows, self.resamples, self.seed)
+        return self._resampler
+
+    def compare(self, metric: Metric, cand: Scored, base: Scored, margin: float) -> Comparison:
+        """``paired.compare`` with the values and resamples of these rows."""
+        values = (self.value(metric, cand), self.value(metric, base))
+        resampler = self.resampler if metric.method == "paired bootstrap" else None
+        return compare(
+            metric,
+            self.truth,
+            cand,
+            base,
+            margin=margin,
+            seed=self.seed,
+            resamples=self.resamples,
+            values=values,
+            resampler=resampler,
+        )
 
 
 def infer_task(data: EvalData, candidate: ModelOutput) -> Task:
@@ -227,11 +267,12 @@ def _metrics(task: Task, settings: ModelGateSettings) -> list[Metric]:
 
 def _floors(
     metrics: Sequence[Metric],
-    truth: Truth,
+    rows: Rows,
     cand: Scored,
     settings: ModelGateSettings,
     where: Slice | None,
 ) -> list[Finding]:
+    truth = rows.truth
     out = []
     for m in metrics:
         if where is not None and m.name not in settings.floors:
@@ -250,7 +291,7 @@ def _floors(
                     )
                 )
             continue
-        value = score(m, truth, cand)
+        value = rows.value(m, cand)
         details: dict[str, Any] = {
             "metric": m.name,
             "candidate": value,
@@ -300,17 +341,17 @@ def _compare_all(
     metrics: Sequence[Metric],
     primary: Metric,
     gating: set[str],
-    truth: Truth,
+    every: Rows,
     cand: Scored,
     base: Scored,
-    groups: Sequence[tuple[Slice, Truth, Scored, Scored | None]],
+    groups: Sequence[tuple[Slice, Rows, Scored, Scored | None]],
     settings: ModelGateSettings,
     note: str,
 ) -> list[Finding]:
     tested: list[tuple[Comparison, Slice | None]] = []
     skipped: list[Finding] = []
     for m in metrics:
-        why = applicable(m, truth, cand, base)
+        why = applicable(m, every.truth, cand, base)
         if why is not None:
             skipped.append(
                 Finding(
@@ -321,8 +362,8 @@ def _compare_all(
                 )
             )
             continue
-        tested.append((_compare(m, truth, cand, base, settings), None))
-    for s, t, c, b in groups:
+        tested.append((_compare(m, every, cand, base, settings), None))
+    for s, rows, c, b in groups:
         assert b is not None
         if len(s.rows) < settings.min_slice_rows:
             skipped.append(
@@ -335,8 +376,8 @@ def _compare_all(
                     {"metric": primary.name, "rows": len(s.rows), "slice": s.spec},
                 )
             )
-        elif applicable(primary, t, c, b) is None:
-            tested.append((_compare(primary, t, c, b, settings), s))
+        elif applicable(primary, rows.truth, c, b) is None:
+            tested.append((_compare(primary, rows, c, b, settings), s))
     adjusted = holm([c for c, _ in tested])
     out = [
         _comparison_finding(
@@ -347,11 +388,8 @@ def _compare_all(
     return out + skipped
 
 
-def _compare(
-    m: Metric, truth: Truth, cand: Scored, base: Scored, s: ModelGateSettings
-) -> Comparison:
-    margin = s.margins.get(m.name, m.default_margin)
-    return compare(m, truth, cand, base, margin=margin, seed=s.seed, resamples=s.resamples)
+def _compare(m: Metric, rows: Rows, cand: Scored, base: Scored, s: ModelGateSettings) -> Comparison:
+    return rows.compare(m, cand, base, s.margins.get(m.name, m.default_margin))
 
 
 def _comparison_finding(

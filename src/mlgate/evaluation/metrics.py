@@ -318,9 +318,9 @@ def encode_classes(
     are the sorted union of every label seen (scikit-learn's order), so codes of two
     models mean the same class.
     """
-    seen: set[Any] = set(_plain_list(y))
-    for p in preds:
-        seen.update(_plain_list(p))
+    # Distinct labels per array first (NumPy, fast); Python sees only the few distinct.
+    parts = [_distinct(y), *(_distinct(p) for p in preds)]
+    seen: set[Any] = {v for uniques, _ in parts for v in uniques}
     for c in proba_classes:
         seen.update(_plain_list(c))
     try:
@@ -328,11 +328,23 @@ def encode_classes(
     except TypeError:  # labels of mixed types: order them by their text
         classes = tuple(sorted(seen, key=repr))
     index = {c: i for i, c in enumerate(classes)}
-    return (
-        classes,
-        np.array([index[v] for v in _plain_list(y)], dtype=np.intp),
-        [np.array([index[v] for v in _plain_list(p)], dtype=np.intp) for p in preds],
-    )
+    codes = [
+        np.array([index[v] for v in uniques], dtype=np.intp)[inverse] for uniques, inverse in parts
+    ]
+    return classes, codes[0], codes[1:]
+
+
+def _distinct(values: Any) -> tuple[list[Any], np.ndarray]:
+    """The distinct labels of ``values`` (as Python scalars) and each value's index
+    into them, shape (N,)."""
+    array = np.asarray(values)
+    try:
+        uniques, inverse = np.unique(array, return_inverse=True)
+    except TypeError:  # objects of mixed types: NumPy cannot sort them
+        lookup: dict[Any, int] = {}
+        inverse = np.array([lookup.setdefault(v, len(lookup)) for v in _plain_list(array)])
+        return list(lookup), inverse.astype(np.intp)
+    return _plain_list(uniques), inverse.reshape(-1).astype(np.intp)
 
 
 def align_proba(proba: np.ndarray, columns: Sequence[Any], classes: Sequence[Any]) -> np.ndarray:

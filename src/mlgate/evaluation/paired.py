@@ -144,11 +144,18 @@ def compare(
     margin: float,
     seed: int = 0,
     resamples: int = BOOTSTRAP_RESAMPLES,
+    values: tuple[float, float] | None = None,
+    resampler: Resampler | None = None,
 ) -> Comparison:
     """Compare ``candidate`` with ``baseline`` on ``metric`` (``margin`` as configured:
-    relative for errors, absolute for rates). Raises ``ValueError`` when the metric does
-    not apply to these rows (``metrics.applicable``)."""
-    cand_value, base_value = score(metric, truth, candidate), score(metric, truth, baseline)
+    relative for errors, absolute for rates). ``values``: both models' metric values if
+    already scored; ``resampler``: bootstrap resamples of these rows drawn once for
+    every metric (else drawn here from ``seed``). Raises ``ValueError`` when the metric
+    does not apply to these rows (``metrics.applicable``)."""
+    cand_value, base_value = values or (
+        score(metric, truth, candidate),
+        score(metric, truth, baseline),
+    )
     delta = margin_for(metric, margin, base_value)
     if metric.name == "accuracy":
         return _mcnemar(metric, truth, candidate, baseline, cand_value, base_value, delta)
@@ -156,8 +163,10 @@ def compare(
         assert candidate.proba is not None and baseline.proba is not None
         se = delong_std_error(truth, candidate.proba, baseline.proba)
         return _normal(metric, truth.rows, cand_value, base_value, delta, se, "DeLong")
-    se = bootstrap_std_error(metric, truth, candidate, baseline, seed=seed, resamples=resamples)
-    extra = (("resamples", resamples), ("seed", seed))
+    se = bootstrap_std_error(
+        metric, truth, candidate, baseline, seed=seed, resamples=resamples, resampler=resampler
+    )
+    extra = (("resamples", resampler.resamples if resampler else resamples), ("seed", seed))
     return replace(
         _normal(metric, truth.rows, cand_value, base_value, delta, se, "paired bootstrap"),
         extra=extra,
@@ -310,20 +319,17 @@ def bootstrap_std_error(
     *,
     seed: int = 0,
     resamples: int = BOOTSTRAP_RESAMPLES,
+    resampler: Resampler | None = None,
 ) -> float:
     """Standard deviation of (candidate - baseline) over paired bootstrap resamples.
 
     Both models are scored on the same resampled rows (drawn with replacement, seeded
     with ``seed`` so the same input gives the same answer).
     """
-    return float(
-        np.std(
-            bootstrap_differences(
-                metric, truth, candidate, baseline, seed=seed, resamples=resamples
-            ),
-            ddof=1,
-        )
+    differences = bootstrap_differences(
+        metric, truth, candidate, baseline, seed=seed, resamples=resamples, resampler=resampler
     )
+    return float(np.std(differences, ddof=1))
 
 
 def bootstrap_differences(
@@ -334,44 +340,66 @@ def bootstrap_differences(
     *,
     seed: int = 0,
     resamples: int = BOOTSTRAP_RESAMPLES,
+    resampler: Resampler | None = None,
 ) -> np.ndarray:
-    """(resamples,) values of candidate - baseline on paired resamples of the rows."""
+    """(resamples,) values of candidate - baseline on paired resamples of the rows
+    (``resampler``'s, when given: drawn once for every metric on these rows)."""
     cand = row_statistics(metric, truth, candidate)
     base = row_statistics(metric, truth, baseline)
     k = cand.columns.shape[1]
     ones = np.ones((truth.rows, 1))
-    sums = resampled_sums(np.hstack([cand.columns, base.columns, ones]), resamples, seed)
+    resampler = resampler or Resampler(truth.rows, resamples, seed)
+    sums = resampler.sums(np.hstack([cand.columns, base.columns, ones]))
     n = sums[:, -1]
     return cand.value(sums[:, :k], n) - base.value(sums[:, k:-1], n)
 
 
-def resampled_sums(columns: np.ndarray, resamples: int, seed: int) -> np.ndarray:
-    """(resamples, k) column sums over bootstrap resamples of the rows of ``columns``.
+class Resampler:
+    """Seeded bootstrap resamples of ``rows`` rows, drawn once and applied to the columns
+    of every metric compared on those rows (the same resamples for all of them).
 
-    Up to ``BOOTSTRAP_GROUPS`` rows, each resample draws N rows uniformly with
+    Up to ``BOOTSTRAP_GROUPS`` rows, each resample draws the rows uniformly with
     replacement. Above it, the rows are first shuffled into that many random groups of
     near-equal size, and groups are resampled instead: the method of random groups
     (Wolter, *Introduction to Variance Estimation*, 2nd ed., 2007, ch. 2). A resample's
     sum then has the same variance as a row resample's, N times a row's, at a cost
     that no longer grows with N. Everything is seeded with ``seed`` (NumPy's PCG64).
     """
-    rng = np.random.default_rng(seed)
-    if columns.shape[0] > BOOTSTRAP_GROUPS:
-        group = np.empty(columns.shape[0], dtype=np.intp)
-        group[rng.permutation(columns.shape[0])] = np.arange(columns.shape[0]) % BOOTSTRAP_GROUPS
-        columns = np.column_stack(
-            [np.bincount(group, weights=c, minlength=BOOTSTRAP_GROUPS) for c in columns.T]
-        )
-    n = columns.shape[0]
-    out = np.empty((resamples, columns.shape[1]))
-    per_chunk = max(1, _CHUNK_CELLS // max(n, 1))
-    for start in range(0, resamples, per_chunk):
-        stop = min(resamples, start + per_chunk)
-        counts = np.empty((stop - start, n))
-        for i in range(stop - start):
-            counts[i] = np.bincount(rng.integers(0, n, n), minlength=n)
-        out[start:stop] = counts @ columns
-    return out
+
+    def __init__(self, rows: int, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        self.rows, self.resamples = rows, resamples
+        self._group: np.ndarray | None = None
+        units = rows
+        if rows > BOOTSTRAP_GROUPS:
+            self._group = np.empty(rows, dtype=np.intp)
+            self._group[rng.permutation(rows)] = np.arange(rows) % BOOTSTRAP_GROUPS
+            units = BOOTSTRAP_GROUPS
+        # (resamples, units) draws of each unit; a count above 65,535 cannot occur.
+        self._counts = np.empty((resamples, units), dtype=np.uint16)
+        for i in range(resamples):
+            self._counts[i] = np.bincount(rng.integers(0, units, units), minlength=units)
+
+    def sums(self, columns: np.ndarray) -> np.ndarray:
+        """(resamples, k) column sums of ``columns`` (rows, k) over the resamples."""
+        if columns.shape[0] != self.rows:
+            raise ValueError(f"{columns.shape[0]} rows, but the resamples are of {self.rows}")
+        if self._group is not None:
+            columns = np.column_stack(
+                [np.bincount(self._group, weights=c, minlength=BOOTSTRAP_GROUPS) for c in columns.T]
+            )
+        out = np.empty((self.resamples, columns.shape[1]))
+        per_chunk = max(1, _CHUNK_CELLS // max(self._counts.shape[1], 1))
+        for start in range(0, self.resamples, per_chunk):
+            stop = min(self.resamples, start + per_chunk)
+            out[start:stop] = self._counts[start:stop].astype(np.float64) @ columns
+        return out
+
+
+def resampled_sums(columns: np.ndarray, resamples: int, seed: int) -> np.ndarray:
+    """(resamples, k) column sums over seeded bootstrap resamples of the rows of
+    ``columns`` (see ``Resampler``)."""
+    return Resampler(columns.shape[0], resamples, seed).sums(columns)
 
 
 def holm(comparisons: Sequence[Comparison]) -> list[Comparison]:

@@ -289,14 +289,17 @@ def read_predictions(path: str, data: EvalData, *, id_column: str | None = None)
             )
     if frame.get_column(id_column).is_duplicated().any():
         raise InputError(f"{path}: row id column {id_column!r} holds duplicates")
-    ids = pl.DataFrame({id_column: data.ids}).with_row_index("__order")
-    try:
-        joined = ids.join(frame, on=id_column, how="left", coalesce=True).sort("__order")
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(
-            f"{path}: its {id_column!r} column does not match the evaluation data's "
-            f"({str(exc).splitlines()[0]}); give both the same id type"
-        ) from None
+    if _same_ids(frame.get_column(id_column), data.ids):
+        joined = frame  # already one row per evaluation row, in order: no join
+    else:
+        ids = pl.DataFrame({id_column: data.ids}).with_row_index("__order")
+        try:
+            joined = ids.join(frame, on=id_column, how="left", coalesce=True).sort("__order")
+        except pl.exceptions.PolarsError as exc:
+            raise InputError(
+                f"{path}: its {id_column!r} column does not match the evaluation data's "
+                f"({str(exc).splitlines()[0]}); give both the same id type"
+            ) from None
     missing = joined.get_column(PREDICTION_COLUMN).is_null().sum()
     if missing:
         raise InputError(
@@ -313,6 +316,14 @@ def read_predictions(path: str, data: EvalData, *, id_column: str | None = None)
         f"predictions {path}",
         file_digest(source.paths),
     )
+
+
+def _same_ids(column: Any, ids: np.ndarray) -> bool:
+    """Whether a predictions file's ids are exactly the evaluation rows', in order."""
+    if len(column) != len(ids):
+        return False
+    values = column.to_numpy()
+    return values.dtype == ids.dtype and bool(np.array_equal(values, ids))
 
 
 def write_predictions(output: ModelOutput, ids: np.ndarray, path: Path, id_column: str) -> None:

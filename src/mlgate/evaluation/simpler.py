@@ -3,15 +3,17 @@ mlgate.yaml names training data, a linear model fitted on it, on the same rows."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlgate.errors import InputError
 from mlgate.evaluation.metrics import Metric, Scored, Task, Truth, applicable
-from mlgate.evaluation.paired import compare
 from mlgate.evaluation.predictions import EvalData, ModelOutput
 from mlgate.findings import Finding, Status
+
+if TYPE_CHECKING:
+    from mlgate.evaluation.gate import Rows
 
 CODE = "model.simpler_model_better"
 DUMMY: dict[Task, str] = {
@@ -34,12 +36,10 @@ def dummy(truth: Truth, *, with_proba: bool) -> Scored:
 
 def simpler_model_finding(
     primary: Metric,
-    truth: Truth,
+    rows: Rows,
     cand: Scored,
     simpler: Scored,
     name: str,
-    seed: int,
-    resamples: int,
     *,
     ties_fail: bool,
 ) -> Finding:
@@ -47,11 +47,11 @@ def simpler_model_finding(
     (the same paired test, margin 0); fail when ``simpler`` does better with confidence,
     or, with ``ties_fail`` (a dummy: a model no better than it is no use), as well;
     warn when the rows cannot tell."""
-    if applicable(primary, truth, cand, simpler) is not None:
+    if applicable(primary, rows.truth, cand, simpler) is not None:
         return Finding(CODE, Status.SKIP, f"{primary.label} does not apply to these rows")
     # The simpler model as "candidate" against the model as "baseline": "worse" means
     # the model beats it with confidence.
-    c = compare(primary, truth, simpler, cand, margin=0.0, seed=seed, resamples=resamples)
+    c = rows.compare(primary, simpler, cand, margin=0.0)
     details = {**c.details(), "simpler_model": name}
     text = (
         f"{primary.label}: model {c.baseline:.4g}, {name} {c.candidate:.4g} "
