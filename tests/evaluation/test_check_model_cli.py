@@ -417,3 +417,25 @@ def test_a_pytorch_model_through_an_entrypoint(capsys, digits, models, tmp_path)
         "json",
     )
     assert code == 1
+
+
+def test_a_saved_baseline_folder_is_readable_like_any_new_folder(capsys, digits, models, tmp_path):
+    import os
+
+    folder = tmp_path / "baseline"
+    run(
+        capsys,
+        "baseline",
+        "save",
+        folder,
+        "--model",
+        models["main"],
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+    )
+    mask = os.umask(0)
+    os.umask(mask)
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == ["baseline"]  # no temporary left behind

@@ -17,6 +17,7 @@ carry the key it is stored under. Anything else is recomputed, never used.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -71,6 +72,8 @@ def save_baseline(
     try:
         parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
+        # mkdtemp's 0700 would keep a CI job's other users (a serving image) out.
+        work.chmod(0o777 & ~_umask())
     except OSError as exc:
         raise InputError(f"cannot write the baseline to {folder}: {exc.strerror}") from None
     try:
@@ -97,6 +100,12 @@ def save_baseline(
         shutil.rmtree(work, ignore_errors=True)
         raise
     return folder
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _replace_folder(new: Path, folder: Path) -> None:
