@@ -135,3 +135,25 @@ def test_balanced_accuracy_of_codes_is_sklearns(k):
     with pytest.warns(UserWarning, match="y_pred contains classes not in y_true"):
         expected = skm.balanced_accuracy_score(y, pred)
     assert balanced_accuracy_codes(y, pred, k + 1) == pytest.approx(expected, abs=1e-12)
+
+
+def test_ece_in_per_row_form_equals_ece_of_the_resampled_rows():
+    from mlgate.evaluation.metrics import OneHotColumns
+    from mlgate.evaluation.paired import Resampler
+
+    truth, scored = _classification(n=300, k=3, seed=9)
+    form = row_statistics(METRICS["ece"], truth, scored)
+    assert isinstance(form.columns, OneHotColumns)  # never a dense (N, bins) matrix
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        counts = np.bincount(rng.integers(0, 300, 300), minlength=300)
+        rows = np.repeat(np.arange(300), counts)
+        value = form.value((counts @ form.columns.dense())[None], np.array([300.0]))[0]
+        expected = expected_calibration_error(truth.y[rows], scored.proba[rows])
+        assert value == pytest.approx(expected, abs=1e-12)
+    # The resampler takes the one-hot form as it is, grouped or not.
+    for rows in (300, 30_000):
+        t, sc = _classification(n=rows, k=3, seed=1)
+        f = row_statistics(METRICS["ece"], t, sc)
+        r = Resampler(rows, 50, seed=0)
+        assert np.allclose(r.sums(f.columns), r.sums(f.columns.dense()))

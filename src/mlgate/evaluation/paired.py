@@ -43,7 +43,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mlgate.evaluation.metrics import Metric, Scored, Truth, row_statistics, score
+from mlgate.evaluation.metrics import (
+    Metric,
+    OneHotColumns,
+    Scored,
+    Truth,
+    row_statistics,
+    score,
+)
 
 Verdict = Literal["worse", "not_worse", "inconclusive"]
 
@@ -346,12 +353,9 @@ def bootstrap_differences(
     (``resampler``'s, when given: drawn once for every metric on these rows)."""
     cand = row_statistics(metric, truth, candidate)
     base = row_statistics(metric, truth, baseline)
-    k = cand.columns.shape[1]
-    ones = np.ones((truth.rows, 1))
     resampler = resampler or Resampler(truth.rows, resamples, seed)
-    sums = resampler.sums(np.hstack([cand.columns, base.columns, ones]))
-    n = sums[:, -1]
-    return cand.value(sums[:, :k], n) - base.value(sums[:, k:-1], n)
+    n = resampler.sums(np.ones((truth.rows, 1)))[:, 0]
+    return cand.value(resampler.sums(cand.columns), n) - base.value(resampler.sums(base.columns), n)
 
 
 class Resampler:
@@ -380,11 +384,19 @@ class Resampler:
         for i in range(resamples):
             self._counts[i] = np.bincount(rng.integers(0, units, units), minlength=units)
 
-    def sums(self, columns: np.ndarray) -> np.ndarray:
+    def sums(self, columns: np.ndarray | OneHotColumns) -> np.ndarray:
         """(resamples, k) column sums of ``columns`` (rows, k) over the resamples."""
-        if columns.shape[0] != self.rows:
-            raise ValueError(f"{columns.shape[0]} rows, but the resamples are of {self.rows}")
-        if self._group is not None:
+        rows = len(columns.index) if isinstance(columns, OneHotColumns) else columns.shape[0]
+        if rows != self.rows:
+            raise ValueError(f"{rows} rows, but the resamples are of {self.rows}")
+        if isinstance(columns, OneHotColumns) and self._group is not None:
+            key = self._group * columns.k + columns.index
+            columns = np.bincount(
+                key, weights=columns.weights, minlength=BOOTSTRAP_GROUPS * columns.k
+            ).reshape(BOOTSTRAP_GROUPS, columns.k)
+        elif isinstance(columns, OneHotColumns):
+            columns = columns.dense()
+        elif self._group is not None:
             columns = np.column_stack(
                 [np.bincount(self._group, weights=c, minlength=BOOTSTRAP_GROUPS) for c in columns.T]
             )
