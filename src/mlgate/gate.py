@@ -44,7 +44,7 @@ def run_gate(
     for stage in config.training_stages():
         stages.append(_training_stage(stage, config, root))
     if config.model is not None:
-        stages.append(_model_stage(config, root, baseline))
+        stages.append(_model_stage(config, root, baseline, Path(config_path).name))
     if config.serving is not None and serving_schema is not None:
         stages.append(_serving_stage(config.serving, serving_schema, config, root))
     findings: list[Finding] = [f for r in stages for f in r.findings]
@@ -94,13 +94,18 @@ def _training_stage(stage: TrainingStage, config: Config, root: Path) -> Report:
     )
 
 
-def _model_stage(config: Config, root: Path, baseline: str | None) -> Report:
+def _model_stage(config: Config, root: Path, baseline: str | None, config_name: str) -> Report:
     from mlgate.evaluation.stage import run_model_stage
 
     assert config.model is not None
     target = config.data.target if config.data else None
     return run_model_stage(
-        config.model, root, target=target, baseline_ref=baseline, severity=config.severity
+        config.model,
+        root,
+        target=target,
+        baseline_ref=baseline,
+        severity=config.severity,
+        config_name=config_name,
     )
 
 

@@ -439,3 +439,47 @@ def test_a_saved_baseline_folder_is_readable_like_any_new_folder(capsys, digits,
     os.umask(mask)
     assert folder.stat().st_mode & 0o777 == 0o777 & ~mask
     assert [p.name for p in tmp_path.iterdir()] == ["baseline"]  # no temporary left behind
+
+
+def test_baseline_save_never_deletes_files_that_are_not_a_baseline(
+    capsys, digits, models, tmp_path
+):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "NOTES.md").write_text("mine")
+    code, _, err = run(
+        capsys,
+        "baseline",
+        "save",
+        folder,
+        "--model",
+        models["main"],
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+    )
+    assert code == 2 and "holds files and no baseline.json" in err
+    assert (folder / "NOTES.md").read_text() == "mine"
+
+
+def test_user_code_that_exits_is_an_error_not_a_pass(capsys, digits, tmp_path):
+    spec = tmp_path / "ep.py"
+    spec.write_text("import sys\n\ndef spec():\n    sys.exit(0)\n")
+    out_file = tmp_path / "r.json"
+    code, out, err = run(
+        capsys,
+        "check",
+        "model",
+        "--entrypoint",
+        f"{spec}:spec",
+        "--data",
+        digits.eval_path,
+        "--target",
+        "target",
+        "--format",
+        "json",
+        "-o",
+        out_file,
+    )
+    assert code == 2 and "called sys.exit(0)" in err and not out_file.exists()

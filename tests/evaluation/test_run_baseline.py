@@ -17,7 +17,7 @@ import polars as pl
 from sklearn.ensemble import RandomForestClassifier
 from mlgate.serving import save_model
 
-NOISE = {noise}
+NOISE = {noise} or "--noise" in sys.argv
 SEED = {seed}
 with open(os.environ["BUILD_LOG"], "a") as log:
     log.write(str(Path.cwd()) + "\\n")
@@ -160,3 +160,31 @@ def test_on_main_itself_the_model_is_cached_for_the_pull_requests_to_come(repo):
     assert done.returncode == 1
     assert "cached in" in _primary(report)["details"]["baseline_source"]
     assert len(_builds(repo)) == 2  # no worktree build: main's predictions were cached
+
+
+@pytest.mark.slow
+def test_main_is_built_as_mains_own_mlgate_yaml_says(repo):
+    # The pull request changes only the build command (a flag that hurts the model):
+    # main must be built with main's command, not the pull request's.
+    git(repo, "checkout", "-q", "-b", "pr")
+    config = repo / "mlgate.yaml"
+    config.write_text(config.read_text().replace("train.py", "train.py --noise"))
+    git(repo, "commit", "-q", "-am", "build with relabelled rows")
+    done, report = _run(repo)
+    assert done.returncode == 1, done.stderr
+    assert _primary(report)["details"]["verdict"] == "worse"
+
+
+def test_a_pull_request_that_adds_the_model_stage_skips_the_comparison(repo):
+    config = repo / "mlgate.yaml"
+    text = config.read_text()
+    config.write_text("reports:\n  - format: json\n    path: report.json\n")
+    git(repo, "commit", "-q", "-am", "no model stage on main")
+    git(repo, "checkout", "-q", "-b", "pr")
+    config.write_text(text)
+    git(repo, "commit", "-q", "-am", "add the model stage")
+    done, report = _run(repo)
+    assert done.returncode == 0, done.stderr
+    skip = next(c for c in report["checks"] if c["name"] == "model.worse_than_baseline")
+    assert skip["status"] == "skip" and "has no model: stage" in skip["message"]
+    assert len(_builds(repo)) == 1  # main was not built

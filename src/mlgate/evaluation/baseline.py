@@ -68,6 +68,7 @@ def save_baseline(
     """Write a baseline folder atomically: built beside it, then renamed into place, so a
     failed save leaves the previous folder whole. Returns ``folder``."""
     folder = Path(folder)
+    _check_replaceable(folder)
     parent = folder.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +101,23 @@ def save_baseline(
         shutil.rmtree(work, ignore_errors=True)
         raise
     return folder
+
+
+def _check_replaceable(folder: Path) -> None:
+    """Refuse to replace anything but an empty folder or an earlier baseline: the folder
+    is replaced whole, and a user's files must never go with it."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: is a file; give a folder for the baseline")
+    if Path.cwd().resolve().is_relative_to(folder.resolve()):
+        raise InputError(
+            f"{folder}: is the working folder (or holds it); give a folder of its own for "
+            "the baseline, e.g. baselines/main"
+        )
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / META).is_file():
+        raise InputError(
+            f"{folder}: holds files and no {META}, so it is not an earlier baseline; the "
+            "baseline replaces the whole folder: give an empty or new folder"
+        )
 
 
 def _umask() -> int:

@@ -130,14 +130,11 @@ def judge(
         if len(s.rows) >= settings.min_slice_rows:
             findings += _floors([primary], rows, c, settings, s)
     if base is None:
-        findings.append(
-            Finding(
-                "model.worse_than_baseline",
-                Status.SKIP,
-                "no baseline to compare with: pass --baseline (main's model, predictions or "
-                "a folder from 'mlgate baseline save'), or run 'mlgate run --baseline main'",
-            )
+        why = baseline_note or (
+            "no baseline to compare with: pass --baseline (main's model, predictions or "
+            "a folder from 'mlgate baseline save'), or run 'mlgate run --baseline main'"
         )
+        findings.append(Finding("model.worse_than_baseline", Status.SKIP, why))
     else:
         findings += _compare_all(
             metrics, primary, gating, every, cand, base, groups, settings, baseline_note

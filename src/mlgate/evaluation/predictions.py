@@ -261,8 +261,13 @@ def predict_with_entrypoint(ref: str, data: EvalData) -> ModelOutput:
         digest,
         seconds,
         spec_value(spec, "model"),
-        predict=predict,
-        predict_proba=predict_proba if callable(predict_proba) else None,
+        # Later calls (latency, behaviour tests) are user code too: same guard.
+        predict=lambda frame: run_user_code(lambda: predict(frame), f"{ref} predict"),
+        predict_proba=(
+            (lambda frame: run_user_code(lambda: predict_proba(frame), f"{ref} predict_proba"))
+            if callable(predict_proba)
+            else None
+        ),
     )
 
 

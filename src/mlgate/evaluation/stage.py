@@ -45,6 +45,7 @@ def run_model_stage(
     target: str | None,
     baseline_ref: str | None = None,
     severity: Mapping[str, str] | None = None,
+    config_name: str = "mlgate.yaml",
 ) -> Report:
     """Judge the stage's model against main's. ``root`` is mlgate.yaml's folder (paths
     are relative to it); ``target`` is the data stage's, used when the stage names
@@ -75,7 +76,10 @@ def run_model_stage(
                 candidate, model_ref, baseline_ref, commit, stage, root, data
             )
         else:
-            base, note = baseline_at(baseline_ref, commit, stage, root, data)
+            try:
+                base, note = baseline_at(baseline_ref, commit, stage, root, data, config_name)
+            except NoBaseline as exc:
+                note = str(exc)
     elif stage.baseline is not None:
         base, note = baseline_output(
             str(root / stage.baseline),
@@ -240,13 +244,48 @@ def _key(commit: str, stage: ModelStage, data: EvalData) -> str:
     )
 
 
+class NoBaseline(InputError):
+    """Main has no model to compare with (the pull request adds the first one)."""
+
+
+def mains_stage(stage: ModelStage, commit: str, root: Path, config_name: str) -> ModelStage:
+    """The model stage as main's own mlgate.yaml at ``commit`` describes it: main's model
+    is built with main's ``build`` and found at main's ``model`` path, so a pull request
+    that changes either is compared with main as main was (the evaluation rows stay
+    the pull request's). Falls back to ``stage`` when main has no mlgate.yaml (this
+    pull request adds mlgate); raises ``NoBaseline`` when main's has no model stage."""
+    from mlgate._yaml import parse_model
+    from mlgate.config import Config
+    from mlgate.errors import MlgateError
+    from mlgate.gitinfo import GitError, git, repository_root
+
+    inside = root.resolve().relative_to(repository_root(root).resolve())
+    try:
+        text = git("show", f"{commit}:{(inside / config_name).as_posix()}", cwd=root)
+        main = parse_model(text, Config, label=f"{config_name} at {commit[:10]}", what="config")
+    except (GitError, MlgateError):
+        return stage
+    if main.model is None:
+        raise NoBaseline(
+            f"{config_name} at {commit[:10]} has no model: stage: nothing to compare with (this "
+            "pull request adds the model stage)"
+        )
+    return stage.model_copy(
+        update={
+            k: getattr(main.model, k) for k in ("model", "build", "build_timeout", "trust_pickle")
+        }
+    )
+
+
 def baseline_at(
-    ref: str, commit: str, stage: ModelStage, root: Path, data: EvalData
+    ref: str, commit: str, stage: ModelStage, root: Path, data: EvalData, config_name: str
 ) -> tuple[ModelOutput, str]:
     """Main's predictions: the model at ``commit`` (the merge base of HEAD and ``ref``),
-    from the cache or scored now in a temporary worktree (and cached)."""
+    built and found as main's mlgate.yaml says, from the cache or scored now in a
+    temporary worktree (and cached). Raises ``NoBaseline`` when main has no model."""
     from mlgate.gitinfo import repository_root, worktree
 
+    stage = mains_stage(stage, commit, root, config_name)
     cache_dir = root / stage.cache
     key = _key(commit, stage, data)
     label = f"main's model at {commit[:10]} (merge base with {ref})"
@@ -262,9 +301,9 @@ def baseline_at(
         model = resolve_model(stage.model, folder)
         target_file = model.rpartition(":")[0] if is_entrypoint(model) else model
         if target_file.startswith(str(folder)) and not Path(target_file).exists():
-            raise InputError(
-                f"{stage.model}: not in {ref} at {commit[:10]}; commit the model there, or set "
-                "model.build to the command that makes it"
+            raise NoBaseline(
+                f"{stage.model} is not in {ref} at {commit[:10]}, and no model.build there "
+                "makes it: nothing to compare with (this pull request may add the first model)"
             )
         _save_in_subprocess(model, data, folder, cache_dir / key, commit, key, stage)
     out, why = bl.cached(cache_dir, key, data, trust_pickle=stage.trust_pickle)

@@ -130,11 +130,17 @@ def _import_module(target: str) -> Any:
 
 
 def run_user_code(fn: Callable[[], Any], what: str) -> Any:
-    """Run user code; its exceptions are the user's to fix: one line, exit 2."""
+    """Run user code; its exceptions are the user's to fix: one line, exit 2. A
+    ``sys.exit()`` in it is one too: it must not end mlgate with no report (and exit 0
+    would read as "passed")."""
     try:
         return fn()
     except MlgateError:
         raise
+    except SystemExit as exc:
+        raise SpecError(
+            f"{what} called sys.exit({exc.code!r}); return from the function instead of exiting"
+        ) from None
     except ModuleNotFoundError as exc:
         if exc.name in ("torch", "sklearn"):
             extra = "torch" if exc.name == "torch" else "sklearn"
