@@ -467,7 +467,7 @@ def test_user_code_that_exits_is_an_error_not_a_pass(capsys, digits, tmp_path):
     spec = tmp_path / "ep.py"
     spec.write_text("import sys\n\ndef spec():\n    sys.exit(0)\n")
     out_file = tmp_path / "r.json"
-    code, out, err = run(
+    code, _out, err = run(
         capsys,
         "check",
         "model",
