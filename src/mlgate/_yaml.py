@@ -65,7 +65,7 @@ def _describe(err: Any, known: set[str]) -> str:
         return f"unknown key; {hint}"
     if kind == "missing":
         return "required key is missing"
-    return str(err["msg"]).rstrip(".")
+    return str(err["msg"]).removeprefix("Value error, ").rstrip(".")
 
 
 def _line_index(node: yaml.Node | None) -> dict[Loc, int]:

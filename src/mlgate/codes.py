@@ -42,6 +42,7 @@ CODES: dict[str, str] = {
     "model.latency": "p95 time to predict one row is above the budget",
     "model.size": "the model file is larger than the budget",
     "model.evaluation_rows": "evaluation rows without a target were left out",
+    "model.invalid_predictions": "a model predicts labels the evaluation target never takes",
     # serving
     "serving.health": "the server's health and what it serves; fails if it exited mid-check",
     "serving.rejected_rows": "held-out rows the server refused with a 400 (outside the schema)",

@@ -60,7 +60,9 @@ def repository_root(cwd: str | Path | None = None) -> Path:
 
 def merge_base(ref: str, cwd: str | Path | None = None) -> str:
     """The commit where HEAD branched from ``ref`` (e.g. ``origin/main``): main's side of
-    the pull request. Raises ``GitError`` naming the ref when git does not know it."""
+    the pull request. Raises ``GitError`` naming the ref when git does not know it, or
+    when the two share no history."""
+    repository_root(cwd)
     try:
         git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=cwd, timeout=10)
     except GitError:
@@ -68,7 +70,13 @@ def merge_base(ref: str, cwd: str | Path | None = None) -> str:
             f"--baseline {ref}: git knows no such commit or branch here; fetch it first "
             f"(git fetch origin {ref.removeprefix('origin/')}) or name another"
         ) from None
-    return git("merge-base", ref, "HEAD", cwd=cwd)
+    try:
+        return git("merge-base", ref, "HEAD", cwd=cwd)
+    except GitError:
+        raise GitError(
+            f"--baseline {ref}: shares no history with HEAD, so there is no merge base to "
+            "compare with; branch from it, or name the branch this one came from"
+        ) from None
 
 
 @contextmanager

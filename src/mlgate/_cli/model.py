@@ -47,6 +47,11 @@ def _candidate(model: str | None, entrypoint: str | None, predictions: str | Non
             "check model: give exactly one of --model FILE, --entrypoint FILE.py:FUNC or "
             "--predictions FILE"
         )
+    if entrypoint is not None and ":" not in entrypoint:
+        raise MlgateError(
+            f"--entrypoint {entrypoint!r}: expected FILE.py:FUNC or package.module:FUNC, "
+            "e.g. model.py:spec"
+        )
     return given[0]
 
 

@@ -231,6 +231,9 @@ def cached(
     """The cache entry's predictions, or None and why not (absent, or corrupt: then
     it is removed so that it is recomputed)."""
     folder = cache_dir / key
+    if folder.is_file() or folder.is_symlink():  # not an entry mlgate wrote
+        folder.unlink()
+        return None, "recomputed: the cache entry was a file"
     if not folder.exists():
         return None, "not cached"
     try:

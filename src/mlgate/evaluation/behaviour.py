@@ -123,10 +123,17 @@ def _invariance(test: Invariance, output: ModelOutput, frame: Any, seed: int) ->
     changed = np.zeros(len(frame), dtype=bool)
     variants = []
     if test.values:
+        seen = set(frame[test.column].dropna().tolist())
         for value in test.values:
+            if value not in seen:
+                some = ", ".join(map(repr, sorted(seen, key=repr)[:5]))
+                raise InputError(
+                    f"model.behaviour: invariance value {value!r} never occurs in "
+                    f"{test.column!r} (its values include {some}); check the spelling"
+                )
             other = frame.copy()
             other[test.column] = value
-            variants.append((f"set to {value!r}", other))
+            variants.append((repr(value), other))
     else:
         other = frame.copy()
         order = np.random.default_rng(seed).permutation(len(frame))
@@ -135,7 +142,7 @@ def _invariance(test: Invariance, output: ModelOutput, frame: Any, seed: int) ->
     for _, other in variants:
         changed |= _differs(before, _labels(output, other))
     share = float(changed.mean())
-    how = "; ".join(label for label, _ in variants)
+    how = "set to " + " or ".join(label for label, _ in variants) if test.values else variants[0][0]
     details = {
         "test": "invariance",
         "changed": int(changed.sum()),
@@ -173,6 +180,13 @@ def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _direction(test: Direction, output: ModelOutput, frame: Any) -> Finding:
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(frame[test.column]):
+        raise InputError(
+            f"model.behaviour: direction on {test.column!r}: the column is not numeric "
+            f"({frame[test.column].dtype}); a direction test adds a number to it"
+        )
     raised = frame.copy()
     raised[test.column] = frame[test.column] + test.increase
     before, after = _score(test, output, frame), _score(test, output, raised)
@@ -233,7 +247,23 @@ def _score(test: Direction, output: ModelOutput, frame: Any) -> np.ndarray:
 
 
 def _cases(cases: Sequence[Case], output: ModelOutput, columns: Sequence[str]) -> Finding:
+    import difflib
+
     import pandas as pd
+
+    for i, case in enumerate(cases, 1):
+        unknown = [c for c in case.row if c not in columns]
+        if unknown:
+            near = difflib.get_close_matches(unknown[0], list(columns), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise InputError(
+                f"model.behaviour: case {i} names {unknown[0]!r}, not a feature of the model{hint}"
+            )
+        if output.classes is not None and case.expect not in output.classes:
+            raise InputError(
+                f"model.behaviour: case {i} expects {case.expect!r}, not one of the model's "
+                f"classes ({', '.join(map(repr, output.classes))})"
+            )
 
     missing = sorted({c for case in cases for c in columns if c not in case.row})
     rows = pd.DataFrame([{c: case.row.get(c) for c in columns} for case in cases])

@@ -29,7 +29,7 @@ from mlgate.evaluation.metrics import (
     metrics_for,
     score,
 )
-from mlgate.evaluation.paired import ALPHA, Comparison, Resampler, compare, holm
+from mlgate.evaluation.paired import ALPHA, MIN_ROWS, Comparison, Resampler, compare, holm
 from mlgate.evaluation.predictions import EvalData, ModelOutput
 from mlgate.evaluation.slices import Slice, slices_of
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
@@ -104,20 +104,33 @@ def judge(
     """
     task = settings.task or infer_task(data, candidate)
     others = [baseline] if baseline is not None else []
+    label_findings = check_outputs(task, data, [candidate, *others])
     truth, scored = _encode(task, data, [candidate, *others, *(o for _, o in simpler)])
     cand, base = scored[0], (scored[1] if baseline is not None else None)
     simpler_scored = scored[1 + len(others) :]
     metrics = _metrics(task, settings)
     primary = METRICS[settings.primary or PRIMARY[task]]
-    if primary.task != task:
-        raise InputError(f"model primary: {primary.name} is a {primary.task} metric, not {task}")
     gating = {primary.name, *settings.gate}
+    _check_asked(settings, task, primary, truth, [cand, *([base] if base else [])])
     every = Rows(truth, settings.seed, settings.resamples)
     findings: list[Finding] = []
     findings += _floors(metrics, every, cand, settings, None)
     groups: list[tuple[Slice, Rows, Scored, Scored | None]] = []
     for column in settings.slices:
-        for s in slices_of(data.frame, column, settings.slice_bins):
+        column_slices, left_out = slices_of(data.frame, column, settings.slice_bins)
+        if left_out:
+            findings.append(
+                Finding(
+                    "model.slice_worse_than_baseline",
+                    Status.SKIP,
+                    f"{column!r} has {len(column_slices) + left_out:,} values: its "
+                    f"{len(column_slices)} most frequent are sliced, {left_out:,} are not (an "
+                    "identifier is no slice; bin it, or slice by a coarser column)",
+                    column,
+                    {"values": len(column_slices) + left_out, "left_out": left_out},
+                )
+            )
+        for s in column_slices:
             groups.append(
                 (
                     s,
@@ -155,6 +168,7 @@ def judge(
                     ties_fail=i == 0,  # the dummy
                 )
             )
+    findings += label_findings
     findings += extra
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     return Report(tuple(findings), title="mlgate model check")
@@ -208,10 +222,12 @@ def infer_task(data: EvalData, candidate: ModelOutput) -> Task:
     y = data.frame.get_column(data.target)
     if not y.dtype.is_numeric() or candidate.proba is not None:
         return "classification"
-    if y.dtype.is_integer() and y.n_unique() <= 20:
-        pred = np.asarray(candidate.labels)
-        if pred.dtype.kind in "iub" or np.all(np.mod(pred.astype(float), 1) == 0):
-            return "classification"
+    pred = np.asarray(candidate.labels)
+    if pred.dtype.kind not in "iufb":  # text labels against a numeric target
+        return "classification"
+    whole = pred.dtype.kind in "iub" or bool(np.all(np.mod(pred.astype(float), 1) == 0))
+    if y.dtype.is_integer() and y.n_unique() <= 20 and whole:
+        return "classification"
     return "regression"
 
 
@@ -239,16 +255,115 @@ def _encode(
     for o, c in zip(outputs, codes, strict=True):
         proba = None
         if o.proba is not None and o.classes is not None:
-            if o.proba.shape != (data.rows, len(o.classes)):
-                raise InputError(
-                    f"{o.source}: probabilities of shape {o.proba.shape}, expected "
-                    f"({data.rows}, {len(o.classes)}) for the classes {list(o.classes)}"
-                )
             proba = align_proba(o.proba, o.classes, classes)
-            if not np.isfinite(proba).all():
-                raise InputError(f"{o.source}: class probabilities hold NaN or inf")
         scored.append(Scored(c, proba))
     return Truth(task, y, classes), scored
+
+
+def check_outputs(task: Task, data: EvalData, outputs: Sequence[ModelOutput]) -> list[Finding]:
+    """What a model's predictions must be before they are scored. Probabilities must lie
+    in [0, 1], sum to 1 per row and cover the labels the model predicts; a model whose
+    labels share none with the target and are of another kind (text "1" against the
+    number 1) is a mismatch, not a bad model: ``InputError`` (exit 2). Labels the target
+    never takes are a warning (``model.invalid_predictions``)."""
+    if task != "classification":
+        return []
+    target = set(np.unique(np.asarray(data.y)).tolist())
+    out = []
+    for o in outputs:
+        labels, counts = np.unique(np.asarray(o.labels), return_counts=True)
+        predicted = dict(zip(labels.tolist(), counts.tolist(), strict=True))
+        unseen = {k: v for k, v in predicted.items() if k not in target}
+        if unseen and len(unseen) == len(predicted) and _kinds(predicted) != _kinds(target):
+            raise InputError(
+                f"{o.source}: predicts labels ({_few(predicted)}) of which none is a value of "
+                f"{data.target!r} ({_few(target)}); a type mismatch (text against numbers) or "
+                "another encoding of the classes?"
+            )
+        if o.proba is not None and o.classes is not None:
+            _check_proba(o, set(predicted), data.rows)
+        if unseen:
+            rows = sum(unseen.values())
+            out.append(
+                Finding(
+                    "model.invalid_predictions",
+                    Status.WARN,
+                    f"{o.source}: {rows} of {data.rows} rows are predicted as labels "
+                    f"{data.target!r} never takes here ({_few(unseen)}); scored as wrong",
+                    data.target,
+                    {"source": o.source, "unseen": {str(k): v for k, v in unseen.items()}},
+                )
+            )
+    return out
+
+
+def _kinds(values: Any) -> set[str]:
+    """The kind of each label, text or number: 1 and '1' differ, 1 and 1.0 do not."""
+    return {"text" if isinstance(v, str) else "number" for v in values}
+
+
+def _check_proba(o: ModelOutput, predicted: set[Any], rows: int) -> None:
+    assert o.proba is not None and o.classes is not None
+    proba = o.proba
+    if proba.shape != (rows, len(o.classes)):
+        raise InputError(
+            f"{o.source}: probabilities of shape {proba.shape}, expected "
+            f"({rows}, {len(o.classes)}) for the classes {list(o.classes)}"
+        )
+    if not np.isfinite(proba).all():
+        raise InputError(f"{o.source}: class probabilities hold NaN or inf")
+    bad = np.flatnonzero(((proba < -1e-9) | (proba > 1 + 1e-9)).any(axis=1))
+    if len(bad):
+        raise InputError(
+            f"{o.source}: row {bad[0]} has a probability outside [0, 1] "
+            f"({proba[bad[0]].tolist()}); give probabilities, not scores or logits"
+        )
+    sums = proba.sum(axis=1)
+    off = np.flatnonzero(np.abs(sums - 1) > 1e-3)
+    if len(off):
+        raise InputError(
+            f"{o.source}: the probabilities of row {off[0]} sum to {sums[off[0]]:.4g}, not 1 "
+            f"({len(off)} rows like it); give one column per class ({_few(predicted)})"
+        )
+    missing = predicted - set(o.classes)
+    if missing:
+        raise InputError(
+            f"{o.source}: predicts {_few(missing)}, but has no probability column for it (its "
+            f"columns are for {_few(o.classes)}); name the columns proba_<class>"
+        )
+
+
+def _few(values: Any, limit: int = 5) -> str:
+    items = sorted(values, key=repr)
+    shown = ", ".join(repr(v) for v in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _check_asked(
+    settings: ModelGateSettings, task: Task, primary: Metric, truth: Truth, models: list[Scored]
+) -> None:
+    """Every metric the user named must belong to the task, and the ones that decide
+    (primary, gate, floors) must be computable: a gate skipped for want of probabilities
+    would pass a pull request unseen. Raises ``InputError`` (exit 2)."""
+    named = [
+        ("primary", primary.name),
+        *(("gate", n) for n in settings.gate),
+        *(("floors", n) for n in settings.floors),
+        *(("margins", n) for n in settings.margins),
+    ]
+    for key, name in named:
+        m = METRICS[name]
+        if m.task != task:
+            raise InputError(
+                f"model {key}: {name} is a {m.task} metric, and this is {task}; the "
+                f"{task} metrics are {', '.join(x.name for x in metrics_for(task))}"
+            )
+        why = applicable(m, truth, *models)
+        if why is not None and key != "margins":
+            raise InputError(
+                f"model {key}: {name} {why}; choose another metric, or give class "
+                "probabilities (predict_proba, or proba_<class> columns)"
+            )
 
 
 def _metrics(task: Task, settings: ModelGateSettings) -> list[Metric]:
@@ -412,6 +527,12 @@ def _comparison_finding(
     elif verdict == "not_worse":
         status = Status.PASS
         message = f"{numbers}: not worse than main beyond {margin}"
+    elif c.method != "exact McNemar" and c.rows < MIN_ROWS:
+        status = Status.WARN if gate else Status.PASS
+        message = (
+            f"{numbers}: inconclusive; {c.rows} rows are too few for a {c.method} interval "
+            f"(at least {MIN_ROWS}); give more evaluation rows"
+        )
     elif c.p_value < ALPHA:  # worse on its own, not once every comparison is counted
         status = Status.WARN if gate else Status.PASS
         message = (
@@ -445,8 +566,9 @@ def _amount(c: Comparison, value: float, *, signed: bool = True) -> str:
     baseline's value for errors."""
     sign = "+" if signed else ""
     if c.metric.relative_margin:
-        base = abs(c.baseline) or 1.0
-        return f"{value / base * 100:{sign}.1f}%"
+        if abs(c.baseline) < 1e-9:  # main's error is 0: a percentage of it means nothing
+            return f"{value:{sign}.4g}"
+        return f"{value / abs(c.baseline) * 100:{sign}.1f}%"
     return f"{value * 100:{sign}.1f} points"
 
 

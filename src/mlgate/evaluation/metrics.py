@@ -49,6 +49,16 @@ class Metric:
     needs_proba: bool
     method: str
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The values the metric can take: [0, 1] for rates, (-inf, 1] for R², and
+        [0, inf) for errors."""
+        if self.name == "r2":
+            return (float("-inf"), 1.0)
+        if self.higher_is_better or self.name == "ece":
+            return (0.0, 1.0)
+        return (0.0, float("inf"))
+
 
 def _rate(
     name: str, label: str, *, proba: bool = False, method: str = "paired bootstrap"

@@ -58,6 +58,9 @@ Verdict = Literal["worse", "not_worse", "inconclusive"]
 ALPHA = 0.025
 #: Bootstrap resamples; 1,000 puts the standard error within about 2% of its limit.
 BOOTSTRAP_RESAMPLES = 1000
+#: Fewest rows for a normal interval from a bootstrap or DeLong standard error: below,
+#: the resamples are too few to vary (2 rows give a standard error of 0 and "p=0").
+MIN_ROWS = 30
 #: Above this many rows, random groups of rows are resampled (``resampled_sums``).
 BOOTSTRAP_GROUPS = 20_000
 #: Cells of the resample-count matrix built at once (bounds memory to ~32 MB).
@@ -163,6 +166,45 @@ def compare(
         score(metric, truth, candidate),
         score(metric, truth, baseline),
     )
+    return _clipped(
+        _compare(
+            metric,
+            truth,
+            candidate,
+            baseline,
+            cand_value,
+            base_value,
+            margin,
+            seed,
+            resamples,
+            resampler,
+        )
+    )
+
+
+def _clipped(c: Comparison) -> Comparison:
+    """The interval cut to the differences the metric can have: a normal interval can
+    reach past them (an error that falls by more than 100%)."""
+    low, high = c.metric.bounds
+    return replace(
+        c,
+        ci_low=max(c.ci_low, low - c.baseline),
+        ci_high=min(c.ci_high, high - c.baseline),
+    )
+
+
+def _compare(
+    metric: Metric,
+    truth: Truth,
+    candidate: Scored,
+    baseline: Scored,
+    cand_value: float,
+    base_value: float,
+    margin: float,
+    seed: int,
+    resamples: int,
+    resampler: Resampler | None,
+) -> Comparison:
     delta = margin_for(metric, margin, base_value)
     if metric.name == "accuracy":
         return _mcnemar(metric, truth, candidate, baseline, cand_value, base_value, delta)
@@ -191,7 +233,9 @@ def _normal(
     # Distance of the difference from the worse-by-the-margin boundary, worse side < 0.
     sign = 1.0 if metric.higher_is_better else -1.0
     toward_ok = sign * diff + margin
-    if se > 0:
+    if rows < MIN_ROWS or (se == 0 and diff != 0):  # no standard error to trust: undecided
+        p_worse, p_ok = 1.0, 1.0
+    elif se > 0:
         p_worse = float(norm.cdf(toward_ok / se))
         p_ok = float(norm.sf(toward_ok / se))
     else:  # identical predictions, or no spread at all: the difference is exact

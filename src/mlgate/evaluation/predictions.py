@@ -143,9 +143,13 @@ class ModelOutput:
     predict_proba: Callable[[Any], Any] | None = None
 
 
-def model_input(output: ModelOutput, role: str, path: str) -> dict[str, Any]:
+def model_input(
+    output: ModelOutput, role: str, path: str, fmt: str | None = None
+) -> dict[str, Any]:
     """A model (or its predictions) as an input of the report's ``run``."""
-    if Path(path).is_dir():
+    if fmt is not None:
+        pass
+    elif Path(path).is_dir():
         fmt = "baseline folder"
     elif output.model is None and output.predict is None:
         fmt = "predictions"
@@ -306,6 +310,11 @@ def read_predictions(path: str, data: EvalData, *, id_column: str | None = None)
                 f"({str(exc).splitlines()[0]}); give both the same id type"
             ) from None
     missing = joined.get_column(PREDICTION_COLUMN).is_null().sum()
+    if missing == data.rows:
+        raise InputError(
+            f"{path}: its {PREDICTION_COLUMN!r} column is empty for every evaluation row "
+            f"(matched on {id_column!r}); write the model's predictions there"
+        )
     if missing:
         raise InputError(
             f"{path}: has no prediction for {missing} of the {data.rows} evaluation rows of "

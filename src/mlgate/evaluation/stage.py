@@ -114,8 +114,10 @@ def _inputs(
     """The stage's inputs for the report (``mlgate run`` shows paths relative to
     mlgate.yaml's folder)."""
     inputs = [data.run_input(), model_input(candidate, "model", model)]
-    if base is not None:
-        inputs.append(model_input(base, "baseline", ref or folder or "baseline"))
+    if base is not None and ref is not None:
+        inputs.append(model_input(base, "baseline", ref, fmt="git ref"))
+    elif base is not None:
+        inputs.append(model_input(base, "baseline", folder or "baseline"))
     return inputs
 
 
@@ -184,6 +186,8 @@ def run_build(command: str, folder: Path, timeout: float, *, where: str) -> None
             f"model.build ({command!r}) ran longer than {timeout:g} s in {where}; make it "
             "faster or raise model.build_timeout"
         ) from None
+    if done.returncode in (-2, 130):  # Ctrl-C reached the build too: the user stopped it
+        raise KeyboardInterrupt
     if done.returncode != 0:
         tail = (done.stderr.strip() or done.stdout.strip() or "(no output)").splitlines()[-1]
         raise InputError(

@@ -11,7 +11,11 @@ from mlgate.findings import Report
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(_finite(report.to_dict(__version__)), indent=2, ensure_ascii=False) + "\n"
+    # default=str: a date in a finding's details is text in JSON, not a crash.
+    text = json.dumps(
+        _finite(report.to_dict(__version__)), indent=2, ensure_ascii=False, default=str
+    )
+    return text + "\n"
 
 
 def _finite(value: Any) -> Any:
