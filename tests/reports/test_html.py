@@ -289,3 +289,18 @@ def test_other_formats_and_the_cli_do_not_load_the_html_renderer():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "mlgate.reports.html" not in out.stdout and "mlgate.reports.charts" not in out.stdout
+
+
+def test_a_passing_model_report_shows_no_failure_red_and_no_data_key():
+    report = Report(
+        (Finding("model.metric_floor", Status.PASS, "balanced accuracy 0.9", stage="model"),),
+        title="mlgate model check",
+    )
+    html = render_html(report)
+    assert '<span class="chip none">0 failed</span>' in html
+    assert 'class="chip fail"' not in html
+    assert ">reference <i" not in html  # the reference/current key explains data charts
+
+
+def test_a_data_report_keeps_its_reference_and_current_key(penguins_report):
+    assert ">reference <i" in render_html(penguins_report)

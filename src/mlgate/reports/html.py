@@ -164,6 +164,8 @@ def render_html(report: Report) -> str:
         "slices": [_comparison_view(r) for r in slices],
         "losses": losses,
         "side_colors": charts.SIDE_COLORS,
+        # The reference/current key explains the data charts only.
+        "has_data_charts": data is not None,
         "version": __version__,
     }
     used = {c["template"] for c in page_charts.items.values()}
@@ -188,7 +190,8 @@ def tally(counts: Mapping[Status, int], always: Sequence[Status] = ()) -> list[t
         n = counts.get(status, 0)
         if n or status in always:
             one, many = _COUNT_WORDS[status]
-            out.append((f"{n} {one if n == 1 else many}", status.value))
+            # "0 failed" is good news: not in the failure's red.
+            out.append((f"{n} {one if n == 1 else many}", status.value if n else "none"))
     return out
 
 
