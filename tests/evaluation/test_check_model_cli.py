@@ -483,3 +483,16 @@ def test_user_code_that_exits_is_an_error_not_a_pass(capsys, digits, tmp_path):
         out_file,
     )
     assert code == 2 and "called sys.exit(0)" in err and not out_file.exists()
+
+
+def test_save_model_refuses_what_load_model_would_refuse(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from mlgate.errors import InputError
+    from mlgate.serving import save_model
+
+    model = make_pipeline(FunctionTransformer(lambda x: x / 16), _forest())
+    with pytest.raises(InputError, match="not from scikit-learn, NumPy or SciPy"):
+        save_model(model, tmp_path / "m.skops")
+    assert not (tmp_path / "m.skops").exists()

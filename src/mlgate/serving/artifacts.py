@@ -22,14 +22,26 @@ TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
 
 
 def save_model(model: Any, path: str | Path) -> Path:
-    """Save ``model`` to ``path`` (a ``.skops`` file), atomically."""
+    """Save ``model`` to ``path`` (a ``.skops`` file), atomically. Raises ``InputError``
+    for a model holding types ``load_model`` would refuse (not from scikit-learn, NumPy
+    or SciPy), before anything is written."""
     target = Path(path)
     if target.suffix not in SKOPS_SUFFIXES:
         raise InputError(
             f"{target}: save_model writes skops files; name it with the .skops extension"
         )
     sio = _skops()
-    write_bytes_atomic(target, sio.dumps(model))
+    data = sio.dumps(model)
+    # Refuse now what load_model would refuse later, when the model is already shipped.
+    refused = sorted(t for t in sio.get_untrusted_types(data=data) if not is_trusted_type(t))
+    if refused:
+        raise InputError(
+            f"{target}: the model holds types that are not from scikit-learn, NumPy or SciPy "
+            f"({', '.join(refused)}), which mlgate refuses to load from a skops file; use "
+            "their scikit-learn equivalents (a FunctionTransformer of a NumPy function, not "
+            "a lambda or your own class), or save a pickle and load it with --trust-pickle"
+        )
+    write_bytes_atomic(target, data)
     return target
 
 
