@@ -9,6 +9,7 @@ import numpy as np
 
 from mlgate.errors import InputError
 from mlgate.evaluation.metrics import Metric, Scored, Task, Truth, applicable
+from mlgate.evaluation.paired import ALPHA
 from mlgate.evaluation.predictions import EvalData, ModelOutput
 from mlgate.findings import Finding, Status
 
@@ -52,7 +53,23 @@ def simpler_model_finding(
     # The simpler model as "candidate" against the model as "baseline": "worse" means
     # the model beats it with confidence.
     c = rows.compare(primary, simpler, cand, margin=0.0)
-    details = {**c.details(), "simpler_model": name}
+    # Said from the model's side: the difference is model - simpler; each p-value
+    # tests the null in its name (small: the model is better, or the simpler one).
+    details = {
+        "metric": primary.name,
+        "higher_is_better": primary.higher_is_better,
+        "model": c.baseline,
+        "simpler": c.candidate,
+        "simpler_model": name,
+        "difference": -c.difference,
+        "ci_low": -c.ci_high,
+        "ci_high": -c.ci_low,
+        "confidence": 1 - 2 * ALPHA,
+        "method": c.method,
+        "rows": c.rows,
+        "p_model_no_better": c.p_value,
+        "p_simpler_no_better": c.p_not_worse,
+    }
     text = (
         f"{primary.label}: model {c.baseline:.4g}, {name} {c.candidate:.4g} "
         f"({c.rows} rows, {c.method})"
