@@ -61,6 +61,11 @@ class EvalData:
         }
 
     @property
+    def feature_names(self) -> list[str]:
+        """Every column but the target and the row id."""
+        return [c for c in self.frame.columns if c not in (self.target, self.id_column)]
+
+    @property
     def y(self) -> np.ndarray:
         return self.frame.get_column(self.target).to_numpy()
 
@@ -68,7 +73,7 @@ class EvalData:
         """A pandas DataFrame of ``names`` (a model's ``feature_names_in_``), or of every
         column but the target and the id column."""
         if names is None:
-            names = [c for c in self.frame.columns if c not in (self.target, self.id_column)]
+            names = self.feature_names
         missing = [n for n in names if n not in self.frame.columns]
         if missing:
             raise InputError(

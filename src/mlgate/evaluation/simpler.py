@@ -111,7 +111,7 @@ def linear_model(train_path: str, data: EvalData, task: Task) -> tuple[str, Mode
     from mlgate.evaluation.predictions import load_eval_data
 
     train = load_eval_data(train_path, data.target, id_column=data.id_column)
-    features = [c for c in data.frame.columns if c not in (data.target, data.id_column)]
+    features = data.feature_names
     missing = [c for c in features if c not in train.frame.columns]
     if missing:
         raise InputError(
