@@ -334,7 +334,7 @@ def scan(source: Source, *, infer_all: bool = False) -> pl.LazyFrame:
     if source.kind == "jsonl":
         return pl.scan_ndjson(paths, infer_schema_length=None if infer_all else _CSV_INFER_ROWS)
     if source.kind == "csv":
-        return pl.scan_csv(
+        lazy = pl.scan_csv(
             paths,
             separator=source.csv_separator,
             has_header=source.csv_has_header,
@@ -343,7 +343,22 @@ def scan(source: Source, *, infer_all: bool = False) -> pl.LazyFrame:
             encoding="utf8",
             raise_if_empty=False,
         )
+        return _csv_names(lazy, source) if source.csv_has_header else lazy
     raise InputError(f"{source.label}: a {source.kind} cannot be scanned as a table")
+
+
+def _csv_names(lazy: pl.LazyFrame, source: Source) -> pl.LazyFrame:
+    """The header as RFC 4180 reads it: Polars keeps the escaped (doubled) quotes of a
+    quoted name, so a column named with a quote in it came back with two; Python's csv
+    module reads the header right."""
+    header = _csv_header(source.paths[0], source.csv_separator)
+    try:
+        names = lazy.collect_schema().names()
+    except pl.exceptions.PolarsError:
+        return lazy  # the read itself will fail and say why
+    if header is None or len(header) != len(names) or header == names:
+        return lazy
+    return lazy.rename(dict(zip(names, header, strict=True)))
 
 
 def check_columns(source: Source, columns: list[str]) -> None:

@@ -32,6 +32,8 @@ FORMAT_VERSION = 2
 #: Most frequent values of one batch that are fed to the frequent-values sketch; the
 #: rest of the batch's weight is counted as ``frequent_dropped``.
 TOP_PER_BATCH = 2048
+#: The columns of a batch's value counts, named apart from any user column.
+VALUE, COUNT = "value", "count"
 
 NUMERIC, BOOLEAN, STRING, DATETIME, NULL, OTHER = (
     "numeric",
@@ -433,7 +435,7 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     elif integral:
         as_int = finite.cast(pl.Int64)
         vc = _value_counts(as_int)
-        dropped = _feed_frequent(frequent, vc, as_int.name)
+        dropped = _feed_frequent(frequent, vc)
     else:
         # Few distinct fractions (a code column with a stray 0.5, a rounded reading): keep
         # their counts so domain checks can count them; a continuous column's values are
@@ -442,8 +444,8 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         if distinct.estimate <= 2 * TOP_PER_BATCH:
             vc = _value_counts(finite)
         if vc is not None and vc.height <= TOP_PER_BATCH:
-            vc = vc.with_columns(_number_key(pl.col(finite.name)))
-            dropped = _feed_frequent(frequent, vc, finite.name)
+            vc = vc.with_columns(_number_key(pl.col(VALUE)))
+            dropped = _feed_frequent(frequent, vc)
         else:
             dropped = finite.len()
     return replace(
@@ -464,9 +466,9 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
 
 def _categorical(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     vc = _value_counts(values)
-    distinct = HllSketch.of(hash_strings(vc.get_column(values.name)))
+    distinct = HllSketch.of(hash_strings(vc.get_column(VALUE)))
     frequent = FrequentSketch()
-    dropped = _feed_frequent(frequent, vc, values.name)
+    dropped = _feed_frequent(frequent, vc)
     return replace(base, distinct=distinct, frequent=frequent, frequent_dropped=dropped)
 
 
@@ -496,23 +498,24 @@ def _number_key(x: pl.Expr) -> pl.Expr:
 
 
 def _value_counts(values: pl.Series) -> pl.DataFrame:
-    """Every distinct value with its count, in no particular order."""
-    return values.value_counts(name="count")
+    """Every distinct value with its count, in no particular order: columns ``value``
+    and ``count`` whatever the user's column is called (one named ``count`` clashed)."""
+    return values.rename(VALUE).value_counts(name=COUNT)
 
 
-def _feed_frequent(sketch: FrequentSketch, vc: pl.DataFrame, key: str) -> int:
+def _feed_frequent(sketch: FrequentSketch, vc: pl.DataFrame) -> int:
     """Feed the batch's most frequent values; return the weight of those left out.
 
     The top values are chosen by a count cut-off and then sorted on (count, value), so
     the same data always feeds the sketch the same values in the same order, without
     sorting every distinct value of a high-cardinality column.
     """
-    counts = vc.get_column("count")
+    counts = vc.get_column(COUNT)
     top = vc
     if vc.height > TOP_PER_BATCH:
         cutoff = counts.top_k(TOP_PER_BATCH).min()
-        top = vc.filter(pl.col("count") >= cutoff)
-    top = top.sort(["count", key], descending=[True, False]).head(TOP_PER_BATCH)
-    top_counts = top.get_column("count")
-    sketch.update_counts(top.get_column(key).cast(pl.String).to_list(), top_counts.to_list())
+        top = vc.filter(pl.col(COUNT) >= cutoff)
+    top = top.sort([COUNT, VALUE], descending=[True, False]).head(TOP_PER_BATCH)
+    top_counts = top.get_column(COUNT)
+    sketch.update_counts(top.get_column(VALUE).cast(pl.String).to_list(), top_counts.to_list())
     return int(counts.sum()) - int(top_counts.sum())
