@@ -126,3 +126,8 @@ def test_mlgate_run_refuses_a_serving_stage_with_no_schema_before_running_anythi
         f"{path}:2: serving.schema: required key is missing (there is no data.schema to fall "
         "back on); give the schema requests are checked against"
     )
+
+
+def test_a_missing_mlgate_yaml_suggests_mlgate_init(tmp_path):
+    with pytest.raises(ConfigError, match=r"no such config file; write one with 'mlgate init'"):
+        load_config(tmp_path / "mlgate.yaml")

@@ -22,7 +22,12 @@ def load_model(path: str | Path, model: type[M], *, what: str) -> M:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such {what} file; check the path") from None
+        hint = (
+            "; write one with 'mlgate init' (or pass --config FILE)"
+            if path.name == "mlgate.yaml" and what == "config"
+            else "; check the path"
+        )
+        raise ConfigError(f"{path}: no such {what} file{hint}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the {what} file ({exc})") from None
     return parse_model(text, model, label=str(path), what=what)

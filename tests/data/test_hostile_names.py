@@ -126,3 +126,14 @@ def test_every_command_and_report_keeps_hostile_names(capsys, tmp_path, suffix):
         "junit",
     )
     assert code == 0 and ET.fromstring(out).tag == "testsuites"
+
+
+def test_an_unknown_target_names_the_columns_on_one_short_line(capsys, tmp_path):
+    data = tmp_path / "d.parquet"
+    _frame().write_parquet(data)
+    code, _, err = run(
+        capsys, "check", "data", "--reference", data, "--current", data, "--target", "cuont"
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "did you mean 'count'?" in err and "'new\\nline'" in err
+    assert "x" * 100 not in err and "and 2 more" in err

@@ -11,7 +11,7 @@ from mlgate.data.drift import compare_column, compare_profiles
 from mlgate.data.profile import DatasetProfile, ProgressFn, profile
 from mlgate.data.schema import Schema, infer_schema, load_schema
 from mlgate.data.validate import validate_profile
-from mlgate.errors import InputError
+from mlgate.errors import InputError, name_hint
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
 from mlgate.reports.evidence import DataEvidence
 from mlgate.runinfo import RunClock, data_input, file_input
@@ -72,7 +72,7 @@ def check_data(
     if target is not None and target not in sch.columns and ref.get(target) is None:
         raise InputError(
             f"target column {target!r} is in neither the schema nor the reference; "
-            f"columns are: {', '.join(ref.names[:20])}"
+            f"{name_hint(target, ref.names)}"
         )
     findings = _hint_renames(validate_profile(cur, sch), ref, cur, sch)
     findings += compare_profiles(ref, cur, sch, target=target, mode=mode)

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mlgate.errors import InputError
+from mlgate.errors import InputError, name_hint
 from mlgate.evaluation.predictions import EvalData, ModelOutput
 from mlgate.findings import Finding, Status
 
@@ -91,7 +91,7 @@ def behaviour_findings(behaviour: Behaviour, output: ModelOutput, data: EvalData
         if test.column not in frame.columns:
             raise InputError(
                 f"model.behaviour: column {test.column!r} is not a feature of the model; "
-                f"its features are: {', '.join(map(str, frame.columns[:20]))}"
+                f"{name_hint(test.column, [str(c) for c in frame.columns], 'features')}"
             )
         if isinstance(test, Invariance):
             out.append(_invariance(test, output, frame, behaviour.seed))

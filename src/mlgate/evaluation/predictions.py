@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.errors import InputError
+from mlgate.errors import InputError, name_hint
 
 PREDICTION_COLUMN = "prediction"
 PROBA_PREFIX = "proba_"
@@ -104,8 +104,7 @@ def load_eval_data(path: str, target: str, *, id_column: str = DEFAULT_ID) -> Ev
     frame = io.read_all(source)
     if target not in frame.columns:
         raise InputError(
-            f"{path}: has no target column {target!r}; its columns are: "
-            f"{', '.join(frame.columns[:20])}"
+            f"{path}: has no target column {target!r}; {name_hint(target, frame.columns)}"
         )
     if id_column in frame.columns:
         if frame.get_column(id_column).is_duplicated().any():

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.errors import InputError
+from mlgate.errors import InputError, name_hint
 
 #: Most values of one categorical column sliced; rarer values are left out (and said so).
 MAX_VALUES = 50
@@ -39,8 +39,8 @@ def slices_of(frame: Any, column: str, bins: int) -> tuple[list[Slice], int]:
     """
     if column not in frame.columns:
         raise InputError(
-            f"slice column {column!r} is not in the evaluation data; its columns are: "
-            f"{', '.join(frame.columns[:20])}"
+            f"slice column {column!r} is not in the evaluation data; "
+            f"{name_hint(column, frame.columns)}"
         )
     series = frame.get_column(column)
     if series.dtype.is_numeric() and series.n_unique() > 2 * bins:
