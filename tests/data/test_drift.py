@@ -317,3 +317,32 @@ def test_chi2_tail_matches_scipy() -> None:
     for df in (1, 2, 3, 7, 30):
         for x in (0.5, 3.0, 20.0, 80.0):
             assert _chi2_sf(x, df) == pytest.approx(float(special.chdtrc(df, x)), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "convert,says",
+    [
+        (lambda x: x * 1.609344, "x1.609 (miles and kilometres)"),
+        (lambda x: x / 2.54, "x0.3937 (inches and centimetres)"),
+        (lambda x: x * 100, "x100 (fraction and percent)"),
+        (lambda x: x / 60, "x0.01667 (seconds and minutes"),
+        (lambda x: x * 0.45359237, "x0.4536 (pounds and kilograms)"),
+        (lambda x: x * 1.8 + 32, "converted from Celsius to Fahrenheit"),
+        (lambda x: (x - 32) / 1.8, "converted from Fahrenheit to Celsius"),
+    ],
+)
+def test_a_unit_conversion_is_named_in_the_drift_message(convert, says) -> None:
+    rng = np.random.default_rng(3)
+    ref = pl.DataFrame({"x": rng.gamma(4.0, 10.0, 4000) + 20})
+    cur = pl.DataFrame({"x": convert(rng.gamma(4.0, 10.0, 4000) + 20)})
+    finding = _drift(_compare(ref, cur), "x")
+    assert finding.status is Status.FAIL
+    assert says in finding.message and "a unit change?" in finding.message
+
+
+@pytest.mark.parametrize("change", [lambda x: x + 15, lambda x: x * 1.3, lambda x: x**1.5])
+def test_a_shift_or_a_new_shape_is_no_unit_change(change) -> None:
+    rng = np.random.default_rng(4)
+    ref = pl.DataFrame({"x": rng.gamma(4.0, 10.0, 4000) + 20})
+    cur = pl.DataFrame({"x": change(rng.gamma(4.0, 10.0, 4000) + 20)})
+    assert "unit change" not in _drift(_compare(ref, cur), "x").message

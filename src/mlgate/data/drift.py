@@ -241,6 +241,9 @@ def _numeric(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
         notes.append(f"mean moved {mean_shift:+.2f} standard deviations")
     if math.isfinite(std_ratio) and (std_ratio >= 1.25 or std_ratio <= 0.8):
         notes.append(f"spread x{std_ratio:.2f}")
+    unit = unit_change(qa, qb)
+    if unit is not None:
+        notes.append(unit)
     details: dict[str, object] = {
         "anderson_darling": round(a2, 4),
         "linf_distance": round(linf, 6),
@@ -248,6 +251,48 @@ def _numeric(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
         "std_ratio": round(std_ratio, 4) if math.isfinite(std_ratio) else None,
     }
     return Comparison("wasserstein", effect, p_value, details, ", ".join(notes))
+
+
+#: Common conversions, by factor: current = factor x reference (or its inverse).
+UNIT_FACTORS = {
+    100.0: "fraction and percent",
+    1000.0: "a factor of 1,000 (g and kg, m and km, ms and s)",
+    60.0: "seconds and minutes, or minutes and hours",
+    3600.0: "seconds and hours",
+    2.54: "inches and centimetres",
+    1.609344: "miles and kilometres",
+    0.45359237: "pounds and kilograms",
+    3.28084: "metres and feet",
+}
+
+
+def unit_change(ref_q: np.ndarray, cur_q: np.ndarray) -> str | None:
+    """A unit conversion the current quantiles fit, or None: the same distribution
+    times a common factor (either way), or Celsius and Fahrenheit (an affine change).
+
+    ``ref_q``, ``cur_q``: the two columns' quantiles at the same ranks. The fit
+    ``cur = a * ref + b`` must be near exact (R^2 >= 0.995), ``a`` within 3% of a factor
+    and ``b`` small next to the spread (or, for temperatures, within 3% of 32 or -17.8).
+    """
+    if len(ref_q) < 3 or np.ptp(ref_q) <= 0 or np.ptp(cur_q) <= 0:
+        return None
+    a, b = np.polyfit(ref_q, cur_q, 1)
+    fitted = a * ref_q + b
+    r2 = 1.0 - np.sum((cur_q - fitted) ** 2) / np.sum((cur_q - cur_q.mean()) ** 2)
+    if r2 < 0.995 or a <= 0 or abs(math.log(a)) < math.log(1.2):
+        return None
+    spread = float(np.ptp(cur_q))
+    for factor, what in UNIT_FACTORS.items():
+        for f in (factor, 1.0 / factor):
+            if abs(a / f - 1.0) < 0.03 and abs(b) < 0.05 * spread:
+                return f"values look converted by x{f:.4g} ({what}), a unit change?"
+    for f, offset, what in (
+        (1.8, 32.0, "Celsius to Fahrenheit"),
+        (1 / 1.8, -32.0 / 1.8, "Fahrenheit to Celsius"),
+    ):
+        if abs(a / f - 1.0) < 0.03 and abs(b - offset) < 0.03 * abs(offset) + 0.05 * spread:
+            return f"values look converted from {what}, a unit change?"
+    return None
 
 
 def _grid(smaller: int) -> np.ndarray:
