@@ -7,11 +7,11 @@ from scipy.stats import binomtest
 from mlgate.evaluation.metrics import METRICS, Scored, Truth, score
 from mlgate.evaluation.paired import (
     BOOTSTRAP_GROUPS,
+    Resampler,
     bootstrap_differences,
     compare,
     delong_std_error,
     holm,
-    resampled_sums,
 )
 
 
@@ -85,7 +85,7 @@ def test_random_groups_keep_the_variance_of_row_resampling():
     rng = np.random.default_rng(5)
     n = BOOTSTRAP_GROUPS * 5
     column = rng.exponential(1.0, n)[:, None]
-    sums = resampled_sums(np.hstack([column, np.ones((n, 1))]), 400, seed=0)
+    sums = Resampler(n, 400, seed=0).sums(np.hstack([column, np.ones((n, 1))]))
     means = sums[:, 0] / sums[:, 1]
     expected_se = column.std() / np.sqrt(n)
     assert np.std(means, ddof=1) == pytest.approx(expected_se, rel=0.15)

@@ -14,7 +14,7 @@ import numpy as np
 from mlgate.errors import InputError
 from mlgate.evaluation import baseline as bl
 from mlgate.evaluation.behaviour import Behaviour
-from mlgate.evaluation.gate import ModelGateSettings, judge, model_file_findings
+from mlgate.evaluation.gate import ModelGateSettings, judge
 from mlgate.evaluation.predictions import (
     DEFAULT_ID,
     EvalData,
@@ -279,6 +279,34 @@ def latency_findings(output: ModelOutput, data: EvalData, budget_ms: float | Non
             "model.latency",
             Status.PASS,
             f"predicting one row takes {p95:.1f} ms at p95, within {budget_ms:g} ms",
+            details=details,
+        )
+    ]
+
+
+def model_file_findings(path: str | None, max_size_mb: float | None) -> list[Finding]:
+    """The model file's size against its budget (``model.size``)."""
+    if max_size_mb is None:
+        return []
+    if path is None:
+        return [Finding("model.size", Status.SKIP, "no model file to measure")]
+    size = Path(path).stat().st_size / 2**20
+    details = {"size_mb": size, "budget_mb": max_size_mb, "path": path}
+    if size > max_size_mb:
+        return [
+            Finding(
+                "model.size",
+                Status.FAIL,
+                f"the model file is {size:.1f} MB, above its budget of {max_size_mb:g} MB; "
+                "shrink the model or raise model.budgets.max_size_mb",
+                details=details,
+            )
+        ]
+    return [
+        Finding(
+            "model.size",
+            Status.PASS,
+            f"the model file is {size:.1f} MB, within {max_size_mb:g} MB",
             details=details,
         )
     ]

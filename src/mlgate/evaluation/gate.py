@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -570,31 +569,3 @@ def _amount(c: Comparison, value: float, *, signed: bool = True) -> str:
             return f"{value:{sign}.4g}"
         return f"{value / abs(c.baseline) * 100:{sign}.1f}%"
     return f"{value * 100:{sign}.1f} points"
-
-
-def model_file_findings(path: str | None, max_size_mb: float | None) -> list[Finding]:
-    """The model file's size against its budget (``model.size``)."""
-    if max_size_mb is None:
-        return []
-    if path is None:
-        return [Finding("model.size", Status.SKIP, "no model file to measure")]
-    size = Path(path).stat().st_size / 2**20
-    details = {"size_mb": size, "budget_mb": max_size_mb, "path": path}
-    if size > max_size_mb:
-        return [
-            Finding(
-                "model.size",
-                Status.FAIL,
-                f"the model file is {size:.1f} MB, above its budget of {max_size_mb:g} MB; "
-                "shrink the model or raise model.budgets.max_size_mb",
-                details=details,
-            )
-        ]
-    return [
-        Finding(
-            "model.size",
-            Status.PASS,
-            f"the model file is {size:.1f} MB, within {max_size_mb:g} MB",
-            details=details,
-        )
-    ]

@@ -61,7 +61,7 @@ BOOTSTRAP_RESAMPLES = 1000
 #: Fewest rows for a normal interval from a bootstrap or DeLong standard error: below,
 #: the resamples are too few to vary (2 rows give a standard error of 0 and "p=0").
 MIN_ROWS = 30
-#: Above this many rows, random groups of rows are resampled (``resampled_sums``).
+#: Above this many rows, random groups of rows are resampled (``Resampler``).
 BOOTSTRAP_GROUPS = 20_000
 #: Cells of the resample-count matrix built at once (bounds memory to ~32 MB).
 _CHUNK_CELLS = 4_000_000
@@ -450,12 +450,6 @@ class Resampler:
             stop = min(self.resamples, start + per_chunk)
             out[start:stop] = self._counts[start:stop].astype(np.float64) @ columns
         return out
-
-
-def resampled_sums(columns: np.ndarray, resamples: int, seed: int) -> np.ndarray:
-    """(resamples, k) column sums over seeded bootstrap resamples of the rows of
-    ``columns`` (see ``Resampler``)."""
-    return Resampler(columns.shape[0], resamples, seed).sums(columns)
 
 
 def holm(comparisons: Sequence[Comparison]) -> list[Comparison]:
