@@ -121,7 +121,7 @@ def schema_infer(data: str, output: str | None) -> None:
     """Infer a reviewable YAML schema (types, null fractions, ranges, domains, drift
     thresholds) from DATA or a saved profile."""
     from mlgate.data.profile import profile
-    from mlgate.data.schema import dump_schema, infer_schema
+    from mlgate.data.schema import dump_schema, infer_schema, kind_reasons
 
     with _progress("profiling") as tick:
         prof = profile(data, progress=tick)
@@ -129,7 +129,7 @@ def schema_infer(data: str, output: str | None) -> None:
         from mlgate.errors import InputError
 
         raise InputError(f"{data}: has no rows; a schema cannot be inferred from an empty table")
-    _emit(dump_schema(infer_schema(prof)), output)
+    _emit(dump_schema(infer_schema(prof), kind_reasons(prof)), output)
 
 
 @schema_group.command("validate")

@@ -49,12 +49,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlgate.data.kinds import CATEGORICAL, IDENTIFIER, TIME, infer_kind
 from mlgate.data.kll import KllSketch
 from mlgate.data.profile import NUMERIC, ColumnProfile, DatasetProfile
 from mlgate.data.schema import (
     DEFAULT_JENSEN_SHANNON,
     DEFAULT_WASSERSTEIN,
-    MAX_CODE_VALUES,
     ColumnSchema,
     Drift,
     Schema,
@@ -118,7 +118,9 @@ def compare_profiles(
         ref, cur = reference.get(name), current.get(name)
         if ref is None or cur is None:
             continue
-        findings.extend(_constant(ref, cur))
+        if col_schema.kind not in (TIME, IDENTIFIER):
+            # A batch from one day or one year is constant in its time columns by design.
+            findings.extend(_constant(ref, cur))
         if col_schema.drift is None and name != target:
             continue
         if not compatible_types(ref.logical_type, cur.logical_type):
@@ -129,9 +131,10 @@ def compare_profiles(
 
 
 def default_drift(ref: ColumnProfile) -> Drift:
-    """The comparison a column gets when its schema names none (a target column)."""
-    is_code = ref.logical_type == "integer" and ref.distinct_count <= MAX_CODE_VALUES
-    if ref.kind != NUMERIC or is_code:
+    """The comparison a column gets when its schema names none (a target column): by
+    its inferred kind (``mlgate.data.kinds``), shares for categories, else distances."""
+    guess = infer_kind(ref)
+    if ref.kind != NUMERIC or (guess is not None and guess.kind == CATEGORICAL):
         return Drift(metric="jensen_shannon", threshold=DEFAULT_JENSEN_SHANNON)
     return Drift(metric="wasserstein", threshold=DEFAULT_WASSERSTEIN)
 
@@ -174,6 +177,8 @@ def compare_column(
         "current_values": n_cur,
         **result.details,
     }
+    if schema.kind is not None:
+        details["kind"] = schema.kind
     label = "normalised Wasserstein" if result.metric == "wasserstein" else "Jensen-Shannon"
     size = f"{label} distance {result.effect:.3f} (threshold {drift.threshold:g})"
     note = f"; {result.note}" if result.note else ""

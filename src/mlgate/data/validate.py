@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from mlgate.data.kinds import TIME
 from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile
 from mlgate.data.schema import ColumnSchema, Schema
 from mlgate.findings import Finding, Status
@@ -207,7 +208,7 @@ def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
             "quality.out_of_range",
             Status.SKIP,
             f"not applicable: {col.name!r} has no finite values to hold against "
-            f"[{_fmt(lo)}, {_fmt(hi)}]",
+            f"{_interval(lo, hi)}",
             column=col.name,
             details={"values": 0, "range_min": lo, "range_max": hi},
         )
@@ -225,24 +226,39 @@ def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         "max": col.max,
         "range_min": lo,
         "range_max": hi,
+        **_kind_detail(schema),
     }
     if _above(frac, limit, n, 3.0):
         hint = _scale_hint(col, lo, hi)
         return Finding(
             "quality.out_of_range",
             Status.FAIL,
-            f"{frac:.1%} of {col.name!r} is outside [{_fmt(lo)}, {_fmt(hi)}] (observed "
+            f"{frac:.1%} of {col.name!r} is outside {_interval(lo, hi)} (observed "
             f"{_fmt(col.min)} to {_fmt(col.max)}){hint}; fix the data or widen the range",
             column=col.name,
             details=details,
         )
+    later = ""
+    if schema.kind == TIME and hi is None:
+        later = f" (latest {_fmt(col.max)}: later values are allowed in a time column)"
     return Finding(
         "quality.out_of_range",
         Status.PASS,
-        f"{frac:.1%} outside [{_fmt(lo)}, {_fmt(hi)}]",
+        f"{frac:.1%} outside {_interval(lo, hi)}{later}",
         column=col.name,
         details=details,
     )
+
+
+def _interval(lo: float | None, hi: float | None) -> str:
+    """``[2, 9]``, or ``[2013, no end)`` for a time column whose later values are allowed."""
+    if hi is None:
+        return f"[{_fmt(lo)}, no end)"
+    return f"[{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def _kind_detail(schema: ColumnSchema) -> dict[str, str]:
+    return {"kind": schema.kind} if schema.kind is not None else {}
 
 
 def _fraction_below(col: ColumnProfile, bound: float) -> float:
@@ -290,9 +306,10 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         "threshold": limit,
         "unexpected_values": top,
         "domain_size": len(allowed),
+        **_kind_detail(schema),
     }
     if _above(frac, limit, total, 3.0):
-        hints = _case_hints(top, allowed)
+        hints = _case_hints(top, allowed) + _fraction_hint(col, schema)
         shown = ", ".join(repr(v) for v in top)
         return Finding(
             "quality.out_of_domain",
@@ -308,6 +325,16 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         f"{frac:.1%} outside the domain",
         column=col.name,
         details=details,
+    )
+
+
+def _fraction_hint(col: ColumnProfile, schema: ColumnSchema) -> str:
+    """Whole-number codes that now arrive with fractions may be a measurement."""
+    if col.kind != NUMERIC or col.integral or schema.type != "integer":
+        return ""
+    return (
+        f" (the values now have fractions: if {col.name!r} is a measurement, not a code, "
+        "set kind: continuous and a range in the schema)"
     )
 
 
