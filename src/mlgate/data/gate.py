@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mlgate.data.drift import compare_column, compare_profiles
+from mlgate.data.drift import combine_evidence, compare_column, compare_profiles
 from mlgate.data.profile import DatasetProfile, ProgressFn, profile
 from mlgate.data.schema import Schema, infer_schema, kind_reasons, load_schema
 from mlgate.data.validate import validate_profile
@@ -74,8 +74,10 @@ def check_data(
             f"target column {target!r} is in neither the schema nor the reference; "
             f"{name_hint(target, ref.names)}"
         )
-    findings = _hint_renames(validate_profile(cur, sch), ref, cur, sch)
-    findings += compare_profiles(ref, cur, sch, target=target, mode=mode)
+    findings = _hint_renames(validate_profile(cur, sch, ref), ref, cur, sch)
+    findings = combine_evidence(
+        findings + compare_profiles(ref, cur, sch, target=target, mode=mode)
+    )
     if schema is None:
         findings = _say_inferred_kinds(findings, kind_reasons(ref))
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
