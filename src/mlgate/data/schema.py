@@ -17,7 +17,9 @@ from mlgate._atomic import write_text_atomic
 from mlgate._yaml import load_model
 from mlgate.data.profile import BOOLEAN, DATETIME, NULL, NUMERIC, STRING, DatasetProfile
 
-SCHEMA_VERSION = 1
+#: Version 2 counts NaN as a missing value under max_null_fraction; version 1 counted
+#: nulls only there and judged NaN apart (allow_nan). Both are read, each with its meaning.
+SCHEMA_VERSION = 2
 LogicalType = Literal["integer", "float", "boolean", "string", "datetime", "null", "other"]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -54,7 +56,10 @@ class Drift(_Frozen):
 class ColumnSchema(_Frozen):
     type: LogicalType
     required: bool = True
+    #: Share of rows allowed to be missing: null, or (version 2) null or NaN.
     max_null_fraction: Fraction = 0.0
+    #: Version 2: NaN may stand for a missing value. Version 1: NaN may occur, in any
+    #: number, apart from the nulls.
     allow_nan: bool = False
     allow_inf: bool = False
     range: Range | None = None
@@ -74,9 +79,14 @@ class DatasetSchema(_Frozen):
 
 
 class Schema(_Frozen):
-    version: Literal[1] = SCHEMA_VERSION
+    version: Literal[1, 2] = SCHEMA_VERSION
     dataset: DatasetSchema = DatasetSchema()
     columns: dict[str, ColumnSchema]
+
+    @property
+    def nan_is_missing(self) -> bool:
+        """Whether NaN counts as missing under max_null_fraction (version 2 on)."""
+        return self.version >= 2
 
 
 def load_schema(path: str | Path) -> Schema:
@@ -134,14 +144,18 @@ def infer_schema(reference: DatasetProfile | Any) -> Schema:
 def _infer_column(c: Any, rows: int) -> ColumnSchema:
     n_values = c.non_null
     distinct = c.distinct_count
-    max_null = _round_up(min(1.0, c.null_fraction + max(0.005, _slack(rows, c.null_fraction))))
+    # Missing values are nulls and NaN alike: a column may switch from one marker to the
+    # other (a quality.missing_marker warning) without seeming to lose values.
+    missing = c.missing_fraction
+    max_null = _round_up(min(1.0, missing + max(0.005, _slack(rows, missing))))
     fields: dict[str, Any] = {
         "type": c.logical_type,
         "required": True,
         "max_null_fraction": max_null,
     }
     if c.kind == NUMERIC:
-        fields["allow_nan"] = c.nan > 0
+        # NaN may stand for a missing value wherever the reference had missing values.
+        fields["allow_nan"] = c.missing > 0
         fields["allow_inf"] = (c.posinf + c.neginf) > 0
     is_code = c.kind == NUMERIC and c.logical_type == "integer" and distinct <= MAX_CODE_VALUES
     categorical = c.kind in (STRING, BOOLEAN) or is_code
@@ -180,11 +194,14 @@ _HEADER = """\
 # Written by `mlgate schema infer`; commit it, review changes to it in pull requests,
 # and edit the tolerances to what your data really allows. Keys:
 #   type                         integer | float | boolean | string | datetime
-#   max_null_fraction            share of nulls allowed
+#   max_null_fraction            share of rows allowed to be missing: null or NaN alike
+#   allow_nan / allow_inf        NaN may stand for a missing value / +-inf may occur
 #   range / max_out_of_range_fraction    numeric bounds and the share of values allowed outside
 #   domain / max_out_of_domain_fraction  allowed values and the share allowed outside
 #   drift: {metric, threshold}   wasserstein (in reference standard deviations) or
 #                                jensen_shannon (0 = same, 1 = disjoint); null = not checked
+# Version 1 schemas are read as written then: max_null_fraction counted nulls only, and
+# allow_nan let NaN occur in any number; run `mlgate schema infer` again to move to 2.
 """
 
 
