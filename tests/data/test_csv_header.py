@@ -19,6 +19,11 @@ def _floats(rows: int = 60, width: int = 3, seed: int = 0) -> list[list[str]]:
     return [[f"{x:.4f}" for x in rng.normal(size=width)] for _ in range(rows)]
 
 
+def _ints(high: int, rows: int = 60, width: int = 3, seed: int = 0) -> list[list[str]]:
+    rng = np.random.default_rng(seed)
+    return [[str(v) for v in rng.integers(0, high, width)] for _ in range(rows)]
+
+
 def _write(path: Path, header: list[str] | None, rows: list[list[str]], sep: str = ",") -> Path:
     lines = ([sep.join(header)] if header is not None else []) + [sep.join(r) for r in rows]
     path.write_text("\n".join(lines) + "\n")
@@ -67,6 +72,14 @@ def test_numbered_header_over_whole_numbers_beyond_it_is_a_header(tmp_path: Path
     assert _names_and_types(path) == [("1", "integer"), ("2", "integer"), ("3", "integer")]
 
 
+def test_numbered_header_over_pixels_is_a_header(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    rows = [[str(v) for v in rng.integers(0, 16, 40)] for _ in range(60)]
+    path = _write(tmp_path / "pixels.csv", [str(j) for j in range(40)], rows)
+    assert io.sniff_csv(path)[1] is True
+    assert profile(path).names == [str(j) for j in range(40)]
+
+
 def test_name_over_a_column_of_numbers_is_a_header(tmp_path: Path) -> None:
     # csv.Sniffer votes "no header": two numbers over numbers outvote one word.
     rows = [[*r[:2], "1.5" if i % 2 else "2"] for i, r in enumerate(_floats())]
@@ -79,13 +92,11 @@ def test_name_over_a_column_of_numbers_is_a_header(tmp_path: Path) -> None:
     "rows",
     [
         _floats(),
-        [[str(v) for v in np.random.default_rng(3).integers(0, 100, 3)] for _ in range(60)],
+        _ints(100, seed=3),
         # small codes whose first row happens to read 0,1,2: like the rows below it
-        [["0", "1", "2"]]
-        + [[str(v) for v in np.random.default_rng(4).integers(0, 3, 3)] for _ in range(60)],
+        [["0", "1", "2"], *_ints(3, seed=4)],
         # two whole numbers that happen to read 0,1: too little to call a header
-        [["0", "1"]]
-        + [[str(v) for v in np.random.default_rng(5).integers(0, 100, 2)] for _ in range(60)],
+        [["0", "1"], *_ints(100, width=2, seed=5)],
     ],
     ids=["floats", "integers", "codes_from_0", "pair_from_0"],
 )

@@ -353,10 +353,10 @@ def header_by_types(first: list[str], body: list[list[str]]) -> bool:
       other row (of the same width) holds a number in that column;
     - numbered columns: the first row's numbers are the column numbers ``0..k-1`` or
       ``1..k`` (k >= 2, in order, an empty first cell allowed for an index column) and
-      the rows below are not small whole numbers like them: some of those columns hold
-      fractions or text, or, for k >= 3, whole numbers outside ``0..k``. A headerless
-      table of small codes (0, 1, 2) whose first row happens to read ``0,1,2`` stays
-      headerless.
+      the rows below are unlike them: some of those columns hold fractions or text,
+      or, for k >= 3, whole numbers among which some column never takes its own
+      number. A headerless table of small codes (0, 1, 2) whose first row happens to
+      read ``0,1,2`` stays headerless.
     """
     rows = [row for row in body if len(row) == len(first)]
     if not rows or not first:
@@ -384,12 +384,12 @@ def header_by_types(first: list[str], body: list[list[str]]) -> bool:
         return True
     if len(values) < 3:
         return False
-    allowed = set(range(values[-1] + 1))
+    # Whole numbers below too: were the first row data, each of its values would be
+    # one its column takes. A column that never takes its number below (pixel 500 of
+    # values 0..255, counts in the hundreds) marks the row as names.
     return any(
-        int(row[j]) not in allowed
-        for row in rows
-        for j in numbered
-        if _cell_type(row[j]) == "integer"
+        all(int(row[j]) != value for row in rows if _cell_type(row[j]) == "integer")
+        for j, value in zip(numbered, values, strict=True)
     )
 
 
