@@ -97,8 +97,10 @@ def test_name_over_a_column_of_numbers_is_a_header(tmp_path: Path) -> None:
         [["0", "1", "2"], *_ints(3, seed=4)],
         # two whole numbers that happen to read 0,1: too little to call a header
         [["0", "1"], *_ints(100, width=2, seed=5)],
+        # a missing value spelled out is no name
+        [["NA", "1.5", "2.5"], *_floats()],
     ],
-    ids=["floats", "integers", "codes_from_0", "pair_from_0"],
+    ids=["floats", "integers", "codes_from_0", "pair_from_0", "NA_in_first_row"],
 )
 def test_headerless_numeric_csv_stays_headerless(tmp_path: Path, rows: list[list[str]]) -> None:
     path = _write(tmp_path / "raw.csv", None, rows)

@@ -188,3 +188,29 @@ def test_version_2_schema_counts_nan_under_its_null_limit(tmp_path: Path) -> Non
     f = _find(validate(_frame(2, "nan"), path), "quality.null_fraction")
     assert f.status is Status.FAIL
     assert f.details["nan_counted"] is True
+
+
+@pytest.mark.parametrize("spelling", ["nan", "NAN", "NaN"])
+def test_csv_nan_spelled_as_python_writes_it_is_a_missing_number(
+    tmp_path: Path, spelling: str
+) -> None:
+    x = _column(1, "nan")
+    path = tmp_path / "numpy.csv"
+    path.write_text(
+        "x,k\n"
+        + "".join(f"{spelling if np.isnan(v) else repr(v)},{i % 3}\n" for i, v in enumerate(x))
+    )
+    col = profile(path).column("x")
+    assert (col.logical_type, col.nan, col.nulls) == ("float", int(x.is_nan().sum()), 0)
+    report = check_data(_frame(2, "null"), path)
+    assert _find(report, "schema.type_mismatch").status is Status.PASS
+    assert _find(report, "quality.null_fraction").status is Status.PASS
+    assert _find(report, "quality.missing_marker").status is Status.WARN
+
+
+def test_csv_word_among_spelled_nan_keeps_the_column_text(tmp_path: Path) -> None:
+    path = tmp_path / "late.csv"
+    rows = [f"{'nan' if i % 10 == 0 else i / 2},{i}" for i in range(12_000)]
+    path.write_text("x,k\n" + "\n".join([*rows, "oops,1"]) + "\n")
+    col = profile(path).column("x")
+    assert (col.logical_type, col.count) == ("string", 12_001)

@@ -328,10 +328,15 @@ def _has_header(sniffer: csv.Sniffer, sample: str, separator: str) -> bool:
 _INTEGER = re.compile(r"[+-]?\d+")
 
 
+#: Spellings of a missing value: no names, so no evidence of a header.
+_MISSING_SPELLINGS = frozenset({"na", "n/a", "null", "none", "nil", "-", "?", "."})
+
+
 def _cell_type(cell: str) -> str:
-    """``empty``, ``integer`` (as written: ``1``, not ``1.0``), ``number`` or ``text``."""
+    """``empty`` (also ``NA`` and the like), ``integer`` (as written: ``1``, not
+    ``1.0``), ``number`` or ``text``."""
     text = cell.strip()
-    if not text:
+    if not text or text.lower() in _MISSING_SPELLINGS:
         return "empty"
     if _INTEGER.fullmatch(text):
         return "integer"
@@ -416,17 +421,50 @@ def scan(source: Source, *, infer_all: bool = False) -> pl.LazyFrame:
     if source.kind == "jsonl":
         return pl.scan_ndjson(paths, infer_schema_length=None if infer_all else _CSV_INFER_ROWS)
     if source.kind == "csv":
-        lazy = pl.scan_csv(
-            paths,
-            separator=source.csv_separator,
-            has_header=source.csv_has_header,
-            infer_schema_length=None if infer_all else _CSV_INFER_ROWS,
-            try_parse_dates=True,
-            encoding="utf8",
-            raise_if_empty=False,
-        )
+        options: dict[str, Any] = {
+            "separator": source.csv_separator,
+            "has_header": source.csv_has_header,
+            "infer_schema_length": None if infer_all else _CSV_INFER_ROWS,
+            "try_parse_dates": True,
+            "encoding": "utf8",
+            "raise_if_empty": False,
+        }
+        lazy = pl.scan_csv(paths, **options)
+        floats = _spelled_floats(lazy, infer_all=infer_all)
+        if floats:
+            lazy = pl.scan_csv(paths, **options, schema_overrides=floats)
         return _csv_names(lazy, source) if source.csv_has_header else lazy
     raise InputError(f"{source.label}: a {source.kind} cannot be scanned as a table")
+
+
+def _spelled_floats(lazy: pl.LazyFrame, *, infer_all: bool) -> dict[str, pl.DataType]:
+    """Text columns that are numbers with NaN or inf spelled as Python and NumPy write
+    them (``nan``, ``NAN``, ``Infinity``): Polars' type inference knows ``NaN`` and
+    ``inf`` only, and leaves such a column as text, which then looks like numbers
+    arriving as text. Judged on the rows types are inferred from; a later word in the
+    column fails the read, which is then done again with types from every row, where
+    the word keeps the column text."""
+    try:
+        schema = lazy.collect_schema()
+    except pl.exceptions.PolarsError:
+        return {}  # the read itself will fail and say why
+    text = [name for name, dtype in schema.items() if dtype == pl.String]
+    if not text:
+        return {}
+    rows = lazy.select(text) if infer_all else lazy.select(text).head(_CSV_INFER_ROWS)
+    try:
+        head = rows.collect()
+    except pl.exceptions.PolarsError:
+        return {}
+    found: dict[str, pl.DataType] = {}
+    for name in text:
+        column = head.get_column(name)
+        values = column.null_count()
+        if values < column.len():
+            as_float = column.cast(pl.Float64, strict=False)
+            if as_float.null_count() == values:
+                found[name] = pl.Float64()
+    return found
 
 
 def _csv_names(lazy: pl.LazyFrame, source: Source) -> pl.LazyFrame:
