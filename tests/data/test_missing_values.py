@@ -130,7 +130,7 @@ def test_nan_where_the_reference_had_no_missing_values_fails_as_non_finite() -> 
     report = check_data(_frame(1, "none", rate=0.0), _frame(2, "nan", rate=0.002))
     f = _find(report, "quality.non_finite")
     assert f.status is Status.FAIL
-    assert "only where the reference had missing values" in f.message
+    assert "or set allow_nan: true if NaN marks missing values here" in f.message
 
 
 def test_a_constant_column_is_caught_whichever_marker_fills_its_gaps() -> None:

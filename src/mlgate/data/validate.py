@@ -200,8 +200,8 @@ def _check_non_finite(col: ColumnProfile, schema: ColumnSchema, *, nan_is_missin
     details = {"nan": col.nan, "posinf": col.posinf, "neginf": col.neginf}
     if bad:
         marker = (
-            " (NaN stands for a missing value only where the reference had missing "
-            "values: allow_nan)"
+            ", or set allow_nan: true if NaN marks missing values here (it counts under "
+            "max_null_fraction)"
             if nan_is_missing and col.nan and not schema.allow_nan
             else ""
         )
@@ -209,7 +209,7 @@ def _check_non_finite(col: ColumnProfile, schema: ColumnSchema, *, nan_is_missin
             "quality.non_finite",
             Status.FAIL,
             f"{col.name!r} has {' and '.join(bad)} values where the reference had "
-            f"none{marker}; look for a division by zero or a log of zero upstream",
+            f"none; look for a division by zero or a log of zero upstream{marker}",
             column=col.name,
             details=details,
         )
