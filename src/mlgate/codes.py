@@ -5,8 +5,9 @@ from __future__ import annotations
 CODES: dict[str, str] = {
     "quality.empty_dataset": "the dataset has fewer rows than the schema's min_rows",
     "quality.duplicate_rows": "the share of duplicate rows is above the schema's limit",
-    "quality.null_fraction": "a column has more nulls than the schema allows",
+    "quality.null_fraction": "a column has more missing values (null or NaN) than allowed",
     "quality.non_finite": "NaN or inf in a column whose reference had none",
+    "quality.missing_marker": "a column marks missing values differently (NaN and null)",
     "quality.out_of_range": "more values outside the schema's range than allowed",
     "quality.out_of_domain": "more values outside the schema's domain than allowed",
     "quality.constant": "a column that varied in the reference holds one value",

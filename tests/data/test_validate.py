@@ -121,8 +121,13 @@ def test_range_and_domain_with_no_values_to_judge_are_skipped_saying_why():
 
     schema = Schema(
         columns={
-            "mass": ColumnSchema(type="float", allow_nan=True, range=Range(min=0.0, max=1.0)),
-            "code": ColumnSchema(type="float", allow_nan=True, domain=[1, 2, 3]),
+            # All NaN: missing values, which these columns may be.
+            "mass": ColumnSchema(
+                type="float", max_null_fraction=1.0, allow_nan=True, range=Range(min=0, max=1)
+            ),
+            "code": ColumnSchema(
+                type="float", max_null_fraction=1.0, allow_nan=True, domain=[1, 2, 3]
+            ),
             "ok": ColumnSchema(type="float", range=Range(min=0.0, max=1.0)),
         }
     )

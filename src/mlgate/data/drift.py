@@ -121,6 +121,7 @@ def compare_profiles(
         if col_schema.kind not in (TIME, IDENTIFIER):
             # A batch from one day or one year is constant in its time columns by design.
             findings.extend(_constant(ref, cur))
+        findings.extend(_missing_marker(ref, cur))
         if col_schema.drift is None and name != target:
             continue
         if not compatible_types(ref.logical_type, cur.logical_type):
@@ -606,10 +607,13 @@ def _constant(ref: ColumnProfile, cur: ColumnProfile) -> list[Finding]:
     one value (a flag that is rarely set) can be constant in a small batch by chance,
     and then the finding is a warning that the batch is too small to judge.
     """
-    if cur.non_null < MIN_VALUES or not _varied(ref):
+    # NaN is a missing value, as a null is: neither makes a column vary.
+    if cur.non_null - cur.nan < MIN_VALUES or not _varied(ref):
         return []
     if cur.kind == NUMERIC:
-        constant = cur.min is not None and cur.min == cur.max and cur.nan == 0
+        constant = (
+            cur.min is not None and cur.min == cur.max and cur.posinf == 0 and cur.neginf == 0
+        )
     else:
         constant = cur.frequent.num_items == 1 and cur.frequent_exact
     if not constant:
@@ -674,3 +678,90 @@ def _reference_share(ref: ColumnProfile, value: object) -> float:
     if counts.total <= 0:
         return 0.0
     return min(1.0, (counts.counts.get(str(value), 0.0) + counts.error) / counts.total)
+
+
+# -- missing-value markers -------------------------------------------------------------
+
+#: The marker warning needs its change to be this unlikely by chance: a warning, not a
+#: failure, so less strict than ALPHA.
+MARKER_ALPHA = 1e-3
+#: ... and the share of NaN among missing values to move by at least this much.
+MARKER_SHIFT = 0.5
+
+
+def _missing_marker(ref: ColumnProfile, cur: ColumnProfile) -> list[Finding]:
+    """Whether a numeric column marks its missing values differently: NaN in the
+    reference and null now, or the other way round, or another mix of the two.
+
+    The null-fraction check counts both as missing, so a switch at the same rate passes
+    there; it is still a change to warn about, since code that tests for one marker
+    (``isnan``, ``is_null``) misses the other. A warning when the share of NaN among
+    the missing values moved by at least MARKER_SHIFT and chance cannot explain it
+    (Pearson's chi-squared test on the 2x2 counts, at MARKER_ALPHA). Only for columns
+    with NaN on either side: elsewhere every missing value is a null.
+    """
+    if ref.kind != NUMERIC or cur.kind != NUMERIC or not (ref.nan or cur.nan):
+        return []
+    details: dict[str, object] = {
+        "reference_nulls": ref.nulls,
+        "reference_nan": ref.nan,
+        "current_nulls": cur.nulls,
+        "current_nan": cur.nan,
+        "reference_rows": ref.count,
+        "current_rows": cur.count,
+    }
+    if not ref.missing or not cur.missing:
+        return [
+            Finding(
+                "quality.missing_marker",
+                Status.PASS,
+                "missing values on one side only",
+                column=cur.name,
+                details=details,
+            )
+        ]
+    share_ref, share_cur = ref.nan / ref.missing, cur.nan / cur.missing
+    zero = np.zeros(2)
+    p_value = _chi2_pvalue(
+        np.array([ref.nan, ref.nulls], dtype=np.float64),
+        np.array([cur.nan, cur.nulls], dtype=np.float64),
+        zero,
+        zero,
+    )
+    details |= {
+        "reference_nan_share": round(share_ref, 6),
+        "current_nan_share": round(share_cur, 6),
+        "p_value": float(f"{p_value:.3g}"),
+        "alpha": MARKER_ALPHA,
+    }
+    if abs(share_cur - share_ref) < MARKER_SHIFT or p_value >= MARKER_ALPHA:
+        return [
+            Finding(
+                "quality.missing_marker",
+                Status.PASS,
+                f"missing values {_markers(ref)} in the reference, {_markers(cur)} now",
+                column=cur.name,
+                details=details,
+            )
+        ]
+    rates = f"{ref.missing_fraction:.1%} of the reference, {cur.missing_fraction:.1%} now"
+    return [
+        Finding(
+            "quality.missing_marker",
+            Status.WARN,
+            f"{cur.name!r} marks missing values differently: {_markers(ref)} in the "
+            f"reference, {_markers(cur)} now ({rates}; both count as missing); code that "
+            "tests for one marker (isnan, is_null) misses the other: check the step "
+            "that writes this column",
+            column=cur.name,
+            details=details,
+        )
+    ]
+
+
+def _markers(col: ColumnProfile) -> str:
+    if not col.nan:
+        return f"null ({col.nulls})"
+    if not col.nulls:
+        return f"NaN ({col.nan})"
+    return f"{col.nan / col.missing:.0%} NaN ({col.nan} NaN, {col.nulls} null)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -75,6 +76,7 @@ def check_data(
             f"{name_hint(target, ref.names)}"
         )
     findings = _hint_renames(validate_profile(cur, sch, ref), ref, cur, sch)
+    findings = _hint_headerless(findings, cur)
     findings = combine_evidence(
         findings + compare_profiles(ref, cur, sch, target=target, mode=mode)
     )
@@ -99,7 +101,8 @@ def validate(
     clock = RunClock.start()
     sch = schema if isinstance(schema, Schema) else load_schema(schema)
     cur = profile(data, progress=progress)
-    findings = with_stage(apply_severity(validate_profile(cur, sch), severity or {}), STAGE)
+    findings = _hint_headerless(validate_profile(cur, sch), cur)
+    findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     run = clock.run_info([data_input("data", data, cur), *_schema_input(schema)])
     return Report(tuple(findings), title="mlgate schema validation", run=run)
 
@@ -125,6 +128,30 @@ def _say_inferred_kinds(findings: list[Finding], reasons: Mapping[str, str]) -> 
             f = replace(f, message=f.message + note, details={**f.details, "kind_inferred": True})
         out.append(f)
     return out
+
+
+#: The names Polars gives the columns of a CSV file read without a header row.
+_HEADERLESS_NAME = re.compile(r"column_\d+")
+
+
+def _hint_headerless(findings: list[Finding], cur: DatasetProfile) -> list[Finding]:
+    """Say so when the schema's columns are missing because the data was read as
+    having no header row: the file is at fault only if its first line really is data."""
+    names = cur.names
+    if not names or not all(_HEADERLESS_NAME.fullmatch(n) for n in names):
+        return findings
+    hint = (
+        f"; {cur.source or 'the data'} was read as having no header row (its first "
+        f"line looked like data, so its columns are named {names[0]}, ...): if that "
+        "line names the columns, give them names that are not all numbers, or write "
+        "the data as Parquet"
+    )
+    return [
+        replace(f, message=f.message + hint, details={**f.details, "headerless": True})
+        if f.name == "schema.missing_column" and f.status is Status.FAIL
+        else f
+        for f in findings
+    ]
 
 
 def _hint_renames(

@@ -288,21 +288,114 @@ def sniff_csv(path: Path) -> tuple[str, bool]:
             f"{path}: the first line is empty; expected a header row: remove the blank "
             "lines at the top"
         )
-    sample = "\n".join(lines[:50])
+    if len(head) == _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut at the 64 KiB edge
+    sample = "\n".join(lines[:_SNIFF_LINES])
     sniffer = csv.Sniffer()
     try:
         separator = sniffer.sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         separator = "\t" if path.suffix.lower() == ".tsv" else ","
+    return separator, _has_header(sniffer, sample, separator)
+
+
+#: Lines of the file's head that the delimiter and the header are judged on.
+_SNIFF_LINES = 50
+
+
+def _has_header(sniffer: csv.Sniffer, sample: str, separator: str) -> bool:
+    """Whether the sample's first row is a header.
+
+    A first row unlike the rows below it is a header (``header_by_types``); failing
+    that, csv.Sniffer votes column by column, and a first row with no numbers in it is
+    a header however it votes (it votes "no header" for all-string tables).
+    """
     try:
-        has_header = sniffer.has_header(sample) if len(lines) > 1 else True
+        rows = list(csv.reader(sample.splitlines(), delimiter=separator))
+    except csv.Error:
+        return True
+    if len(rows) < 2:
+        return True
+    if header_by_types(rows[0], rows[1:]):
+        return True
+    try:
+        has_header = sniffer.has_header(sample)
     except csv.Error:
         has_header = True
-    if not has_header and not _looks_numeric_row(lines[0], separator):
-        # csv.Sniffer votes "no header" for all-string tables; a first row of names
-        # with no numbers is a header in practice.
-        has_header = True
-    return separator, has_header
+    return has_header or not _looks_numeric_row(rows[0])
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+#: Spellings of a missing value: no names, so no evidence of a header.
+_MISSING_SPELLINGS = frozenset({"na", "n/a", "null", "none", "nil", "-", "?", "."})
+
+
+def _cell_type(cell: str) -> str:
+    """``empty`` (also ``NA`` and the like), ``integer`` (as written: ``1``, not
+    ``1.0``), ``number`` or ``text``."""
+    text = cell.strip()
+    if not text or text.lower() in _MISSING_SPELLINGS:
+        return "empty"
+    if _INTEGER.fullmatch(text):
+        return "integer"
+    try:
+        float(text)
+    except ValueError:
+        return "text"
+    return "number"
+
+
+def header_by_types(first: list[str], body: list[list[str]]) -> bool:
+    """Whether ``first`` is a header because it is unlike the rows below it.
+
+    csv.Sniffer's vote takes a header of numbers (``0,1,2,3,y,pred``, as NumPy and
+    pandas write unnamed columns) over numeric data for a data row, since "0" reads as a
+    number; so two kinds of header are recognised before it votes:
+
+    - a name over a column of numbers: a cell of text in the first row where every
+      other row (of the same width) holds a number in that column;
+    - numbered columns: the first row's numbers are the column numbers ``0..k-1`` or
+      ``1..k`` (k >= 2, in order, an empty first cell allowed for an index column) and
+      the rows below are unlike them: some of those columns hold fractions or text,
+      or, for k >= 3, whole numbers among which some column never takes its own
+      number. A headerless table of small codes (0, 1, 2) whose first row happens to
+      read ``0,1,2`` stays headerless.
+    """
+    rows = [row for row in body if len(row) == len(first)]
+    if not rows or not first:
+        return False
+    types = [[_cell_type(row[j]) for row in rows] for j in range(len(first))]
+    numeric = [
+        bool(column)
+        and all(t in ("integer", "number", "empty") for t in column)
+        and any(t != "empty" for t in column)
+        for column in types
+    ]
+    heads = [_cell_type(cell) for cell in first]
+    if any(h == "text" and numeric[j] for j, h in enumerate(heads)):
+        return True
+    numbered = [j for j, h in enumerate(heads) if h == "integer"]
+    if len(numbered) < 2 or any(
+        heads[j] not in ("text", "empty") for j in range(len(first)) if j not in numbered
+    ):
+        return False
+    values = [int(first[j]) for j in numbered]
+    if values[0] not in (0, 1) or values != list(range(values[0], values[0] + len(values))):
+        return False
+    below = [types[j] for j in numbered]
+    if any(t == "number" or t == "text" for column in below for t in column):
+        return True
+    if len(values) < 3:
+        return False
+    # Whole numbers below too: were the first row data, each of its values would be
+    # one its column takes. A column that never takes its number below (pixel 500 of
+    # values 0..255, counts in the hundreds) marks the row as names.
+    return any(
+        all(int(row[j]) != value for row in rows if _cell_type(row[j]) == "integer")
+        for j, value in zip(numbered, values, strict=True)
+    )
 
 
 def _utf8_message(path: Path, line: int, offset: int) -> str:
@@ -311,14 +404,8 @@ def _utf8_message(path: Path, line: int, offset: int) -> str:
     )
 
 
-def _looks_numeric_row(line: str, separator: str) -> bool:
-    for cell in next(csv.reader([line], delimiter=separator)):
-        try:
-            float(cell)
-            return True
-        except ValueError:
-            continue
-    return False
+def _looks_numeric_row(cells: list[str]) -> bool:
+    return any(_cell_type(cell) in ("integer", "number") for cell in cells)
 
 
 def scan(source: Source, *, infer_all: bool = False) -> pl.LazyFrame:
@@ -334,17 +421,50 @@ def scan(source: Source, *, infer_all: bool = False) -> pl.LazyFrame:
     if source.kind == "jsonl":
         return pl.scan_ndjson(paths, infer_schema_length=None if infer_all else _CSV_INFER_ROWS)
     if source.kind == "csv":
-        lazy = pl.scan_csv(
-            paths,
-            separator=source.csv_separator,
-            has_header=source.csv_has_header,
-            infer_schema_length=None if infer_all else _CSV_INFER_ROWS,
-            try_parse_dates=True,
-            encoding="utf8",
-            raise_if_empty=False,
-        )
+        options: dict[str, Any] = {
+            "separator": source.csv_separator,
+            "has_header": source.csv_has_header,
+            "infer_schema_length": None if infer_all else _CSV_INFER_ROWS,
+            "try_parse_dates": True,
+            "encoding": "utf8",
+            "raise_if_empty": False,
+        }
+        lazy = pl.scan_csv(paths, **options)
+        floats = _spelled_floats(lazy, infer_all=infer_all)
+        if floats:
+            lazy = pl.scan_csv(paths, **options, schema_overrides=floats)
         return _csv_names(lazy, source) if source.csv_has_header else lazy
     raise InputError(f"{source.label}: a {source.kind} cannot be scanned as a table")
+
+
+def _spelled_floats(lazy: pl.LazyFrame, *, infer_all: bool) -> dict[str, pl.DataType]:
+    """Text columns that are numbers with NaN or inf spelled as Python and NumPy write
+    them (``nan``, ``NAN``, ``Infinity``): Polars' type inference knows ``NaN`` and
+    ``inf`` only, and leaves such a column as text, which then looks like numbers
+    arriving as text. Judged on the rows types are inferred from; a later word in the
+    column fails the read, which is then done again with types from every row, where
+    the word keeps the column text."""
+    try:
+        schema = lazy.collect_schema()
+    except pl.exceptions.PolarsError:
+        return {}  # the read itself will fail and say why
+    text = [name for name, dtype in schema.items() if dtype == pl.String]
+    if not text:
+        return {}
+    rows = lazy.select(text) if infer_all else lazy.select(text).head(_CSV_INFER_ROWS)
+    try:
+        head = rows.collect()
+    except pl.exceptions.PolarsError:
+        return {}
+    found: dict[str, pl.DataType] = {}
+    for name in text:
+        column = head.get_column(name)
+        values = column.null_count()
+        if values < column.len():
+            as_float = column.cast(pl.Float64, strict=False)
+            if as_float.null_count() == values:
+                found[name] = pl.Float64()
+    return found
 
 
 def _csv_names(lazy: pl.LazyFrame, source: Source) -> pl.LazyFrame:

@@ -102,6 +102,15 @@ class ColumnProfile:
         return self.nulls / self.count if self.count else 0.0
 
     @property
+    def missing(self) -> int:
+        """Values that are missing: nulls and NaN, the two markers users mean alike."""
+        return self.nulls + self.nan
+
+    @property
+    def missing_fraction(self) -> float:
+        return self.missing / self.count if self.count else 0.0
+
+    @property
     def frequent_exact(self) -> bool:
         """True when ``frequent`` holds every value with its exact count."""
         return self.frequent_dropped == 0 and self.frequent.max_error == 0

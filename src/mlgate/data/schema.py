@@ -18,7 +18,9 @@ from mlgate._yaml import load_model
 from mlgate.data.kinds import CATEGORICAL, CONTINUOUS, IDENTIFIER, TIME, Kind, infer_kind
 from mlgate.data.profile import BOOLEAN, NUMERIC, ColumnProfile, DatasetProfile
 
-SCHEMA_VERSION = 1
+#: Version 2 counts NaN as a missing value under max_null_fraction; version 1 counted
+#: nulls only there and judged NaN apart (allow_nan). Both are read, each with its meaning.
+SCHEMA_VERSION = 2
 LogicalType = Literal["integer", "float", "boolean", "string", "datetime", "null", "other"]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -59,7 +61,10 @@ class ColumnSchema(_Frozen):
     kind: Kind | None = None
     type: LogicalType
     required: bool = True
+    #: Share of rows allowed to be missing: null, or (version 2) null or NaN.
     max_null_fraction: Fraction = 0.0
+    #: Version 2: NaN may stand for a missing value. Version 1: NaN may occur, in any
+    #: number, apart from the nulls.
     allow_nan: bool = False
     allow_inf: bool = False
     unique: bool = False
@@ -119,9 +124,14 @@ class DatasetSchema(_Frozen):
 
 
 class Schema(_Frozen):
-    version: Literal[1] = SCHEMA_VERSION
+    version: Literal[1, 2] = SCHEMA_VERSION
     dataset: DatasetSchema = DatasetSchema()
     columns: dict[str, ColumnSchema]
+
+    @property
+    def nan_is_missing(self) -> bool:
+        """Whether NaN counts as missing under max_null_fraction (version 2 on)."""
+        return self.version >= 2
 
 
 def load_schema(path: str | Path) -> Schema:
@@ -195,7 +205,10 @@ def kind_reasons(reference: DatasetProfile) -> dict[str, str]:
 def _infer_column(c: ColumnProfile, rows: int) -> ColumnSchema:
     n_values = c.non_null - c.nan
     distinct = c.distinct_count
-    max_null = _round_up(min(1.0, c.null_fraction + max(0.005, _slack(rows, c.null_fraction))))
+    # Missing values are nulls and NaN alike: a column may switch from one marker to the
+    # other (a quality.missing_marker warning) without seeming to lose values.
+    missing = c.missing_fraction
+    max_null = _round_up(min(1.0, missing + max(0.005, _slack(rows, missing))))
     guess = infer_kind(c)
     kind = guess.kind if guess is not None else None
     fields: dict[str, Any] = {
@@ -205,7 +218,8 @@ def _infer_column(c: ColumnProfile, rows: int) -> ColumnSchema:
         "max_null_fraction": max_null,
     }
     if c.kind == NUMERIC:
-        fields["allow_nan"] = c.nan > 0
+        # NaN may stand for a missing value wherever the reference had missing values.
+        fields["allow_nan"] = c.missing > 0
         fields["allow_inf"] = (c.posinf + c.neginf) > 0
     has_range = c.kind == NUMERIC and c.min is not None and c.max is not None
     if kind == CONTINUOUS and has_range:
@@ -262,12 +276,15 @@ _HEADER = """\
 #                                identifier: nulls and unique; no range, domain or drift
 #                                time: range, later values allowed unless max is set; no drift
 #   type                         integer | float | boolean | string | datetime
-#   max_null_fraction            share of nulls allowed
+#   max_null_fraction            share of rows allowed to be missing: null or NaN alike
+#   allow_nan / allow_inf        NaN may stand for a missing value / +-inf may occur
 #   unique                       identifiers: no value may repeat
 #   range / max_out_of_range_fraction    numeric bounds and the share of values allowed outside
 #   domain / max_out_of_domain_fraction  allowed values and the share allowed outside
 #   drift: {metric, threshold}   wasserstein (in reference standard deviations) or
 #                                jensen_shannon (0 = same, 1 = disjoint); null = not checked
+# Version 1 schemas are read as written then: max_null_fraction counted nulls only, and
+# allow_nan let NaN occur in any number; run `mlgate schema infer` again to move to 2.
 """
 
 

@@ -46,7 +46,7 @@ def validate_profile(
             findings.append(_missing(name, col_schema))
             continue
         ref = reference.get(name) if reference is not None else None
-        findings.extend(check_column(col, col_schema, ref))
+        findings.extend(check_column(col, col_schema, ref, nan_is_missing=schema.nan_is_missing))
     for col in current.columns:
         if col.name not in schema.columns:
             findings.append(
@@ -118,14 +118,25 @@ def _missing(name: str, schema: ColumnSchema) -> Finding:
 
 
 def check_column(
-    col: ColumnProfile, schema: ColumnSchema, ref: ColumnProfile | None = None
+    col: ColumnProfile,
+    schema: ColumnSchema,
+    ref: ColumnProfile | None = None,
+    *,
+    nan_is_missing: bool = True,
 ) -> list[Finding]:
+    """The column's findings. ``ref``: the reference's column, for the exact range test.
+    ``nan_is_missing``: NaN counts as a missing value under max_null_fraction (schema
+    version 2); False reads a version 1 schema as written, with nulls alone counted
+    there and NaN judged by allow_nan."""
     type_finding = _check_type(col, schema)
     out = [type_finding]
     if type_finding.status is not Status.PASS or col.kind == NULL:
         if col.kind == NULL and col.count:
-            out.append(_check_nulls(col, schema))
+            out.append(_check_nulls(col, schema, nan_is_missing=nan_is_missing))
         return out
+    out.append(_check_nulls(col, schema, nan_is_missing=nan_is_missing))
+    if col.kind == NUMERIC:
+        out.append(_check_non_finite(col, schema, nan_is_missing=nan_is_missing))
     for check in _VALUE_CHECKS:
         if _applies(check, col, schema):
             out.append(
@@ -163,30 +174,40 @@ def _above(frac: float, limit: float, size: int, sigmas: float) -> bool:
     return frac > limit + noise
 
 
-def _check_nulls(col: ColumnProfile, schema: ColumnSchema) -> Finding:
-    frac = col.null_fraction
+def _check_nulls(col: ColumnProfile, schema: ColumnSchema, *, nan_is_missing: bool) -> Finding:
+    """Missing values against max_null_fraction: nulls and NaN alike (a float column
+    that switches markers at the same rate loses nothing), or nulls alone for a
+    version 1 schema."""
+    nan = col.nan if nan_is_missing else 0
+    frac = (col.nulls + nan) / col.count if col.count else 0.0
     limit = schema.max_null_fraction
     details = {
         "observed": round(frac, 6),
         "threshold": limit,
         "nulls": col.nulls,
+        "nan": col.nan,
+        "nan_counted": nan_is_missing,
         "rows": col.count,
     }
+    what = f"missing ({col.nulls} null, {nan} NaN)" if nan else "null"
     if _above(frac, limit, col.count, 2.0):
         return Finding(
             "quality.null_fraction",
             Status.FAIL,
-            f"{frac:.1%} of {col.name!r} is null, above the {limit:.1%} allowed; find "
+            f"{frac:.1%} of {col.name!r} is {what}, above the {limit:.1%} allowed; find "
             "where the values are lost, or raise max_null_fraction",
             column=col.name,
             details=details,
         )
     return Finding(
-        "quality.null_fraction", Status.PASS, f"{frac:.1%} null", column=col.name, details=details
+        "quality.null_fraction", Status.PASS, f"{frac:.1%} {what}", column=col.name, details=details
     )
 
 
-def _check_non_finite(col: ColumnProfile, schema: ColumnSchema) -> Finding:
+def _check_non_finite(col: ColumnProfile, schema: ColumnSchema, *, nan_is_missing: bool) -> Finding:
+    """±inf where the schema allows none; NaN where it may not stand for a missing
+    value (version 2: the reference had no missing values) or, in a version 1 schema,
+    where allow_nan is false."""
     bad = []
     if col.nan and not schema.allow_nan:
         bad.append(f"{col.nan} NaN")
@@ -194,11 +215,17 @@ def _check_non_finite(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         bad.append(f"{col.posinf + col.neginf} infinite")
     details = {"nan": col.nan, "posinf": col.posinf, "neginf": col.neginf}
     if bad:
+        marker = (
+            ", or set allow_nan: true if NaN marks missing values here (it counts under "
+            "max_null_fraction)"
+            if nan_is_missing and col.nan and not schema.allow_nan
+            else ""
+        )
         return Finding(
             "quality.non_finite",
             Status.FAIL,
             f"{col.name!r} has {' and '.join(bad)} values where the reference had "
-            "none; look for a division by zero or a log of zero upstream",
+            f"none; look for a division by zero or a log of zero upstream{marker}",
             column=col.name,
             details=details,
         )
@@ -451,8 +478,6 @@ def _fmt(x: float | None) -> str:
 
 
 def _applies(check: Callable[..., Finding], col: ColumnProfile, schema: ColumnSchema) -> bool:
-    if check is _check_non_finite:
-        return col.kind == NUMERIC
     if check is _check_range:
         return col.kind == NUMERIC and schema.range is not None
     if check is _check_domain:
@@ -460,9 +485,9 @@ def _applies(check: Callable[..., Finding], col: ColumnProfile, schema: ColumnSc
     return True
 
 
+#: Checks of a column's values beyond its missing ones (``_check_nulls``) and its
+#: non-finite ones (``_check_non_finite``), which ``check_column`` runs first.
 _VALUE_CHECKS: tuple[Callable[[ColumnProfile, ColumnSchema], Finding], ...] = (
-    _check_nulls,
-    _check_non_finite,
     _check_range,
     _check_domain,
 )
