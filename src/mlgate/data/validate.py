@@ -102,13 +102,14 @@ def _check_duplicates(current: DatasetProfile, schema: Schema) -> Finding:
         what = (
             f"{rows} of {current.rows} rows ({frac:.1%}) repeat an earlier row"
             if exact
-            else f"about {frac:.1%} of rows are duplicates (estimated from the row-hash "
-            f"sketch: at least {lower:.1%})"
+            else f"about {frac:.1%} of rows are duplicates (estimated: at least {lower:.1%})"
         )
+        # A clean reference allows a share such as 0.05%, which .1% would show as 0.1%.
+        allowed = f"{limit:.2%}" if 0 < limit < 0.01 else f"{limit:.1%}"
         return Finding(
             "quality.duplicate_rows",
             Status.FAIL,
-            f"{what}, above the {limit:.1%} allowed; look for a join or an append that "
+            f"{what}, above the {allowed} allowed; look for a join or an append that "
             "ran twice, or raise max_duplicate_fraction if rows legitimately repeat",
             details=details,
         )
