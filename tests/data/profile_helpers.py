@@ -20,6 +20,10 @@ def assert_profiles_agree(merged: DatasetProfile, whole: DatasetProfile) -> None
         assert_columns_agree(a, b)
     # A theta sketch's union is the sketch of the union: merging loses nothing.
     assert merged.row_hashes == whole.row_hashes
+    # A merged profile's duplicate count is exact only while the sketch is; then it is
+    # the whole's, which the profiling pass counts exactly.
+    if merged.duplicates_exact:
+        assert whole.duplicates_exact and merged.duplicate_rows == whole.duplicate_rows
 
 
 def assert_columns_agree(a: ColumnProfile, b: ColumnProfile) -> None:

@@ -74,11 +74,13 @@ def _profile_table(prof: Any) -> str:
     from rich.console import Console
     from rich.table import Table
 
+    from mlgate.data.profile import duplicate_summary
+
     buf = io.StringIO()
     console = Console(file=buf, width=120, no_color=True)
     table = Table(
         title=f"{prof.source}: {prof.rows} rows, {len(prof.columns)} columns, "
-        f"{prof.duplicate_fraction:.1%} duplicate rows"
+        f"{duplicate_summary(prof)}"
     )
     for head in ("column", "type", "nulls", "NaN/inf", "distinct", "min", "max", "mean", "std"):
         table.add_column(head, overflow="fold")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from mlgate._atomic import write_text_atomic
@@ -23,6 +24,7 @@ from mlgate.data.hashing import hash_floats, hash_ints, hash_row_hashes, hash_st
 from mlgate.data.hll import HllSketch
 from mlgate.data.kll import KllSketch
 from mlgate.data.moments import Moments
+from mlgate.data.rowset import DuplicateCount, RowHashSet, duplicates_of
 from mlgate.data.sketches import FrequentSketch
 from mlgate.data.theta import ThetaSketch
 from mlgate.errors import InputError
@@ -229,10 +231,18 @@ def _opt(fn: Callable[[float, float], float], a: float | None, b: float | None) 
 
 @dataclass(frozen=True)
 class DatasetProfile:
+    """A dataset's profile.
+
+    ``duplicates`` is the duplicate-row count of the one pass that read the dataset
+    (exact up to ``rowset.MAX_EXACT`` distinct rows); ``None`` for a profile merged from
+    the profiles of parts, where only the row-hash sketch is left to estimate it.
+    """
+
     rows: int
     columns: tuple[ColumnProfile, ...]
     row_hashes: ThetaSketch = field(default_factory=ThetaSketch)
     source: str = ""
+    duplicates: DuplicateCount | None = None
 
     @property
     def names(self) -> list[str]:
@@ -248,16 +258,37 @@ class DatasetProfile:
         return next((c for c in self.columns if c.name == name), None)
 
     @property
-    def duplicate_fraction(self) -> float:
-        """Share of rows that repeat an earlier row (estimated beyond 4096 distinct rows)."""
+    def duplicates_exact(self) -> bool:
+        """Whether ``duplicate_rows`` is a count, not an estimate."""
+        if self.duplicates is not None:
+            return self.duplicates.exact
+        return self.row_hashes.is_exact
+
+    @property
+    def duplicate_rows(self) -> int:
+        """Rows that repeat an earlier row: counted in the profiling pass, or (merged
+        profiles, or beyond the exact set's cap) estimated; see ``duplicates_exact``."""
+        if self.duplicates is not None:
+            return self.duplicates.rows
         if self.rows == 0:
-            return 0.0
-        return max(0.0, 1.0 - min(self.row_hashes.estimate, self.rows) / self.rows)
+            return 0
+        return round(max(0.0, self.rows - min(self.row_hashes.estimate, self.rows)))
+
+    @property
+    def duplicate_fraction(self) -> float:
+        """Share of rows that repeat an earlier row."""
+        return self.duplicate_rows / self.rows if self.rows else 0.0
 
     def duplicate_fraction_bounds(self) -> tuple[float, float]:
-        """Lower and upper bounds (3 standard deviations) on the duplicate share."""
+        """Lower and upper bounds (3 standard errors) on the duplicate share; both are
+        the share itself when it is exact."""
         if self.rows == 0:
             return 0.0, 0.0
+        if self.duplicates is not None:
+            spread = 3.0 * self.duplicates.stderr
+            count = self.duplicates.rows
+            lower = max(0.0, count - spread) / self.rows
+            return lower, min(float(self.rows), count + spread) / self.rows
         low, high = self.row_hashes.bounds(3)
         lower = max(0.0, 1.0 - min(high, self.rows) / self.rows)
         upper = max(0.0, 1.0 - min(low, self.rows) / self.rows)
@@ -273,11 +304,19 @@ class DatasetProfile:
             a = mine.get(name) or _all_null(name, self.rows)
             b = theirs.get(name) or _all_null(name, other.rows)
             merged.append(a.merge(b))
+        # Two parts' duplicate counts do not add up (a row may be in both): the merged
+        # count is the sketch's, exact only while it holds every distinct row.
+        duplicates = None
+        if other.rows == 0:
+            duplicates = self.duplicates
+        elif self.rows == 0:
+            duplicates = other.duplicates
         return DatasetProfile(
             rows=self.rows + other.rows,
             columns=tuple(merged),
             row_hashes=self.row_hashes.merged(other.row_hashes),
             source=self.source if self.source == other.source else "",
+            duplicates=duplicates,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -287,6 +326,8 @@ class DatasetProfile:
             "source": self.source,
             "rows": self.rows,
             "duplicate_fraction": round(self.duplicate_fraction, 6),
+            # null: not counted in one pass (a merged profile); row_hashes estimates it.
+            "duplicates": None if self.duplicates is None else self.duplicates.to_dict(),
             "row_hashes": self.row_hashes.to_b64(),
             "columns": [c.to_dict() for c in self.columns],
         }
@@ -309,12 +350,30 @@ class DatasetProfile:
                 columns=tuple(ColumnProfile.from_dict(c) for c in d["columns"]),
                 row_hashes=ThetaSketch.from_b64(d["row_hashes"]),
                 source=str(d.get("source", "")),
+                # Profiles written before duplicates were counted lack the key.
+                duplicates=(
+                    DuplicateCount.from_dict(d["duplicates"])
+                    if d.get("duplicates") is not None
+                    else None
+                ),
             )
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise InputError(
                 f"{label}: the profile is damaged ({type(exc).__name__}: {exc}); "
                 "profile the data again"
             ) from None
+
+
+def duplicate_summary(profile: DatasetProfile) -> str:
+    """``0 duplicate rows``, ``12 duplicate rows (1.2%)`` or, when estimated,
+    ``about 1.6% duplicate rows (estimated)``."""
+    if not profile.duplicates_exact:
+        return f"about {profile.duplicate_fraction:.1%} duplicate rows (estimated)"
+    rows = profile.duplicate_rows
+    if rows == 0:
+        return "0 duplicate rows"
+    noun = "row" if rows == 1 else "rows"
+    return f"{rows} duplicate {noun} ({profile.duplicate_fraction:.1%})"
 
 
 def dumps(profile: DatasetProfile) -> str:
@@ -357,28 +416,41 @@ def _profile_batches(
     source: io.Source, batches: Iterable[pl.DataFrame], progress: ProgressFn | None
 ) -> DatasetProfile:
     result = empty_profile(source.label)
+    # The pass keeps every distinct row hash, so its duplicate count is exact (see rowset).
+    seen = RowHashSet()
     first = True
     for batch in batches:
         if first:
             io.check_columns(source, batch.columns)
             first = False
-        part = profile_frame(batch, source=source.label)
+        part, hashes = _profile_frame(batch, source=source.label)
+        seen.add(hashes)
         result = part if result.rows == 0 and not result.columns else result.merge(part)
         if progress is not None:
             progress(batch.height)
-    return result
+    return replace(result, duplicates=seen.duplicates())
 
 
 def profile_frame(df: pl.DataFrame, source: str = "") -> DatasetProfile:
     """Profile one in-memory batch."""
+    part, hashes = _profile_frame(df, source)
+    return replace(part, duplicates=duplicates_of(hashes))
+
+
+def _profile_frame(df: pl.DataFrame, source: str) -> tuple[DatasetProfile, np.ndarray]:
+    """One batch's profile (without its duplicate count) and its rows' hashes."""
     df = _normalise(df)
     columns = tuple(_profile_series(df.get_column(name)) for name in df.columns)
-    row_hashes = ThetaSketch()
+    hashes = np.empty(0, dtype=np.uint64)
     if df.width and df.height:
         # Polars' row hash is stable within one Polars version only: profiles of one
         # dataset's parts, made with different Polars versions, count duplicates wrongly.
-        row_hashes = ThetaSketch.of(hash_row_hashes(df.hash_rows(seed=0).to_numpy()))
-    return DatasetProfile(rows=df.height, columns=columns, row_hashes=row_hashes, source=source)
+        hashes = hash_row_hashes(df.hash_rows(seed=0).to_numpy())
+    elif df.height:
+        hashes = np.zeros(df.height, dtype=np.uint64)  # rows without columns are all alike
+    row_hashes = ThetaSketch.of(hashes)
+    part = DatasetProfile(rows=df.height, columns=columns, row_hashes=row_hashes, source=source)
+    return part, hashes
 
 
 def _normalise(df: pl.DataFrame) -> pl.DataFrame:

@@ -182,13 +182,24 @@ def infer_schema(reference: DatasetProfile | Any) -> Schema:
 
     ref = reference if isinstance(reference, DatasetProfile) else profile(reference)
     columns = {c.name: _infer_column(c, ref.rows) for c in ref.columns}
-    # The upper end of the sketch's estimate, so its own error is never read as change.
-    dup = ref.duplicate_fraction_bounds()[1]
-    dataset = DatasetSchema(
-        min_rows=1,
-        max_duplicate_fraction=_round_up(min(1.0, dup + max(0.02, _slack(ref.rows, dup)))),
-    )
+    dataset = DatasetSchema(min_rows=1, max_duplicate_fraction=_duplicate_limit(ref))
     return Schema(dataset=dataset, columns=columns)
+
+
+def _duplicate_limit(ref: DatasetProfile) -> float:
+    """The reference's own duplicate rate plus what a fresh sample of its size may add.
+
+    Rows that legitimately repeat (a table of few distinct rows) repeat in a fresh
+    sample at about the reference's rate; a reference without duplicates allows a few
+    rows in a thousand (5/n: three or so natural repeats the reference may have missed,
+    the "rule of three"), so that an append run twice on 5% of the rows fails. The
+    duplicate rate of natural repeats grows with the sample (n rows hold about
+    n(n-1)/2 pairs), so a batch much larger than the reference may exceed the limit;
+    raise it then. When the reference's rate is estimated, the upper end of the
+    estimate is taken, so the estimate's own error is never read as change.
+    """
+    dup = ref.duplicate_fraction_bounds()[1]
+    return _round_up(min(1.0, dup + _slack(ref.rows, dup)))
 
 
 def kind_reasons(reference: DatasetProfile) -> dict[str, str]:

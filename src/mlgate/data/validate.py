@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 
 from mlgate.data.kinds import TIME
-from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile
+from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile, duplicate_summary
 from mlgate.data.schema import ColumnSchema, Schema
 from mlgate.findings import Finding, Status
 
@@ -82,26 +82,39 @@ def _check_rows(current: DatasetProfile, schema: Schema) -> Finding:
 
 
 def _check_duplicates(current: DatasetProfile, schema: Schema) -> Finding:
+    rows = current.duplicate_rows
     frac = current.duplicate_fraction
+    exact = current.duplicates_exact
     lower, _ = current.duplicate_fraction_bounds()
     limit = schema.dataset.max_duplicate_fraction
     details = {
         "observed": round(frac, 6),
+        "duplicate_rows": rows,
+        "rows": current.rows,
         "lower_bound": round(lower, 6),
         "threshold": limit,
-        "estimated": not current.row_hashes.is_exact,
+        "estimated": not exact,
     }
-    # Judged on the sketch's lower bound: its estimation error is not a duplicate.
-    if lower > limit:
+    # Judged like the other shares, above the limit by more than the batch's own noise;
+    # an estimated share (a merged profile) on its lower bound, so the estimate's error
+    # is not a duplicate.
+    if _above(lower, limit, current.rows, 3.0):
+        what = (
+            f"{rows} of {current.rows} rows ({frac:.1%}) repeat an earlier row"
+            if exact
+            else f"about {frac:.1%} of rows are duplicates (estimated: at least {lower:.1%})"
+        )
+        # A clean reference allows a share such as 0.05%, which .1% would show as 0.1%.
+        allowed = f"{limit:.2%}" if 0 < limit < 0.01 else f"{limit:.1%}"
         return Finding(
             "quality.duplicate_rows",
             Status.FAIL,
-            f"{frac:.1%} of rows are duplicates, above the {limit:.1%} allowed; "
-            "look for a join or an append that ran twice",
+            f"{what}, above the {allowed} allowed; look for a join or an append that "
+            "ran twice, or raise max_duplicate_fraction if rows legitimately repeat",
             details=details,
         )
     return Finding(
-        "quality.duplicate_rows", Status.PASS, f"{frac:.1%} duplicate rows", details=details
+        "quality.duplicate_rows", Status.PASS, duplicate_summary(current), details=details
     )
 
 

@@ -1,0 +1,138 @@
+"""Duplicate rows of one dataset, counted exactly in the one pass that profiles it.
+
+Why not the profile's theta sketch of row hashes: it keeps 4,096 hashes, so that a
+profile stays small and merges, and beyond that its count is off by about 1.6%, more
+than the duplicate rates that matter (a file with no duplicate rows was profiled as
+1% duplicates, and a batch with 5% passed). While one pass reads one dataset, mlgate
+keeps every distinct row's 64-bit hash instead: 8 bytes a distinct row, a sorted NumPy
+array, small next to the data. The sketch still serves what must merge across
+profiles (merged profiles, overlap between datasets).
+
+Two distinct rows share a 64-bit hash with probability 2**-64 (Polars' row hash, then
+mixed by ``hashing.hash_row_hashes``), so among n distinct rows the expected number of
+colliding pairs is n(n-1)/2**65: 3e-8 at a million rows, 5e-7 at the cap below. A
+collision would count one row too many as a duplicate; it is ignored.
+
+Memory is capped: beyond ``MAX_EXACT`` distinct rows (2**22, about 4.2 million: 32 MB,
+and about 80 MB at the peak of a merge) the set keeps only the ``MAX_EXACT`` smallest
+hashes, which is a theta sketch with k = 2**22: the distinct count is then estimated
+with a relative standard error of 1/sqrt(k) = 0.05% (the duplicate rate to within
+0.15 point at three standard errors) and reported as estimated. The memory held stays
+at the cap however long the file is (measured in 250,000-row batches: 0.2 s of CPU for
+5 million distinct rows, 0.8 s for 20 million, and about 80 MB of peak memory from
+4 million on; a cap of 2**23 took 170 MB).
+
+Batches wait, and are merged into the sorted array once a quarter of its size waits
+(and at the end), so the sorting done over a pass is O(n log n) in all, not a full sort
+per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlgate.data.theta import FULL, ThetaSketch
+
+#: Distinct rows counted exactly; beyond, the count is estimated (8 bytes a row: 32 MB).
+MAX_EXACT = 2**22
+#: Row hashes that may wait before a merge, however small the set (8 MB).
+_MIN_PENDING = 1 << 20
+#: Merge once a 1/_GROWTH of the set is waiting: a smaller share keeps the peak memory
+#: of a merge nearer the set's own size, a larger one merges less often.
+_GROWTH = 4
+
+
+@dataclass(frozen=True)
+class DuplicateCount:
+    """Rows that repeat an earlier row: exact, or estimated with a standard error."""
+
+    rows: int
+    exact: bool = True
+    stderr: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {"rows": self.rows, "exact": self.exact, "stderr": round(self.stderr, 3)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> DuplicateCount:
+        rows, exact, stderr = d["rows"], d["exact"], d.get("stderr", 0.0)
+        if not isinstance(rows, int) or not isinstance(exact, bool) or rows < 0:
+            raise ValueError(f"duplicates: not a count: {d!r}")
+        return cls(rows=rows, exact=exact, stderr=float(stderr))  # type: ignore[arg-type]
+
+
+class RowHashSet:
+    """The distinct 64-bit row hashes of one pass, exact up to ``cap`` distinct rows."""
+
+    __slots__ = ("_cap", "_pending", "_pending_size", "_rows", "_sorted", "_theta")
+
+    def __init__(self, cap: int | None = None) -> None:
+        self._cap = MAX_EXACT if cap is None else cap
+        self._sorted = np.empty(0, dtype=np.uint64)
+        self._pending: list[np.ndarray] = []
+        self._pending_size = 0
+        self._theta = FULL
+        self._rows = 0
+
+    def add(self, hashes: np.ndarray) -> None:
+        """Add one batch's row hashes (one per row, repeats allowed)."""
+        hashes = np.asarray(hashes, dtype=np.uint64)
+        self._rows += hashes.size
+        if self._theta < FULL:
+            hashes = hashes[hashes < np.uint64(self._theta)]
+        if hashes.size == 0:
+            return
+        # Kept as they come: the merge sorts them anyway, so sorting each batch first
+        # would be work done twice.
+        self._pending.append(hashes)
+        self._pending_size += hashes.size
+        if self._pending_size >= max(self._sorted.size // _GROWTH, _MIN_PENDING):
+            self._compact()
+
+    def _compact(self) -> None:
+        if not self._pending:
+            return
+        merged = np.concatenate([self._sorted, *self._pending])
+        self._pending, self._pending_size = [], 0
+        self._sorted = np.empty(0, dtype=np.uint64)  # let the old array go before sorting
+        merged.sort()  # in place; faster here than a stable sort's merge of the runs
+        distinct = _sorted_distinct(merged)
+        del merged
+        if distinct.size > self._cap:
+            self._theta = int(distinct[self._cap])
+            distinct = distinct[: self._cap].copy()
+        self._sorted = distinct
+
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    def duplicates(self) -> DuplicateCount:
+        """The duplicate rows seen so far: exact while within the cap."""
+        self._compact()
+        if self._theta == FULL:
+            return DuplicateCount(rows=self._rows - int(self._sorted.size))
+        sketch = ThetaSketch(self._cap, self._sorted, self._theta)
+        distinct = min(sketch.estimate, float(self._rows))
+        _, high = sketch.bounds(1.0)  # one standard error above the estimate
+        return DuplicateCount(
+            rows=max(0, round(self._rows - distinct)), exact=False, stderr=high - sketch.estimate
+        )
+
+
+def _sorted_distinct(hashes: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array (``np.unique`` sorts again, and its NumPy 2
+    version took 0.1-0.3 s for a 250,000-row batch where this takes 5 ms)."""
+    keep = np.empty(hashes.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(hashes[1:], hashes[:-1], out=keep[1:])
+    return hashes[keep]
+
+
+def duplicates_of(hashes: np.ndarray) -> DuplicateCount:
+    """The duplicate count of one batch's row hashes."""
+    rows = RowHashSet()
+    rows.add(hashes)
+    return rows.duplicates()
