@@ -11,6 +11,7 @@ CODES: dict[str, str] = {
     "quality.out_of_range": "more values outside the schema's range than allowed",
     "quality.out_of_domain": "more values outside the schema's domain than allowed",
     "quality.constant": "a column that varied in the reference holds one value",
+    "quality.unique": "an identifier whose reference values were distinct repeats a value",
     "schema.missing_column": "a required column is absent",
     "schema.new_column": "a column the schema does not know",
     "schema.type_mismatch": "a column's type differs from the schema's",

@@ -274,3 +274,37 @@ def test_codes_arriving_with_fractions_suggest_a_measurement():
     assert (
         "the values now have fractions" in domain.message and "kind: continuous" in domain.message
     )
+
+
+def test_an_identifier_that_repeats_a_value_fails_unique():
+    ref = pl.DataFrame({"order_id": np.arange(1, 301)})
+    schema = infer_schema(profile_frame(ref))
+    assert schema.columns["order_id"].unique
+    fresh = pl.DataFrame({"order_id": np.arange(301, 601)})
+    assert check_data(ref, fresh).passed
+    joined = pl.DataFrame({"order_id": np.concatenate([np.arange(301, 581), np.arange(301, 321)])})
+    report = check_data(ref, joined)
+    unique = next(f for f in report.findings if f.name == "quality.unique")
+    assert unique.status is Status.FAIL and unique.details["repeated_values"] == 20
+    assert unique.details["exact"] and "20 of 300 values of 'order_id' repeat" in unique.message
+
+
+def test_a_large_identifier_with_many_repeats_fails_on_the_sketch_bound():
+    rng = _rng(12)
+    ref = pl.DataFrame({"row": np.arange(1, 5001)})
+    schema = infer_schema(profile_frame(ref)).model_copy(deep=True)
+    cols = dict(schema.columns)
+    cols["row"] = cols["row"].model_copy(update={"unique": True})
+    schema = schema.model_copy(update={"columns": cols})
+    cur = pl.DataFrame({"row": rng.integers(5001, 7501, 5000)})  # about 40% repeats
+    unique = next(
+        f for f in check_data(ref, cur, schema=schema).findings if f.name == "quality.unique"
+    )
+    assert unique.status is Status.FAIL and not unique.details["exact"]
+    distinct_fresh = pl.DataFrame({"row": np.arange(5001, 10001)})
+    ok = next(
+        f
+        for f in check_data(ref, distinct_fresh, schema=schema).findings
+        if f.name == "quality.unique"
+    )
+    assert ok.status is Status.PASS

@@ -456,6 +456,39 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     )
 
 
+#: Relative standard error of the distinct-count sketch (HyperLogLog, 4,096 registers).
+_HLL_RSE = 1.04 / 64.0
+
+
+def _check_unique(col: ColumnProfile, schema: ColumnSchema) -> Finding:
+    """An identifier whose reference values were all distinct repeats a value now.
+
+    Exact while the frequent-values sketch holds every value (up to 384 distinct);
+    beyond, the repeats are estimated from the distinct-count sketch and the check
+    fails only when even its upper bound (3 standard errors) leaves values repeated.
+    """
+    total = col.non_null - col.nan
+    if col.frequent_exact and col.frequent.total_weight == total:
+        repeats, exact = total - col.frequent.num_items, True
+    else:
+        upper = col.distinct.estimate * (1.0 + 3.0 * _HLL_RSE)
+        repeats, exact = max(0, round(total - upper)), False
+    details = {"repeated_values": repeats, "values": total, "exact": exact, "kind": "identifier"}
+    if repeats > 0:
+        about = "" if exact else "at least "
+        return Finding(
+            "quality.unique",
+            Status.FAIL,
+            f"{about}{repeats} of {total} values of {col.name!r} repeat an earlier value, "
+            "where the reference's were all distinct; look for a join that multiplied "
+            "rows, or set unique: false if keys may repeat now",
+            column=col.name,
+            details=details,
+        )
+    what = "all values distinct" if exact else "no repeats beyond the sketch's error"
+    return Finding("quality.unique", Status.PASS, what, column=col.name, details=details)
+
+
 def _fraction_hint(col: ColumnProfile, schema: ColumnSchema) -> str:
     """Whole-number codes that now arrive with fractions may be a measurement."""
     if col.kind != NUMERIC or col.integral or schema.type != "integer":
@@ -495,6 +528,8 @@ def _applies(check: Callable[..., Finding], col: ColumnProfile, schema: ColumnSc
         return col.kind == NUMERIC and schema.range is not None
     if check is _check_domain:
         return schema.domain is not None
+    if check is _check_unique:
+        return schema.unique
     return True
 
 
@@ -503,4 +538,5 @@ def _applies(check: Callable[..., Finding], col: ColumnProfile, schema: ColumnSc
 _VALUE_CHECKS: tuple[Callable[[ColumnProfile, ColumnSchema], Finding], ...] = (
     _check_range,
     _check_domain,
+    _check_unique,
 )
