@@ -75,6 +75,7 @@ def check_data(
             f"{name_hint(target, ref.names)}"
         )
     findings = _hint_renames(validate_profile(cur, sch), ref, cur, sch)
+    findings = _unlabelled_target(findings, target, mode)
     findings += compare_profiles(ref, cur, sch, target=target, mode=mode)
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     kind = "training/serving skew" if mode == "skew" else "data"
@@ -105,6 +106,27 @@ def _schema_input(schema: Schema | str | Path | None) -> list[dict[str, Any]]:
     if isinstance(schema, (str, Path)):
         return [file_input("schema", schema, fmt="yaml")]
     return []
+
+
+def _unlabelled_target(findings: list[Finding], target: str | None, mode: str) -> list[Finding]:
+    """A target absent from the current data is not a missing column: serving logs and
+    prediction batches carry no labels. Its check is a skip that says what was not
+    checked."""
+    if target is None:
+        return findings
+    what = "training/serving skew" if mode == "skew" else "drift"
+    out = []
+    for f in findings:
+        if f.name == "schema.missing_column" and f.column == target:
+            f = replace(
+                f,
+                status=Status.SKIP,
+                message=f"not checked: the target {target!r} is not in the current data "
+                f"(serving logs and prediction batches carry no labels), so its {what} "
+                "was not checked",
+            )
+        out.append(f)
+    return out
 
 
 def _hint_renames(
