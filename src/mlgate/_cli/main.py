@@ -76,9 +76,11 @@ def _profile_table(prof: Any) -> str:
 
     buf = io.StringIO()
     console = Console(file=buf, width=120, no_color=True)
+    from mlgate._format import extreme, percent
+
     table = Table(
         title=f"{prof.source}: {prof.rows} rows, {len(prof.columns)} columns, "
-        f"{prof.duplicate_fraction:.1%} duplicate rows"
+        f"{percent(prof.duplicate_fraction)} duplicate rows"
     )
     for head in ("column", "type", "nulls", "NaN/inf", "distinct", "min", "max", "mean", "std"):
         table.add_column(head, overflow="fold")
@@ -89,8 +91,8 @@ def _profile_table(prof: Any) -> str:
             str(c.nulls),
             str(c.nan + c.posinf + c.neginf),
             f"{c.distinct_count:.0f}",
-            _num(c.min),
-            _num(c.max),
+            extreme(c.min, c.kind),
+            extreme(c.max, c.kind),
             _num(c.moments.mean if c.moments.n else None),
             _num(c.moments.std),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from mlgate._format import percent
 from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile
 from mlgate.data.schema import ColumnSchema, Schema
 from mlgate.findings import Finding, Status
@@ -89,12 +90,12 @@ def _check_duplicates(current: DatasetProfile, schema: Schema) -> Finding:
         return Finding(
             "quality.duplicate_rows",
             Status.FAIL,
-            f"{frac:.1%} of rows are duplicates, above the {limit:.1%} allowed; "
+            f"{percent(frac)} of rows are duplicates, above the {percent(limit)} allowed; "
             "look for a join or an append that ran twice",
             details=details,
         )
     return Finding(
-        "quality.duplicate_rows", Status.PASS, f"{frac:.1%} duplicate rows", details=details
+        "quality.duplicate_rows", Status.PASS, f"{percent(frac)} duplicate rows", details=details
     )
 
 
@@ -125,8 +126,16 @@ def _check_type(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     observed = col.logical_type
     details = {"expected": schema.type, "observed": observed}
     if compatible_types(schema.type, observed):
+        message = observed
+        if observed != schema.type:
+            why = (
+                "a column with no values has no type"
+                if "null" in (observed, schema.type)
+                else "integer and float are one family"
+            )
+            message = f"{observed}, the schema expects {schema.type}: accepted ({why})"
         return Finding(
-            "schema.type_mismatch", Status.PASS, f"{observed}", column=col.name, details=details
+            "schema.type_mismatch", Status.PASS, message, column=col.name, details=details
         )
     hint = (
         " (numbers arriving as text: check for a stray non-numeric value or a changed "
@@ -163,13 +172,17 @@ def _check_nulls(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         return Finding(
             "quality.null_fraction",
             Status.FAIL,
-            f"{frac:.1%} of {col.name!r} is null, above the {limit:.1%} allowed; find "
+            f"{percent(frac)} of {col.name!r} is null, above the {percent(limit)} allowed; find "
             "where the values are lost, or raise max_null_fraction",
             column=col.name,
             details=details,
         )
     return Finding(
-        "quality.null_fraction", Status.PASS, f"{frac:.1%} null", column=col.name, details=details
+        "quality.null_fraction",
+        Status.PASS,
+        f"{percent(frac)} null",
+        column=col.name,
+        details=details,
     )
 
 
@@ -207,7 +220,7 @@ def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
             "quality.out_of_range",
             Status.SKIP,
             f"not applicable: {col.name!r} has no finite values to hold against "
-            f"[{_fmt(lo)}, {_fmt(hi)}]",
+            f"[{_fmt(lo)}, {_fmt(hi, 'inf')}]",
             column=col.name,
             details={"values": 0, "range_min": lo, "range_max": hi},
         )
@@ -231,7 +244,7 @@ def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         return Finding(
             "quality.out_of_range",
             Status.FAIL,
-            f"{frac:.1%} of {col.name!r} is outside [{_fmt(lo)}, {_fmt(hi)}] (observed "
+            f"{percent(frac)} of {col.name!r} is outside [{_fmt(lo)}, {_fmt(hi, 'inf')}] (observed "
             f"{_fmt(col.min)} to {_fmt(col.max)}){hint}; fix the data or widen the range",
             column=col.name,
             details=details,
@@ -239,7 +252,7 @@ def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     return Finding(
         "quality.out_of_range",
         Status.PASS,
-        f"{frac:.1%} outside [{_fmt(lo)}, {_fmt(hi)}]",
+        f"{percent(frac)} outside [{_fmt(lo)}, {_fmt(hi, 'inf')}]",
         column=col.name,
         details=details,
     )
@@ -297,7 +310,7 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         return Finding(
             "quality.out_of_domain",
             Status.FAIL,
-            f"{frac:.1%} of {col.name!r} is outside its domain: {shown}{hints}; fix "
+            f"{percent(frac)} of {col.name!r} is outside its domain: {shown}{hints}; fix "
             "the data or add the value to the schema's domain",
             column=col.name,
             details=details,
@@ -305,7 +318,7 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     return Finding(
         "quality.out_of_domain",
         Status.PASS,
-        f"{frac:.1%} outside the domain",
+        f"{percent(frac)} outside the domain",
         column=col.name,
         details=details,
     )
@@ -329,9 +342,9 @@ def _case_hints(values: list[str], allowed: set[str]) -> str:
     return f" ({'; '.join(pairs)}: a change of case or spacing?)" if pairs else ""
 
 
-def _fmt(x: float | None) -> str:
+def _fmt(x: float | None, unbounded: str = "-inf") -> str:
     if x is None:
-        return "-inf"
+        return unbounded
     return f"{x:.6g}"
 
 
