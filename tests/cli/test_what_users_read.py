@@ -165,3 +165,84 @@ def test_passing_type_check_says_expected_and_observed_when_they_differ(
         "check", "data", "--reference", counts[0], "--current", counts[0], "--format", "json"
     )
     assert checks_of(out)[("schema.type_mismatch", "x")]["message"] == "integer"
+
+
+# -- config errors -----------------------------------------------------------------------------
+
+
+def test_every_config_problem_is_listed_with_its_line_and_no_pydantic_names(
+    mlgate: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "mlgate.yaml").write_text(
+        "data:\n"
+        "  reference: ref.csv\n"
+        "  current: ref.csv\n"
+        "  mode: skw\n"
+        "training:\n"
+        "  - entrypoint: train.py:spec\n"
+        "    step: 10\n"
+        "  - entrypoint: train.py:spec\n"
+        "    seed: x\n"
+        "severity:\n"
+        "  drift.numerc: warn\n"
+        "reports:\n"
+        "  - format: htm\n"
+        "    path: r.html\n"
+    )
+    code, out, err = mlgate("run")
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "mlgate: error: mlgate.yaml:4: data.mode: should be 'drift' or 'skew', not 'skw'",
+        "mlgate: error: mlgate.yaml:7: training.0.step: unknown key; did you mean 'steps'?",
+        "mlgate: error: mlgate.yaml:9: training.1.seed: should be a valid integer, unable to "
+        "parse string as an integer, not 'x'",
+        "mlgate: error: mlgate.yaml:11: severity.drift.numerc: unknown finding code "
+        "'drift.numerc'; did you mean 'drift.numeric'? see docs/checks.md for the codes",
+        "mlgate: error: mlgate.yaml:13: reports.0.format: should be 'text', 'json', "
+        "'markdown', 'junit' or 'html', not 'htm'",
+    ]
+
+
+def test_one_training_stage_with_a_typo_names_the_key_not_the_union(
+    mlgate: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "mlgate.yaml").write_text("training:\n  entrypoint: train.py:spec\n  step: 10\n")
+    assert mlgate("run")[2] == (
+        "mlgate: error: mlgate.yaml:3: training.step: unknown key; did you mean 'steps'?\n"
+    )
+    (tmp_path / "mlgate.yaml").write_text("training: 5\n")
+    assert mlgate("run")[2] == (
+        "mlgate: error: mlgate.yaml:1: training: expected a mapping (key: value) or a list "
+        "(- item), not a number (5)\n"
+    )
+
+
+def test_severity_typo_on_the_command_line_gets_a_suggestion(mlgate: Run, ref: Path) -> None:
+    code, out, err = mlgate(
+        "check", "data", "--reference", ref, "--current", ref, "--severity", "drift.numerc=warn"
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        "mlgate: error: --severity 'drift.numerc=warn': unknown finding code 'drift.numerc'; "
+        "did you mean 'drift.numeric'? see docs/checks.md for the codes\n"
+    )
+
+
+def test_target_typo_gets_a_suggestion(mlgate: Run, ref: Path) -> None:
+    code, out, err = mlgate(
+        "check", "data", "--reference", ref, "--current", ref, "--target", "lable"
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        "mlgate: error: target column 'lable' is in neither the schema nor the reference; "
+        "did you mean 'label'? the columns are: 'x', 'code', 'city', 'flag', 'label'\n"
+    )
+
+
+def test_run_without_config_suggests_init(mlgate: Run) -> None:
+    assert mlgate("run") == (
+        2,
+        "",
+        "mlgate: error: mlgate.yaml: no such config file; write one with 'mlgate init' (or "
+        "pass --config FILE)\n",
+    )

@@ -326,7 +326,7 @@ def demo_cmd(clean: bool, fmt: str, output: str | None) -> None:
 
 
 def _parse_severity(items: tuple[str, ...]) -> dict[str, str]:
-    from mlgate.codes import is_known_code_or_prefix
+    from mlgate.codes import is_known_code_or_prefix, unknown_code_message
     from mlgate.errors import MlgateError
 
     out: dict[str, str] = {}
@@ -337,9 +337,7 @@ def _parse_severity(items: tuple[str, ...]) -> dict[str, str]:
                 f"--severity {item!r}: expected CODE=LEVEL with LEVEL one of ignore, warn, fail"
             )
         if not is_known_code_or_prefix(code):
-            raise MlgateError(
-                f"--severity {item!r}: unknown finding code {code!r}; see docs/checks.md"
-            )
+            raise MlgateError(f"--severity {item!r}: {unknown_code_message(code)}")
         out[code] = level
     return out
 
@@ -417,7 +415,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"mlgate: error: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(EXIT_USAGE)
     except MlgateError as exc:
-        click.echo(f"mlgate: error: {exc}", err=True)
+        for problem in exc.problems:
+            click.echo(f"mlgate: error: {problem.message}", err=True)
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
