@@ -246,3 +246,53 @@ def test_run_without_config_suggests_init(mlgate: Run) -> None:
         "mlgate: error: mlgate.yaml: no such config file; write one with 'mlgate init' (or "
         "pass --config FILE)\n",
     )
+
+
+# -- an error in the user's code names the user's file and line ------------------------------
+
+
+@pytest.fixture
+def user_code(tmp_path: Path) -> Path:
+    (tmp_path / "train.py").write_text(
+        "import json\n"
+        "\n"
+        "\n"
+        "def helper(text):\n"
+        "    return json.loads(text)\n"
+        "\n"
+        "\n"
+        "def spec():\n"
+        "    return helper('{not json')\n"
+    )
+    (tmp_path / "syntax.py").write_text("def spec(:\n    pass\n")
+    (tmp_path / "on_import.py").write_text("import json\nCFG = json.loads('{')\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("entrypoint", "line"),
+    [
+        (
+            "train.py:spec",
+            "calling train.py:spec failed: JSONDecodeError: Expecting property name enclosed "
+            "in double quotes: line 1 column 2 (char 1) at train.py:5",
+        ),
+        (
+            "syntax.py:spec",
+            "importing syntax.py failed: SyntaxError: invalid syntax at syntax.py:1",
+        ),
+        (
+            "on_import.py:spec",
+            "importing on_import.py failed: JSONDecodeError: Expecting property name enclosed "
+            "in double quotes: line 1 column 2 (char 1) at on_import.py:2",
+        ),
+    ],
+)
+def test_error_in_an_entrypoint_points_at_the_users_line(
+    mlgate: Run, user_code: Path, entrypoint: str, line: str
+) -> None:
+    assert mlgate("check", "training", "--entrypoint", entrypoint) == (
+        2,
+        "",
+        f"mlgate: error: {line}\n",
+    )
