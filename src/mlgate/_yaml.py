@@ -83,11 +83,13 @@ def _problems(
         got = _yaml_type(_value_at(data, loc))
         msg = f"expected {' or '.join(dict.fromkeys(kinds))}, not {got}"
         found.setdefault((loc, msg), (_line_for(lines, loc), _key(loc), msg))
-    # A misspelt key shows up as unknown plus missing: name the misspelling first.
-    ordered = sorted(found.values(), key=lambda p: (p[0], "unknown key" not in p[2]))
+    # A misspelt key shows up as unknown plus missing: missing keys come last, after
+    # the misspellings that explain them; the rest in the order of the file.
+    ordered = sorted(found.values(), key=lambda p: (p[2] == _MISSING, p[0]))
     return [Problem(f"{label}:{line}: {key}: {msg}", label, line) for line, key, msg in ordered]
 
 
+_MISSING = "required key is missing"
 #: pydantic error types that say a value has the wrong shape, as the file's words.
 _SHAPES = {
     "model_type": "a mapping (key: value)",
@@ -165,7 +167,7 @@ def _describe(err: Any, known: set[str]) -> str:
         hint = f"did you mean {close[0]!r}?" if close else "check its spelling"
         return f"unknown key; {hint}"
     if kind == "missing":
-        return "required key is missing"
+        return _MISSING
     if kind in _SHAPES:
         return f"expected {_SHAPES[kind]}, not {_yaml_type(err.get('input'))}"
     msg = str(err["msg"]).removeprefix("Value error, ").rstrip(".")

@@ -296,3 +296,59 @@ def test_error_in_an_entrypoint_points_at_the_users_line(
         "",
         f"mlgate: error: {line}\n",
     )
+
+
+# -- --format github: an exit-2 error shows on the pull request ----------------------------
+
+
+def test_config_errors_become_annotations_with_file_and_line(mlgate: Run, tmp_path: Path) -> None:
+    (tmp_path / "mlgate.yaml").write_text("data:\n  reference: r.csv\n  curent: c.csv\n")
+    code, out, err = mlgate("run", "--format", "github")
+    assert code == 2
+    title = "title=mlgate could not run (exit 2)"
+    assert out.splitlines() == [
+        f"::error file=mlgate.yaml,line=3,{title}::mlgate.yaml:3: data.curent: unknown key; "
+        "did you mean 'current'?",
+        f"::error file=mlgate.yaml,line=1,{title}::mlgate.yaml:1: data.current: required key "
+        "is missing",
+    ]
+    assert err.splitlines() == [
+        "mlgate: error: mlgate.yaml:3: data.curent: unknown key; did you mean 'current'?",
+        "mlgate: error: mlgate.yaml:1: data.current: required key is missing",
+    ]
+
+
+def test_data_and_user_code_errors_become_annotations(
+    mlgate: Run, ref: Path, user_code: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "ragged.csv").write_text("x,code\n1,2\n3,4,5\n")
+    code, out, _ = mlgate(
+        "check", "data", "--reference", ref, "--current", "ragged.csv", "--format=github"
+    )
+    assert code == 2
+    assert out == (
+        "::error file=ragged.csv,line=3,title=mlgate could not run (exit 2)::ragged.csv: line 3 "
+        "has 3 fields, the header has 2; check the delimiter and the quoting on that line\n"
+    )
+    code, out, _ = mlgate(
+        "check", "training", "--entrypoint", "train.py:spec", "--format", "github"
+    )
+    assert code == 2
+    assert out == (
+        "::error file=train.py,line=5,title=mlgate could not run (exit 2)::calling train.py:spec "
+        "failed: JSONDecodeError: Expecting property name enclosed in double quotes: line 1 "
+        "column 2 (char 1) at train.py:5\n"
+    )
+
+
+def test_usage_error_becomes_an_annotation_without_a_place(mlgate: Run) -> None:
+    code, out, _ = mlgate("check", "data", "--format", "github")
+    assert code == 2
+    assert out == (
+        "::error title=mlgate could not run (exit 2)::Missing option '--reference'.; see "
+        "'mlgate check data --help'\n"
+    )
+
+
+def test_without_format_github_an_error_writes_nothing_to_stdout(mlgate: Run) -> None:
+    assert mlgate("run")[1] == ""

@@ -410,13 +410,20 @@ def main(argv: list[str] | None = None) -> None:
         command = exc.ctx.command_path if exc.ctx is not None else "mlgate"
         where = f"; see '{command} --help'"
         click.echo(f"mlgate: error: {message}{where}", err=True)
+        if _wants_github(argv):
+            _annotate([(f"{message}{where}", None, None)])
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
-        click.echo(f"mlgate: error: {' '.join(exc.format_message().split())}", err=True)
+        message = " ".join(exc.format_message().split())
+        click.echo(f"mlgate: error: {message}", err=True)
+        if _wants_github(argv):
+            _annotate([(message, None, None)])
         sys.exit(EXIT_USAGE)
     except MlgateError as exc:
         for problem in exc.problems:
             click.echo(f"mlgate: error: {problem.message}", err=True)
+        if _wants_github(argv):
+            _annotate([(p.message, p.file, p.line) for p in exc.problems])
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
@@ -425,12 +432,36 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BaseException as exc:  # a bug: say so, keep the traceback for the report
         path = _write_traceback()
-        click.echo(
-            f"mlgate: internal error (a bug in mlgate): {type(exc).__name__}: {exc}; "
-            f"traceback written to {path}; please report it",
-            err=True,
+        message = (
+            f"internal error (a bug in mlgate): {type(exc).__name__}: {exc}; "
+            f"traceback written to {path}; please report it"
         )
+        click.echo(f"mlgate: {message}", err=True)
+        if _wants_github(argv):
+            _annotate([(message, None, None)], title="mlgate internal error (exit 3)")
         sys.exit(EXIT_INTERNAL)
+
+
+def _wants_github(argv: list[str] | None) -> bool:
+    """Whether the command line asked for ``--format github`` (read from the arguments
+    themselves: an error may come before or during click's parsing)."""
+    args = sys.argv[1:] if argv is None else argv
+    return any(
+        a == "--format=github" or (a == "--format" and nxt == "github")
+        for a, nxt in zip(args, [*args[1:], ""], strict=True)
+    )
+
+
+def _annotate(problems: list[tuple[str, str | None, int | None]], **kwargs: Any) -> None:
+    """The error as GitHub workflow commands on standard output, where the runner reads
+    them, so that it shows on the pull request."""
+    from mlgate.reports.github import error_annotations
+
+    try:
+        sys.stdout.write(error_annotations(problems, **kwargs))
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _write_traceback() -> str:
