@@ -352,3 +352,97 @@ def test_usage_error_becomes_an_annotation_without_a_place(mlgate: Run) -> None:
 
 def test_without_format_github_an_error_writes_nothing_to_stdout(mlgate: Run) -> None:
     assert mlgate("run")[1] == ""
+
+
+# -- data with no rows: one rule -------------------------------------------------------------
+
+
+def _header_only(d: Path) -> str:
+    (d / "header.csv").write_text("x,code,city,flag\n")
+    return "header.csv"
+
+
+def _zero_bytes_csv(d: Path) -> str:
+    (d / "empty.csv").write_bytes(b"")
+    return "empty.csv"
+
+
+def _zero_bytes_parquet(d: Path) -> str:
+    (d / "empty.parquet").write_bytes(b"")
+    return "empty.parquet"
+
+
+def _zero_row_parquet(d: Path) -> str:
+    make_table().head(0).write_parquet(d / "zero.parquet")
+    return "zero.parquet"
+
+
+NO_ROWS = [_header_only, _zero_bytes_csv, _zero_bytes_parquet, _zero_row_parquet]
+
+
+@pytest.mark.parametrize("make", NO_ROWS, ids=lambda f: f.__name__.strip("_"))
+def test_current_with_no_rows_fails_quality_empty_dataset(
+    mlgate: Run, ref: Path, tmp_path: Path, make: Callable[[Path], str]
+) -> None:
+    name = make(tmp_path)
+    code, out, err = mlgate(
+        "check", "data", "--reference", ref, "--current", name, "--format", "json"
+    )
+    assert (code, err) == (1, "")
+    [check] = json.loads(out)["checks"]
+    assert check["name"] == "quality.empty_dataset"
+    assert check["status"] == "fail"
+    assert check["message"] == (
+        "the dataset has no rows; the schema needs at least 1; check the step that produced it"
+    )
+    code, out, err = mlgate("schema", "infer", ref, "-o", "schema.yaml")
+    code, out, err = mlgate("schema", "validate", name, "--schema", "schema.yaml")
+    assert code == 1
+    assert "FAIL" in out and "quality.empty_dataset" in out
+
+
+@pytest.mark.parametrize("make", NO_ROWS, ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize("with_schema", [False, True])
+def test_reference_with_no_rows_is_refused(
+    mlgate: Run, ref: Path, tmp_path: Path, make: Callable[[Path], str], with_schema: bool
+) -> None:
+    name = make(tmp_path)
+    schema: tuple[str, ...] = ()
+    if with_schema:
+        assert mlgate("schema", "infer", ref, "-o", "schema.yaml")[0] == 0
+        schema = ("--schema", "schema.yaml")
+    why = (
+        "so there is nothing to compare the current data with"
+        if with_schema
+        else "so no schema can be inferred from it and there is nothing to compare with"
+    )
+    assert mlgate("check", "data", "--reference", name, "--current", ref, *schema) == (
+        2,
+        "",
+        f"mlgate: error: {name}: the reference has no rows, {why}; give a reference with data\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "warning"),
+    [
+        (_header_only, "no rows (4 columns)"),
+        (_zero_row_parquet, "no rows (4 columns)"),
+        (
+            _zero_bytes_csv,
+            "the file is empty (0 bytes: not written, or cut short?), so the profile has no "
+            "rows and no columns",
+        ),
+    ],
+)
+def test_profile_of_no_rows_is_written_with_a_warning(
+    mlgate: Run, tmp_path: Path, make: Callable[[Path], str], warning: str
+) -> None:
+    name = make(tmp_path)
+    code, out, err = mlgate("profile", name, "-o", "p.json")
+    assert (code, out) == (0, "")
+    assert err == (
+        f"mlgate: warning: {name}: {warning}; as current data it fails quality.empty_dataset, "
+        "and as a reference it is refused\n"
+    )
+    assert json.loads((tmp_path / "p.json").read_text())["rows"] == 0

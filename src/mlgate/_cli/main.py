@@ -59,13 +59,26 @@ cli.add_command(baseline_group)
 def profile_cmd(data: str, output: str | None, fmt: str | None) -> None:
     """Profile DATA (CSV, Parquet file/folder/glob, JSON Lines, Arrow IPC) once, into a
     small mergeable profile that every other command accepts in place of the data."""
-    from mlgate.data.profile import dumps, profile
+    from mlgate.data.gate import is_empty_file, profile_input
+    from mlgate.data.profile import dumps
 
     with _progress("profiling") as tick:
-        prof = profile(data, progress=tick)
+        prof = profile_input(data, progress=tick)
     fmt = fmt or ("json" if output else "text")
     text = dumps(prof) if fmt == "json" else _profile_table(prof)
     _emit(text, output)
+    if prof.rows == 0:
+        what = (
+            "the file is empty (0 bytes: not written, or cut short?), so the profile has no "
+            "rows and no columns"
+            if is_empty_file(data)
+            else f"no rows ({len(prof.columns)} columns)"
+        )
+        click.echo(
+            f"mlgate: warning: {data}: {what}; as current data it fails "
+            "quality.empty_dataset, and as a reference it is refused",
+            err=True,
+        )
 
 
 def _profile_table(prof: Any) -> str:
@@ -122,11 +135,11 @@ def schema_group() -> None:
 def schema_infer(data: str, output: str | None) -> None:
     """Infer a reviewable YAML schema (types, null fractions, ranges, domains, drift
     thresholds) from DATA or a saved profile."""
-    from mlgate.data.profile import profile
+    from mlgate.data.gate import profile_input
     from mlgate.data.schema import dump_schema, infer_schema
 
     with _progress("profiling") as tick:
-        prof = profile(data, progress=tick)
+        prof = profile_input(data, progress=tick)
     if prof.rows == 0:
         from mlgate.errors import InputError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.data.drift import compare_column, compare_profiles
-from mlgate.data.profile import DatasetProfile, ProgressFn, profile
+from mlgate.data.profile import DatasetProfile, ProgressFn, empty_profile, profile
 from mlgate.data.schema import Schema, infer_schema, load_schema
 from mlgate.data.validate import validate_profile
 from mlgate.errors import InputError, name_hint
@@ -29,18 +29,44 @@ def profile_pair(
     Not in two processes: Polars already reads on every core, and a second process
     doubles the peak memory (two batches, two copies of the libraries) to gain little.
     """
-    return profile(reference, progress=progress), profile(current, progress=progress)
+    return profile_input(reference, progress=progress), profile_input(current, progress=progress)
+
+
+def profile_input(data: Any, *, progress: ProgressFn | None = None) -> DatasetProfile:
+    """``profile(data)``, with the one rule for data with no rows: a file of 0 bytes is a
+    table of no rows (and no columns), as a CSV file with only its header is one of no
+    rows. As current data either fails ``quality.empty_dataset``; as a reference either
+    is refused where a schema must be inferred from it (docs/data-gate.md)."""
+    if is_empty_file(data):
+        return empty_profile(str(data))
+    return profile(data, progress=progress)
+
+
+def is_empty_file(data: Any) -> bool:
+    """Whether ``data`` names one file of 0 bytes."""
+    if not isinstance(data, (str, Path)):
+        return False
+    try:
+        path = Path(data)
+        return path.is_file() and path.stat().st_size == 0
+    except (OSError, ValueError):
+        return False
 
 
 def _as_schema(schema: Schema | str | Path | None, reference: DatasetProfile) -> Schema:
+    if reference.rows == 0:
+        why = (
+            "so no schema can be inferred from it and there is nothing to compare with"
+            if schema is None
+            else "so there is nothing to compare the current data with"
+        )
+        raise InputError(
+            f"{reference.source or 'reference'}: the reference has no rows, {why}; "
+            "give a reference with data"
+        )
     if isinstance(schema, Schema):
         return schema
     if schema is None:
-        if reference.rows == 0:
-            raise InputError(
-                f"{reference.source or 'reference'}: the reference has no rows, so no "
-                "schema can be inferred from it; give a reference with data or --schema"
-            )
         return infer_schema(reference)
     return load_schema(schema)
 
@@ -79,7 +105,7 @@ def check_data(
     findings += compare_profiles(ref, cur, sch, target=target, mode=mode)
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     kind = "training/serving skew" if mode == "skew" else "data"
-    inputs = [data_input("reference", reference, ref), data_input("current", current, cur)]
+    inputs = [_data_input("reference", reference, ref), _data_input("current", current, cur)]
     run = clock.run_info([*inputs, *_schema_input(schema)])
     evidence = {STAGE: DataEvidence(ref, cur, mode)}
     return Report(tuple(findings), title=f"mlgate {kind} check", run=run, evidence=evidence)
@@ -95,10 +121,17 @@ def validate(
     """Validate one dataset against a schema (no drift: there is no reference)."""
     clock = RunClock.start()
     sch = schema if isinstance(schema, Schema) else load_schema(schema)
-    cur = profile(data, progress=progress)
+    cur = profile_input(data, progress=progress)
     findings = with_stage(apply_severity(validate_profile(cur, sch), severity or {}), STAGE)
-    run = clock.run_info([data_input("data", data, cur), *_schema_input(schema)])
+    run = clock.run_info([_data_input("data", data, cur), *_schema_input(schema)])
     return Report(tuple(findings), title="mlgate schema validation", run=run)
+
+
+def _data_input(role: str, data: Any, prof: DatasetProfile) -> dict[str, Any]:
+    """The dataset as a run input; a file of 0 bytes has no format to read, only a digest."""
+    if is_empty_file(data):
+        return file_input(role, data, rows=0, columns=0)
+    return data_input(role, data, prof)
 
 
 def _schema_input(schema: Schema | str | Path | None) -> list[dict[str, Any]]:
