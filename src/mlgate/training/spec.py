@@ -166,6 +166,7 @@ def describe_exception(exc: BaseException) -> str:
     where = user_frame(exc)
     at = f"{where[0]}:{where[1]}" if where is not None else raised_at(exc)
     text = exc.msg if isinstance(exc, SyntaxError) and exc.msg else str(exc)
+    text = " ".join(text.split())  # one line, whatever the exception's message holds
     return f"{type(exc).__name__}: {text}{f' at {at}' if at else ''}"
 
 
