@@ -446,3 +446,23 @@ def test_profile_of_no_rows_is_written_with_a_warning(
         "and as a reference it is refused\n"
     )
     assert json.loads((tmp_path / "p.json").read_text())["rows"] == 0
+
+
+def test_internal_error_is_annotated_too(
+    mlgate: Run, ref: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlgate.data import gate as data_gate
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(data_gate, "check_data", broken)
+    code, out, err = mlgate(
+        "check", "data", "--reference", ref, "--current", ref, "--format", "github"
+    )
+    assert code == 3
+    assert out.startswith(
+        "::error title=mlgate internal error (exit 3)::internal error (a bug in mlgate): "
+        "RuntimeError: boom; traceback written to "
+    )
+    assert err.startswith("mlgate: internal error (a bug in mlgate): RuntimeError: boom;")
