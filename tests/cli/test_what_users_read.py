@@ -466,3 +466,18 @@ def test_internal_error_is_annotated_too(
         "RuntimeError: boom; traceback written to "
     )
     assert err.startswith("mlgate: internal error (a bug in mlgate): RuntimeError: boom;")
+
+
+def test_target_typo_in_the_config_points_at_its_line(
+    mlgate: Run, ref: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "mlgate.yaml").write_text(
+        f"data:\n  reference: {ref.name}\n  current: {ref.name}\n  target: lable\n"
+    )
+    assert mlgate("run") == (
+        2,
+        "",
+        "mlgate: error: mlgate.yaml:4: data.target: target column 'lable' is in neither the "
+        "schema nor the reference; did you mean 'label'? the columns are: 'x', 'code', "
+        "'city', 'flag', 'label'\n",
+    )

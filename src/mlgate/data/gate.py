@@ -21,6 +21,10 @@ MODES = ("drift", "skew")
 STAGE = "data"
 
 
+class UnknownTarget(InputError):
+    """The target column is in neither the schema nor the reference."""
+
+
 def profile_pair(
     reference: Any, current: Any, *, progress: ProgressFn | None = None
 ) -> tuple[DatasetProfile, DatasetProfile]:
@@ -96,7 +100,7 @@ def check_data(
     ref, cur = profile_pair(reference, current, progress=progress)
     sch = _as_schema(schema, ref)
     if target is not None and target not in sch.columns and ref.get(target) is None:
-        raise InputError(
+        raise UnknownTarget(
             f"target column {target!r} is in neither the schema nor the reference; "
             f"{name_hint(target, ref.names)}"
         )
