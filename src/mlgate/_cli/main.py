@@ -136,7 +136,7 @@ def schema_infer(data: str, output: str | None) -> None:
     """Infer a reviewable YAML schema (types, null fractions, ranges, domains, drift
     thresholds) from DATA or a saved profile."""
     from mlgate.data.gate import profile_input
-    from mlgate.data.schema import dump_schema, infer_schema
+    from mlgate.data.schema import dump_schema, infer_schema, kind_reasons
 
     with _progress("profiling") as tick:
         prof = profile_input(data, progress=tick)
@@ -144,7 +144,7 @@ def schema_infer(data: str, output: str | None) -> None:
         from mlgate.errors import InputError
 
         raise InputError(f"{data}: has no rows; a schema cannot be inferred from an empty table")
-    _emit(dump_schema(infer_schema(prof)), output)
+    _emit(dump_schema(infer_schema(prof), kind_reasons(prof)), output)
 
 
 @schema_group.command("validate")

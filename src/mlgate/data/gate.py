@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mlgate.data.drift import compare_column, compare_profiles
+from mlgate.data.drift import combine_evidence, compare_column, compare_profiles
 from mlgate.data.profile import DatasetProfile, ProgressFn, empty_profile, profile
-from mlgate.data.schema import Schema, infer_schema, load_schema
+from mlgate.data.schema import Schema, infer_schema, kind_reasons, load_schema
 from mlgate.data.validate import validate_profile
 from mlgate.errors import InputError, name_hint
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
@@ -104,9 +104,13 @@ def check_data(
             f"target column {target!r} is in neither the schema nor the reference; "
             f"{name_hint(target, ref.names)}"
         )
-    findings = _hint_renames(validate_profile(cur, sch), ref, cur, sch)
+    findings = _hint_renames(validate_profile(cur, sch, ref), ref, cur, sch)
     findings = _unlabelled_target(findings, target, mode)
-    findings += compare_profiles(ref, cur, sch, target=target, mode=mode)
+    findings = combine_evidence(
+        findings + compare_profiles(ref, cur, sch, target=target, mode=mode)
+    )
+    if schema is None:
+        findings = _say_inferred_kinds(findings, kind_reasons(ref))
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     kind = "training/serving skew" if mode == "skew" else "data"
     inputs = [_data_input("reference", reference, ref), _data_input("current", current, cur)]
@@ -162,6 +166,22 @@ def _unlabelled_target(findings: list[Finding], target: str | None, mode: str) -
                 f"(serving logs and prediction batches carry no labels), so its {what} "
                 "was not checked",
             )
+        out.append(f)
+    return out
+
+
+def _say_inferred_kinds(findings: list[Finding], reasons: Mapping[str, str]) -> list[Finding]:
+    """Where a column's inferred kind decided a failure or a warning, say which kind and
+    why, so that a wrong guess is seen and corrected in a committed schema."""
+    out = []
+    for f in findings:
+        kind = f.details.get("kind")
+        if f.status in (Status.FAIL, Status.WARN) and kind and f.column in reasons:
+            note = (
+                f" [{f.column!r} was inferred {kind} from {reasons[f.column]}; if that is "
+                "wrong, commit a schema (mlgate schema infer) and correct its kind]"
+            )
+            f = replace(f, message=f.message + note, details={**f.details, "kind_inferred": True})
         out.append(f)
     return out
 

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlgate._atomic import write_text_atomic
 from mlgate._yaml import load_model
-from mlgate.data.profile import BOOLEAN, DATETIME, NULL, NUMERIC, STRING, DatasetProfile
+from mlgate.data.kinds import CATEGORICAL, CONTINUOUS, IDENTIFIER, TIME, Kind, infer_kind
+from mlgate.data.profile import BOOLEAN, NUMERIC, ColumnProfile, DatasetProfile
 
 SCHEMA_VERSION = 1
 LogicalType = Literal["integer", "float", "boolean", "string", "datetime", "null", "other"]
@@ -25,10 +26,9 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 #: deviations) for continuous columns, Jensen-Shannon distance (base 2) for categories.
 DEFAULT_WASSERSTEIN = 0.1
 DEFAULT_JENSEN_SHANNON = 0.1
-#: Integer columns with at most this many distinct values are codes or flags.
-MAX_CODE_VALUES = 20
-#: Columns with at most this many distinct values get a domain.
-MAX_DOMAIN_VALUES = 50
+#: Categorical columns get a domain while the frequent-values sketch counts every value
+#: exactly (it holds up to 384) and the reference holds each value about ten times.
+MAX_DOMAIN_VALUES = 384
 
 
 class _Frozen(BaseModel):
@@ -52,20 +52,65 @@ class Drift(_Frozen):
 
 
 class ColumnSchema(_Frozen):
+    """What one column may hold. ``kind`` decides which checks apply (see
+    ``mlgate.data.kinds``); a schema written before kinds existed has none, and then
+    the checks follow the keys present (range, domain, drift) as they always did."""
+
+    kind: Kind | None = None
     type: LogicalType
     required: bool = True
     max_null_fraction: Fraction = 0.0
     allow_nan: bool = False
     allow_inf: bool = False
+    unique: bool = False
     range: Range | None = None
     max_out_of_range_fraction: Fraction = 0.01
     domain: list[str | int | float | bool] | None = None
     max_out_of_domain_fraction: Fraction = 0.01
     drift: Drift | None = None
 
+    @model_validator(mode="after")
+    def _fits_kind(self) -> ColumnSchema:
+        problem = _kind_conflict(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
     @property
     def categorical(self) -> bool:
+        if self.kind is not None:
+            return self.kind == CATEGORICAL
         return self.drift is not None and self.drift.metric == "jensen_shannon"
+
+
+def _kind_conflict(c: ColumnSchema) -> str:
+    """Why the keys contradict the kind (a person changed one and not the other), or ''."""
+    if c.kind is None:
+        return ""
+    metric = c.drift.metric if c.drift is not None else None
+    if c.kind == CONTINUOUS:
+        if c.domain is not None:
+            return (
+                "a continuous column has no domain; remove domain and "
+                "max_out_of_domain_fraction, or set kind: categorical"
+            )
+        if metric == "jensen_shannon":
+            return "a continuous column drifts by wasserstein; set drift.metric: wasserstein"
+    if c.kind == CATEGORICAL and metric == "wasserstein":
+        return "a categorical column drifts by jensen_shannon; set drift.metric: jensen_shannon"
+    if c.kind == IDENTIFIER and (c.range or c.domain is not None or c.drift):
+        return (
+            "an identifier gets no range, domain or drift check; remove them, or set the "
+            "kind the column really has (continuous, categorical)"
+        )
+    if c.kind == TIME and (c.domain is not None or c.drift):
+        return (
+            "a time column gets no domain or drift check (a later period is expected); "
+            "remove them, or set kind: categorical"
+        )
+    if c.unique and c.kind != IDENTIFIER:
+        return "unique applies to identifiers; set kind: identifier or remove unique"
+    return ""
 
 
 class DatasetSchema(_Frozen):
@@ -117,7 +162,12 @@ def _plain(value: float) -> int | float:
 
 
 def infer_schema(reference: DatasetProfile | Any) -> Schema:
-    """Infer a schema from a reference profile (or anything ``profile`` accepts)."""
+    """Infer a schema from a reference profile (or anything ``profile`` accepts).
+
+    Each column gets a kind (``mlgate.data.kinds.infer_kind``) and the checks of its
+    kind, with tolerances scaled to the reference's size. ``kind_reasons`` says why
+    each kind was chosen.
+    """
     from mlgate.data.profile import profile
 
     ref = reference if isinstance(reference, DatasetProfile) else profile(reference)
@@ -131,11 +181,25 @@ def infer_schema(reference: DatasetProfile | Any) -> Schema:
     return Schema(dataset=dataset, columns=columns)
 
 
-def _infer_column(c: Any, rows: int) -> ColumnSchema:
-    n_values = c.non_null
+def kind_reasons(reference: DatasetProfile) -> dict[str, str]:
+    """Column name -> why ``infer_schema`` gave it its kind (for the schema's comments
+    and the report), for the columns that got one."""
+    out = {}
+    for c in reference.columns:
+        guess = infer_kind(c)
+        if guess is not None:
+            out[c.name] = guess.reason
+    return out
+
+
+def _infer_column(c: ColumnProfile, rows: int) -> ColumnSchema:
+    n_values = c.non_null - c.nan
     distinct = c.distinct_count
     max_null = _round_up(min(1.0, c.null_fraction + max(0.005, _slack(rows, c.null_fraction))))
+    guess = infer_kind(c)
+    kind = guess.kind if guess is not None else None
     fields: dict[str, Any] = {
+        "kind": kind,
         "type": c.logical_type,
         "required": True,
         "max_null_fraction": max_null,
@@ -143,31 +207,43 @@ def _infer_column(c: Any, rows: int) -> ColumnSchema:
     if c.kind == NUMERIC:
         fields["allow_nan"] = c.nan > 0
         fields["allow_inf"] = (c.posinf + c.neginf) > 0
-    is_code = c.kind == NUMERIC and c.logical_type == "integer" and distinct <= MAX_CODE_VALUES
-    categorical = c.kind in (STRING, BOOLEAN) or is_code
-    domain_ok = (
-        categorical
-        and c.frequent_exact
-        and 0 < distinct <= min(MAX_DOMAIN_VALUES, max(2, n_values // 10))
-    )
-    if c.kind == NUMERIC and c.min is not None and c.max is not None:
-        fields["range"] = Range(min=_plain(c.min), max=_plain(c.max))
-        fields["max_out_of_range_fraction"] = _tolerance(n_values)
-    if domain_ok:
-        values = sorted(v for v, _ in c.value_counts())
-        fields["domain"] = [_domain_value(v, c) for v in values]
-        fields["max_out_of_domain_fraction"] = _unseen_tolerance(c.value_counts(), n_values)
-    identifier_like = c.kind == STRING and n_values > 0 and distinct > 0.5 * n_values
-    if c.kind in (DATETIME, NULL) or c.kind not in (NUMERIC, STRING, BOOLEAN) or identifier_like:
-        fields["drift"] = None
-    elif categorical:
-        fields["drift"] = Drift(metric="jensen_shannon", threshold=DEFAULT_JENSEN_SHANNON)
-    else:
+    has_range = c.kind == NUMERIC and c.min is not None and c.max is not None
+    if kind == CONTINUOUS and has_range:
+        fields["range"] = Range(min=_plain(c.min), max=_plain(c.max))  # type: ignore[arg-type]
+        fields["max_out_of_range_fraction"] = _tolerance(c.moments.n)
         fields["drift"] = Drift(metric="wasserstein", threshold=DEFAULT_WASSERSTEIN)
+    elif kind == TIME and has_range:
+        assert guess is not None
+        fields["range"] = _time_range(c, guess.calendar)
+        fields["max_out_of_range_fraction"] = _tolerance(c.moments.n)
+    elif kind == CATEGORICAL:
+        if c.frequent_exact and 0 < distinct <= min(MAX_DOMAIN_VALUES, max(2, n_values // 10)):
+            fields["domain"] = _domain(c)
+            fields["max_out_of_domain_fraction"] = _unseen_tolerance(c.value_counts(), n_values)
+        fields["drift"] = Drift(metric="jensen_shannon", threshold=DEFAULT_JENSEN_SHANNON)
+    elif kind == IDENTIFIER:
+        fields["unique"] = n_values > 1 and c.frequent_exact and distinct == n_values
     return ColumnSchema(**fields)
 
 
-def _domain_value(value: str, c: Any) -> str | int | bool:
+def _time_range(c: ColumnProfile, calendar: str | None) -> Range:
+    """A calendar field keeps its natural bounds (a later month is still a month); a
+    field that only grows (years, epoch time) keeps its start and no end."""
+    from mlgate.data.kinds import CALENDAR_BOUNDS
+
+    if calendar in CALENDAR_BOUNDS:
+        low, high = CALENDAR_BOUNDS[calendar]
+        return Range(min=min(low, _plain(c.min or 0)), max=high)  # a month counted from 0
+    return Range(min=_plain(c.min) if c.min is not None else None, max=None)
+
+
+def _domain(c: ColumnProfile) -> list[str | int | bool]:
+    """The column's values, in their natural order (numbers by value, not as text)."""
+    values = [_domain_value(v, c) for v, _ in c.value_counts()]
+    return sorted(values)  # type: ignore[type-var]
+
+
+def _domain_value(value: str, c: ColumnProfile) -> str | int | bool:
     if c.kind == NUMERIC:
         return int(value)
     if c.kind == BOOLEAN:
@@ -178,9 +254,16 @@ def _domain_value(value: str, c: Any) -> str | int | bool:
 _HEADER = """\
 # mlgate schema: what each column may hold and how far it may drift.
 # Written by `mlgate schema infer`; commit it, review changes to it in pull requests,
-# and edit the tolerances to what your data really allows. Keys:
+# and edit the kinds and tolerances to what your data really allows. Keys:
+#   kind                         continuous | categorical | identifier | time: decides
+#                                the checks (the comment beside it says why it was inferred)
+#                                continuous: range, drift (wasserstein)
+#                                categorical: domain, new/vanished values, drift (jensen_shannon)
+#                                identifier: nulls and unique; no range, domain or drift
+#                                time: range, later values allowed unless max is set; no drift
 #   type                         integer | float | boolean | string | datetime
 #   max_null_fraction            share of nulls allowed
+#   unique                       identifiers: no value may repeat
 #   range / max_out_of_range_fraction    numeric bounds and the share of values allowed outside
 #   domain / max_out_of_domain_fraction  allowed values and the share allowed outside
 #   drift: {metric, threshold}   wasserstein (in reference standard deviations) or
@@ -188,21 +271,44 @@ _HEADER = """\
 """
 
 
-def dump_schema(schema: Schema) -> str:
+def dump_schema(schema: Schema, reasons: dict[str, str] | None = None) -> str:
+    """The schema as commented YAML; ``reasons`` (from ``kind_reasons``) are written as
+    a comment beside each column's kind."""
     data = schema.model_dump(mode="json", exclude_defaults=False)
     for col in data["columns"].values():
+        if col.get("kind") is None:
+            col.pop("kind", None)
         if col.get("range") is None:
             col.pop("range", None)
             col.pop("max_out_of_range_fraction", None)
+        elif col["range"].get("max") is None:
+            col["range"].pop("max")
         if col.get("domain") is None:
             col.pop("domain", None)
             col.pop("max_out_of_domain_fraction", None)
         if col["type"] not in ("integer", "float"):
             col.pop("allow_nan", None)
             col.pop("allow_inf", None)
+        if not col.get("unique"):
+            col.pop("unique", None)
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    if reasons:
+        body = _comment_kinds(body, [reasons.get(name, "") for name in schema.columns])
     return _HEADER + body
 
 
-def save_schema(schema: Schema, path: str | Path) -> None:
-    write_text_atomic(path, dump_schema(schema))
+def _comment_kinds(body: str, reasons: list[str]) -> str:
+    """Append each column's reason to its ``kind:`` line; columns come in schema order,
+    each with exactly one kind line at the column keys' indentation."""
+    out, i = [], 0
+    for line in body.splitlines():
+        if line.startswith("    kind: ") and i < len(reasons):
+            if reasons[i]:
+                line += "  # inferred from " + reasons[i].replace("\n", " ")
+            i += 1
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def save_schema(schema: Schema, path: str | Path, reasons: dict[str, str] | None = None) -> None:
+    write_text_atomic(path, dump_schema(schema, reasons))

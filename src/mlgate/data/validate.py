@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 
 from mlgate._format import percent
+from mlgate.data.kinds import TIME
 from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile
 from mlgate.data.schema import ColumnSchema, Schema
 from mlgate.findings import Finding, Status
@@ -30,7 +31,12 @@ def compatible_types(expected: str, observed: str) -> bool:
     return _FAMILY.get(expected) == _FAMILY.get(observed)
 
 
-def validate_profile(current: DatasetProfile, schema: Schema) -> list[Finding]:
+def validate_profile(
+    current: DatasetProfile, schema: Schema, reference: DatasetProfile | None = None
+) -> list[Finding]:
+    """Schema and quality findings for ``current``. With the ``reference`` the schema was
+    inferred from, the count of values outside a range seen in the reference is judged
+    against what chance puts there for samples of these sizes (``outside_pvalue``)."""
     findings: list[Finding] = [_check_rows(current, schema)]
     if current.rows == 0:
         return findings
@@ -40,7 +46,8 @@ def validate_profile(current: DatasetProfile, schema: Schema) -> list[Finding]:
         if col is None:
             findings.append(_missing(name, col_schema))
             continue
-        findings.extend(check_column(col, col_schema))
+        ref = reference.get(name) if reference is not None else None
+        findings.extend(check_column(col, col_schema, ref))
     for col in current.columns:
         if col.name not in schema.columns:
             findings.append(
@@ -111,14 +118,20 @@ def _missing(name: str, schema: ColumnSchema) -> Finding:
     )
 
 
-def check_column(col: ColumnProfile, schema: ColumnSchema) -> list[Finding]:
+def check_column(
+    col: ColumnProfile, schema: ColumnSchema, ref: ColumnProfile | None = None
+) -> list[Finding]:
     type_finding = _check_type(col, schema)
     out = [type_finding]
     if type_finding.status is not Status.PASS or col.kind == NULL:
         if col.kind == NULL and col.count:
             out.append(_check_nulls(col, schema))
         return out
-    out.extend(check(col, schema) for check in _VALUE_CHECKS if _applies(check, col, schema))
+    for check in _VALUE_CHECKS:
+        if _applies(check, col, schema):
+            out.append(
+                _check_range(col, schema, ref) if check is _check_range else check(col, schema)
+            )
     return out
 
 
@@ -211,7 +224,9 @@ def _check_non_finite(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     )
 
 
-def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
+def _check_range(
+    col: ColumnProfile, schema: ColumnSchema, ref: ColumnProfile | None = None
+) -> Finding:
     assert schema.range is not None
     lo, hi = schema.range.min, schema.range.max
     n = col.moments.n
@@ -220,7 +235,7 @@ def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
             "quality.out_of_range",
             Status.SKIP,
             f"not applicable: {col.name!r} has no finite values to hold against "
-            f"[{_fmt(lo)}, {_fmt(hi, 'inf')}]",
+            f"{_interval(lo, hi)}",
             column=col.name,
             details={"values": 0, "range_min": lo, "range_max": hi},
         )
@@ -233,29 +248,118 @@ def _check_range(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     limit = schema.max_out_of_range_fraction
     details = {
         "observed": round(frac, 6),
+        "outside": round(frac * n),
         "threshold": limit,
         "min": col.min,
         "max": col.max,
         "range_min": lo,
         "range_max": hi,
+        **_kind_detail(schema),
     }
-    if _above(frac, limit, n, 3.0):
+    ends = _reference_ends(ref, lo, hi)
+    if ends and ref is not None:
+        # The range is the reference's own extremes, so chance is known exactly: judge
+        # the count outside by its p-value, at an effect of at least RANGE_EFFECT (or
+        # the schema's tolerance, where a person raised it above the inferred one).
+        p_value = outside_pvalue(round(frac * n), n, ref.moments.n, ends)
+        effect = limit if limit > _inferred_tolerance(ref.moments.n) else RANGE_EFFECT
+        details |= {"p_value": float(f"{p_value:.3g}"), "reference_values": ref.moments.n}
+        failed = frac > effect and p_value < ALPHA
+    else:
+        failed = _above(frac, limit, n, 3.0)
+    if failed:
         hint = _scale_hint(col, lo, hi)
         return Finding(
             "quality.out_of_range",
             Status.FAIL,
-            f"{percent(frac)} of {col.name!r} is outside [{_fmt(lo)}, {_fmt(hi, 'inf')}] (observed "
+            f"{percent(frac)} of {col.name!r} is outside {_interval(lo, hi)} (observed "
             f"{_fmt(col.min)} to {_fmt(col.max)}){hint}; fix the data or widen the range",
             column=col.name,
             details=details,
         )
+    later = ""
+    if schema.kind == TIME and hi is None:
+        later = f" (latest {_fmt(col.max)}: later values are allowed in a time column)"
     return Finding(
         "quality.out_of_range",
         Status.PASS,
-        f"{percent(frac)} outside [{_fmt(lo)}, {_fmt(hi, 'inf')}]",
+        f"{percent(frac)} outside {_interval(lo, hi)}{later}",
         column=col.name,
         details=details,
     )
+
+
+#: Chance that sampling noise alone fails a range check (as drift.ALPHA for drift).
+ALPHA = 1e-6
+#: The smallest share outside a range that fails, however sure it is not chance.
+RANGE_EFFECT = 0.01
+
+
+def _reference_ends(ref: ColumnProfile | None, lo: float | None, hi: float | None) -> int:
+    """How many of the range's ends are the reference's own extremes (0, 1 or 2)."""
+    if ref is None or ref.moments.n < 2 or ref.min is None or ref.max is None:
+        return 0
+    return int(lo is not None and lo == ref.min) + int(hi is not None and hi == ref.max)
+
+
+def _inferred_tolerance(n: int) -> float:
+    from mlgate.data.schema import _tolerance
+
+    return _tolerance(n)
+
+
+def outside_pvalue(k: int, m: int, n: int, ends: int = 2) -> float:
+    """P(at least ``k`` of ``m`` fresh values fall beyond ``ends`` (1 or 2) extremes of
+    ``n`` reference values), when both samples come from one continuous distribution.
+
+    The share of the distribution beyond the extremes of n values is Beta(ends,
+    n + 1 - ends) (the coverage of order statistics, Wilks 1941), so the count is
+    beta-binomial: P(K = j) = C(m, j) B(j + a, m - j + b) / B(a, b), a = ends,
+    b = n + 1 - ends; its mean is m * ends / (n + 1), the "2/(n+1)" of two ends. Ties
+    (whole numbers) only make values beyond the extremes rarer, so the test stays at
+    its level. Summed from ``k`` up in logs until the terms no longer count; not
+    scipy.stats.betabinom, whose import costs the command line about half a second (a
+    test holds the two equal). A count no larger than its mean is no evidence of change
+    and gives 1.0 (summing its whole upper tail could take millions of terms).
+    """
+    if k <= 0 or m <= 0 or n < ends:
+        return 1.0
+    if k > m:
+        return 0.0
+    a, b = float(ends), float(n + 1 - ends)
+    if k <= m * a / (a + b):
+        return 1.0
+    log_beta_ab = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+    log_m = math.lgamma(m + 1)
+    total, first = 0.0, None
+    for j in range(k, m + 1):
+        log_term = (
+            log_m
+            - math.lgamma(j + 1)
+            - math.lgamma(m - j + 1)
+            + math.lgamma(j + a)
+            + math.lgamma(m - j + b)
+            - math.lgamma(m + a + b)
+            - log_beta_ab
+        )
+        if first is None:
+            first = log_term
+        term = math.exp(log_term - first)
+        total += term
+        if term < 1e-17 * total:
+            break
+    return min(1.0, math.exp(first + math.log(total))) if first is not None else 0.0
+
+
+def _interval(lo: float | None, hi: float | None) -> str:
+    """``[2, 9]``, or ``[2013, no end)`` for a time column whose later values are allowed."""
+    if hi is None:
+        return f"[{_fmt(lo)}, no end)"
+    return f"[{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def _kind_detail(schema: ColumnSchema) -> dict[str, str]:
+    return {"kind": schema.kind} if schema.kind is not None else {}
 
 
 def _fraction_below(col: ColumnProfile, bound: float) -> float:
@@ -303,9 +407,10 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         "threshold": limit,
         "unexpected_values": top,
         "domain_size": len(allowed),
+        **_kind_detail(schema),
     }
     if _above(frac, limit, total, 3.0):
-        hints = _case_hints(top, allowed)
+        hints = _case_hints(top, allowed) + _fraction_hint(col, schema)
         shown = ", ".join(repr(v) for v in top)
         return Finding(
             "quality.out_of_domain",
@@ -321,6 +426,16 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         f"{percent(frac)} outside the domain",
         column=col.name,
         details=details,
+    )
+
+
+def _fraction_hint(col: ColumnProfile, schema: ColumnSchema) -> str:
+    """Whole-number codes that now arrive with fractions may be a measurement."""
+    if col.kind != NUMERIC or col.integral or schema.type != "integer":
+        return ""
+    return (
+        f" (the values now have fractions: if {col.name!r} is a measurement, not a code, "
+        "set kind: continuous and a range in the schema)"
     )
 
 

@@ -1,0 +1,352 @@
+"""What a column means: a continuous measurement, a categorical code, an identifier, or time.
+
+The kind decides which checks a column gets (docs/data-gate.md, "Column kinds"):
+
+============  ==============================================================
+kind          checks
+============  ==============================================================
+continuous    range, distribution drift (Wasserstein)
+categorical   domain, new and vanished values, drift of shares (Jensen-Shannon)
+identifier    nulls and uniqueness; no range, domain or drift
+time          range, extension forward allowed (a later period is expected);
+              calendar fields (month, hour, ...) within their natural bounds
+============  ==============================================================
+
+The words are statistics' usual levels of measurement (a categorical variable is
+nominal; a continuous one is interval or ratio), plus the two kinds every data
+contract names apart: keys and time stamps. No inference is always right, so the kind
+is written into the schema for people to read and correct; ``infer_kind`` says why it
+chose a kind, and the schema writes that reason beside it.
+
+Inference (``infer_kind``), first rule that applies:
+
+1. the storage type: dates and datetimes are time, booleans categorical, fractions
+   continuous;
+2. the name, split into words (``orderYear`` and ``order_year`` give ``order``,
+   ``year``): a singular calendar word (year, month, day, hour, week, quarter, ...) whose
+   values fit its calendar is time; a plural one (``years``, ``days_since``) is a
+   duration, continuous; an id word (``id``, ``uuid``, ``key``) is an identifier unless
+   the column has few values (``class_id`` with 3 values is a code); a code word
+   (``code``, ``type``, ``status``, ``flag``, ...) is categorical; a measure word
+   (``age``, ``price``, ``temperature``, ``count``, ...) is continuous;
+3. the values of whole-number columns: nearly all distinct and densely packed (an
+   auto-increment key continuing its sequence) is an identifier; few values relative to
+   the rows (at most 50, and a tenth of the rows) are codes when they start at 0 or 1
+   or leave gaps, and a whole-number measurement when they are a run of consecutive
+   values elsewhere (temperatures 8 to 22 degrees); more values are continuous;
+4. text: more distinct values than half the rows is an identifier (names, keys, free
+   text), fewer is categorical.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["continuous", "categorical", "identifier", "time"]
+CONTINUOUS: Kind = "continuous"
+CATEGORICAL: Kind = "categorical"
+IDENTIFIER: Kind = "identifier"
+TIME: Kind = "time"
+KINDS: tuple[Kind, ...] = (CONTINUOUS, CATEGORICAL, IDENTIFIER, TIME)
+
+#: Whole-number columns with at most this many values (and at most a tenth of the rows)
+#: may be codes; above it they are measurements unless the name says otherwise.
+MAX_CODE_VALUES = 50
+#: Share of the rows that must be distinct for a whole-number column to be a key.
+KEY_DISTINCT_SHARE = 0.95
+#: Fewer values than this and uniqueness alone says nothing (30 ages can be distinct).
+KEY_MIN_VALUES = 100
+#: A run of consecutive whole numbers fills at least this share of its span.
+RUN_FILL = 0.75
+
+#: Calendar fields with natural bounds: a value outside them is an error, a value
+#: inside is expected whatever the reference saw (a later month, another hour).
+CALENDAR_BOUNDS: dict[str, tuple[int, int]] = {
+    "month": (1, 12),
+    "day": (1, 31),
+    "weekday": (0, 7),
+    "hour": (0, 24),
+    "minute": (0, 59),
+    "week": (0, 53),
+    "quarter": (1, 4),
+}
+#: Calendar fields whose cycle is a week or less: a later period holds the same values
+#: in the same shares (flights leave at 6 every day), so they are categorical codes.
+CYCLES_WITHIN_A_WEEK = frozenset({"weekday", "hour", "minute"})
+#: Calendar fields that only grow, with the values they can plausibly hold.
+LINEAR_TIME: dict[str, tuple[float, float]] = {
+    "year": (1000, 3000),
+    "epoch": (0, 1e19),
+}
+
+_CALENDAR_WORDS = {
+    "year": "year",
+    "yr": "year",
+    "yyyy": "year",
+    "month": "month",
+    "mon": "month",
+    "mnth": "month",
+    "day": "day",
+    "dom": "day",
+    "weekday": "weekday",
+    "dow": "weekday",
+    "hour": "hour",
+    "hr": "hour",
+    "minute": "minute",
+    "week": "week",
+    "wk": "week",
+    "quarter": "quarter",
+    "qtr": "quarter",
+    "timestamp": "epoch",
+    "epoch": "epoch",
+    "ts": "epoch",
+    "unix": "epoch",
+}
+_WEEKDAY_PHRASES = ("dayofweek", "day_of_week", "weekday", "week_day")
+_DURATION_WORDS = {
+    "years",
+    "months",
+    "days",
+    "hours",
+    "minutes",
+    "seconds",
+    "weeks",
+    "secs",
+    "mins",
+    "hrs",
+}
+_ID_WORDS = {"id", "ids", "uuid", "guid", "key", "pk", "idx", "index", "uid", "sku", "ssn"}
+_CODE_WORDS = {
+    "code",
+    "codes",
+    "type",
+    "kind",
+    "class",
+    "category",
+    "cat",
+    "label",
+    "flag",
+    "status",
+    "state",
+    "group",
+    "grade",
+    "level",
+    "segment",
+    "region",
+    "zone",
+    "gender",
+    "sex",
+    "bucket",
+    "tier",
+    "cluster",
+    "zip",
+    "zipcode",
+    "postcode",
+    "country",
+    "station",
+    "store",
+    "channel",
+}
+_CODE_PREFIXES = ("is", "has", "was", "can")
+_MEASURE_WORDS = {
+    "age",
+    "temp",
+    "temperature",
+    "degrees",
+    "celsius",
+    "fahrenheit",
+    "price",
+    "cost",
+    "amount",
+    "income",
+    "salary",
+    "revenue",
+    "count",
+    "cnt",
+    "num",
+    "qty",
+    "quantity",
+    "total",
+    "sum",
+    "size",
+    "length",
+    "width",
+    "height",
+    "depth",
+    "weight",
+    "mass",
+    "distance",
+    "duration",
+    "score",
+    "mm",
+    "cm",
+    "km",
+    "kg",
+    "lb",
+    "lbs",
+    "pct",
+    "percent",
+    "rate",
+    "ratio",
+    "speed",
+    "pressure",
+    "humidity",
+    "volume",
+    "balance",
+    "visits",
+    "clicks",
+    "views",
+}
+
+
+@dataclass(frozen=True)
+class KindGuess:
+    """An inferred kind with the reason a reviewer reads beside it in the schema.
+
+    ``calendar`` names the calendar field of a time column (``month``, ``year``,
+    ``epoch``...) when the name gave one, else None.
+    """
+
+    kind: Kind
+    reason: str
+    calendar: str | None = None
+
+
+def name_words(name: str) -> list[str]:
+    """A column name as lower-case words: ``orderYear``, ``order_year`` and
+    ``Order Year`` all give ``["order", "year"]``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
+    return [w for w in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if w]
+
+
+def _name_hint(name: str, words: list[str]) -> tuple[str, str | None] | None:
+    """What the name says: ("time", field), ("duration"|"id"|"code"|"measure", None), or
+    None. The last word that means something decides (English puts the head noun
+    last: ``order_year`` is a year, ``year_built`` too, ``days_since_signup`` a
+    duration), except that ``is_``/``has_`` in front makes a flag."""
+    if any(p in name.lower().replace(" ", "_") for p in _WEEKDAY_PHRASES):
+        return "time", "weekday"
+    for word in reversed(words):
+        if word in _CALENDAR_WORDS:
+            return "time", _CALENDAR_WORDS[word]
+        if word in _DURATION_WORDS:
+            return "duration", None
+        if word in _ID_WORDS:
+            return "id", None
+        if word in _CODE_WORDS:
+            return "code", None
+        if word in _MEASURE_WORDS:
+            return "measure", None
+    if words and words[0] in _CODE_PREFIXES:
+        return "code", None
+    return None
+
+
+def _fits_calendar(field: str, lo: float, hi: float) -> bool:
+    if field in CALENDAR_BOUNDS:
+        low, high = CALENDAR_BOUNDS[field]
+        # Months and weekdays are sometimes counted from zero.
+        return low - 1 <= lo and hi <= high
+    if field in LINEAR_TIME:
+        low, high = LINEAR_TIME[field]
+        return low <= lo and hi <= high
+    return False
+
+
+def infer_kind(col: Any, rows: int | None = None) -> KindGuess | None:
+    """The kind of a profiled column (a ``ColumnProfile``), with the reason; None for a
+    column with no values of a checkable type (all null, nested, binary).
+
+    ``rows`` is unused today beyond the column's own counts; the rules are in the
+    module docstring. Never raises.
+    """
+    from mlgate.data.profile import BOOLEAN, DATETIME, NUMERIC, STRING
+
+    if col.kind == DATETIME:
+        return KindGuess(TIME, "dates or timestamps")
+    if col.kind == BOOLEAN:
+        return KindGuess(CATEGORICAL, "true/false values")
+    if col.kind == STRING:
+        return _text_kind(col)
+    if col.kind != NUMERIC:
+        return None
+    if not col.integral:
+        return KindGuess(CONTINUOUS, "numbers with fractions")
+    return _whole_number_kind(col)
+
+
+def _text_kind(col: Any) -> KindGuess:
+    n, distinct = col.non_null, col.distinct_count
+    if n > 0 and distinct > 0.5 * n:
+        hint = _name_hint(col.name, name_words(col.name))
+        why = "name and values" if hint is not None and hint[0] == "id" else "values"
+        return KindGuess(IDENTIFIER, f"{why}: most values distinct ({distinct:.0f} in {n})")
+    return KindGuess(CATEGORICAL, f"text with {distinct:.0f} distinct values")
+
+
+def _whole_number_kind(col: Any) -> KindGuess:
+    hint = _name_hint(col.name, name_words(col.name))
+    n = col.non_null - col.nan
+    distinct = col.distinct_count
+    lo, hi = col.min, col.max
+    few = col.frequent_exact and 0 < distinct <= min(MAX_CODE_VALUES, max(2, n // 10))
+    label = f"name {col.name!r}"
+    what, field = hint if hint is not None else (None, None)
+    calendar = what == "time" and field is not None and lo is not None and hi is not None
+    if calendar and _fits_calendar(field, lo, hi):  # type: ignore[arg-type]
+        if field in CYCLES_WITHIN_A_WEEK:
+            return KindGuess(
+                CATEGORICAL, f"{label}: {field}s recur within any week of data, so codes"
+            )
+        return KindGuess(TIME, f"{label}: a calendar {field}", calendar=field)
+    if what == "duration":
+        return KindGuess(CONTINUOUS, f"{label}: a duration")
+    if what == "id":
+        if few:
+            return KindGuess(CATEGORICAL, f"{label}, but only {distinct:.0f} values: codes")
+        return KindGuess(IDENTIFIER, f"{label}: an identifier")
+    if what == "code":
+        return KindGuess(CATEGORICAL, f"{label}: codes")
+    if what == "measure":
+        return KindGuess(CONTINUOUS, f"{label}: a measurement")
+    if lo is None or hi is None or n == 0:
+        return KindGuess(CONTINUOUS, "no values to tell from")
+    span = hi - lo + 1.0
+    if n >= KEY_MIN_VALUES and distinct >= KEY_DISTINCT_SHARE * n and span <= 2.0 * distinct:
+        return KindGuess(
+            IDENTIFIER, f"values: {distinct:.0f} distinct whole numbers packed in {lo:.0f}-{hi:.0f}"
+        )
+    if few:
+        return _few_whole_numbers(col, lo, hi)
+    return KindGuess(CONTINUOUS, f"values: {distinct:.0f} distinct whole numbers")
+
+
+def _few_whole_numbers(col: Any, lo: float, hi: float) -> KindGuess:
+    """Codes or a whole-number measurement, from how the values are spaced: a run of
+    consecutive values (or of a common step, as wind directions in steps of 10
+    degrees) is a measurement, unless a step-1 run starts at 0 or 1 (codes counted from
+    there, ratings, counts of children); values with gaps are codes."""
+    import math
+
+    values = sorted(int(v) for v, _ in col.value_counts())
+    distinct = len(values)
+    if distinct <= 2:
+        return KindGuess(CATEGORICAL, f"values: {distinct} whole numbers, a flag")
+    step = math.gcd(*(v - values[0] for v in values[1:])) or 1
+    run = distinct >= RUN_FILL * ((hi - lo) / step + 1.0)
+    if run and step > 1 and distinct >= 5:
+        return KindGuess(
+            CONTINUOUS,
+            f"values: {lo:.0f}-{hi:.0f} in steps of {step}, a measurement on a grid",
+        )
+    if run and step == 1 and lo not in (0.0, 1.0):
+        return KindGuess(
+            CONTINUOUS,
+            f"values: consecutive whole numbers {lo:.0f}-{hi:.0f}, a whole-number measurement",
+        )
+    shape = "counted from 0 or 1" if run else "with gaps"
+    return KindGuess(
+        CATEGORICAL, f"values: {distinct} whole numbers {shape} ({lo:.0f}-{hi:.0f}), codes"
+    )

@@ -1,0 +1,276 @@
+"""Column kinds (issue 9, section 1): what a column means decides its checks.
+
+Each case is a kind of column the data gate once judged wrong on real data: a
+whole-number measurement, integer codes with many values, an auto-increment key, and
+calendar fields, with the verdict an experienced user expects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from mlgate.data.gate import check_data
+from mlgate.data.kinds import infer_kind, name_words
+from mlgate.data.profile import profile_frame
+from mlgate.data.schema import dump_schema, infer_schema, kind_reasons, load_schema
+from mlgate.errors import ConfigError
+from mlgate.findings import Report, Status
+
+N = 2000
+
+
+def _kind(values: object, name: str = "x") -> str | None:
+    guess = infer_kind(profile_frame(pl.DataFrame({name: values})).column(name))
+    return None if guess is None else guess.kind
+
+
+def _column(report: Report, column: str) -> dict[str, Status]:
+    return {f.name: f.status for f in report.findings if f.column == column}
+
+
+def _failed(report: Report) -> set[tuple[str, str | None]]:
+    return {(f.name, f.column) for f in report.findings if f.status is Status.FAIL}
+
+
+def _rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+# -- inference -------------------------------------------------------------------------
+
+
+def test_name_words_split_snake_camel_and_spaces():
+    assert name_words("orderYear") == ["order", "year"]
+    assert name_words("order_year") == ["order", "year"]
+    assert name_words("Order Year") == ["order", "year"]
+    assert name_words("bill_length_mm") == ["bill", "length", "mm"]
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "kind"),
+    [
+        # whole-number measurements: by name, by a run of values away from 0/1, by a grid
+        ("temp", np.round(_rng().normal(15, 3, N)), "continuous"),
+        ("reading", np.round(_rng().normal(15, 3, N)), "continuous"),
+        ("wind_dir", _rng().integers(0, 37, N) * 10, "continuous"),
+        ("years_employed", _rng().integers(0, 8, N), "continuous"),
+        # codes: by name whatever their count, by values counted from 1, by gaps
+        ("station", _rng().integers(1, 26, N), "categorical"),
+        ("c", _rng().integers(1, 26, N), "categorical"),
+        ("c", _rng().choice([100, 200, 310, 420, 990], N), "categorical"),
+        ("is_member", _rng().integers(0, 2, N), "categorical"),
+        ("class_id", _rng().integers(1, 4, N), "categorical"),
+        ("hour", _rng().integers(0, 24, N), "categorical"),
+        # identifiers: an auto-increment key, with or without a telling name
+        ("row", np.arange(1, N + 1), "identifier"),
+        ("customer_id", _rng().permutation(10 * N)[:N], "identifier"),
+        ("user", [f"u{i}" for i in range(N)], "identifier"),
+        # calendar fields that move on with time
+        ("year", np.full(N, 2013), "time"),
+        ("orderYear", _rng().integers(2010, 2014, N), "time"),
+        ("month", _rng().integers(1, 4, N), "time"),
+        ("quarter", _rng().integers(1, 3, N), "time"),
+        # text and fractions
+        ("city", _rng().choice(["Oslo", "Lima"], N), "categorical"),
+        ("x", _rng().normal(size=N), "continuous"),
+    ],
+)
+def test_kind_is_inferred_from_name_values_and_spacing(name, values, kind):
+    assert _kind(values, name) == kind
+
+
+def test_a_calendar_name_whose_values_do_not_fit_the_calendar_is_not_time():
+    assert _kind(_rng().integers(20, 90, N), "month") != "time"
+    assert _kind(_rng().integers(0, 5000, N), "year") != "time"
+
+
+def test_dates_are_time_and_an_all_null_column_has_no_kind():
+    dates = pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 3, 1), eager=True)
+    assert _kind(dates, "day") == "time"
+    assert _kind([None, None, None], "x") is None
+
+
+# -- the schema ------------------------------------------------------------------------
+
+
+def test_schema_gives_each_kind_its_checks():
+    rng = _rng(3)
+    df = pl.DataFrame(
+        {
+            "temp": np.round(rng.normal(15, 3, N)).astype(int),
+            "station": rng.integers(1, 26, N),
+            "row": np.arange(1, N + 1),
+            "year": np.full(N, 2013),
+            "month": rng.integers(1, 4, N),
+        }
+    )
+    cols = infer_schema(profile_frame(df)).columns
+    temp, station, row, year, month = (cols[c] for c in df.columns)
+    assert temp.kind == "continuous" and temp.domain is None and temp.range is not None
+    assert temp.drift is not None and temp.drift.metric == "wasserstein"
+    assert station.kind == "categorical" and station.domain == list(range(1, 26))
+    assert station.drift is not None and station.drift.metric == "jensen_shannon"
+    assert row.kind == "identifier" and row.range is None and row.drift is None
+    assert year.kind == "time" and year.domain is None and year.drift is None
+    assert year.range is not None and (year.range.min, year.range.max) == (2013, None)
+    assert month.range is not None and (month.range.min, month.range.max) == (1, 12)
+
+
+def test_integer_domain_is_written_in_numeric_order():
+    df = pl.DataFrame({"grade": _rng().integers(1, 13, N)})
+    schema = infer_schema(profile_frame(df))
+    assert schema.columns["grade"].domain == list(range(1, 13))
+    text = dump_schema(schema)
+    assert text.index("- 2\n") < text.index("- 10\n")
+
+
+def test_schema_file_says_why_each_kind_was_inferred(tmp_path: Path):
+    df = pl.DataFrame({"year": np.full(300, 2013), "x": _rng().normal(size=300)})
+    prof = profile_frame(df)
+    text = dump_schema(infer_schema(prof), kind_reasons(prof))
+    assert "    kind: time  # inferred from name 'year': a calendar year\n" in text
+    assert "    kind: continuous  # inferred from numbers with fractions\n" in text
+    path = tmp_path / "schema.yaml"
+    path.write_text(text)
+    assert load_schema(path) == infer_schema(prof)
+
+
+@pytest.mark.parametrize(
+    ("column", "problem"),
+    [
+        ("    kind: continuous\n    type: integer\n    domain: [1, 2]\n", "has no domain"),
+        ("    kind: identifier\n    type: integer\n    range: {min: 1}\n", "no range, domain"),
+        ("    kind: time\n    type: integer\n    domain: [1, 2]\n", "no domain or drift"),
+        (
+            "    kind: categorical\n    type: integer\n    drift: {metric: wasserstein, "
+            "threshold: 0.1}\n",
+            "drifts by jensen_shannon",
+        ),
+        ("    kind: continuous\n    type: integer\n    unique: true\n", "unique applies"),
+        ("    kind: nominal\n    type: integer\n", "kind"),
+    ],
+)
+def test_a_kind_that_contradicts_its_keys_is_refused_with_file_and_line(
+    tmp_path: Path, column: str, problem: str
+):
+    path = tmp_path / "schema.yaml"
+    path.write_text("version: 1\ncolumns:\n  c:\n" + column)
+    with pytest.raises(ConfigError, match=rf"schema\.yaml:\d+: columns\.c.*{problem}"):
+        load_schema(path)
+
+
+# -- verdicts --------------------------------------------------------------------------
+
+
+def test_whole_degrees_arriving_with_decimals_pass():
+    rng = _rng(4)
+    ref = pl.DataFrame({"reading": np.round(rng.normal(15, 3, N)).astype(int)})
+    cur = pl.DataFrame({"reading": np.round(rng.normal(15, 3, N), 1)})
+    report = check_data(ref, cur)
+    assert report.passed, [f.message for f in report.problems()]
+    assert _column(report, "reading")["quality.out_of_range"] is Status.PASS
+
+
+def test_a_new_code_in_15_percent_of_rows_of_25_codes_fails():
+    rng = _rng(5)
+    ref = pl.DataFrame({"c": rng.integers(1, 26, N)})
+    codes = rng.integers(1, 26, N)
+    codes[: int(0.15 * N)] = 26
+    report = check_data(ref, pl.DataFrame({"c": codes}))
+    assert ("quality.out_of_domain", "c") in _failed(report)
+    domain = next(f for f in report.findings if f.name == "quality.out_of_domain")
+    # The report says the kind was inferred and why, where it decided the verdict.
+    assert "inferred categorical from values: 25 whole numbers" in domain.message
+    assert domain.details["kind"] == "categorical" and domain.details["kind_inferred"]
+
+
+def test_a_vanished_code_moved_to_its_neighbour_fails():
+    rng = _rng(6)
+    ref = pl.DataFrame({"c": rng.choice(np.arange(1, 26), N, p=_shares())})
+    codes = rng.choice(np.arange(1, 26), N, p=_shares())
+    codes[codes == 5] = 6
+    report = check_data(ref, pl.DataFrame({"c": codes}))
+    drift = next(f for f in report.findings if f.name == "drift.categorical")
+    assert drift.status is Status.FAIL and drift.details["vanished"] == ["5"]
+
+
+def _shares() -> np.ndarray:
+    p = np.full(25, 0.8 / 24)
+    p[4] = 0.2
+    return p
+
+
+def test_an_auto_increment_key_continuing_its_sequence_passes():
+    ref = pl.DataFrame({"row": np.arange(1, N + 1), "x": _rng(7).normal(size=N)})
+    cur = pl.DataFrame({"row": np.arange(N + 1, 2 * N + 1), "x": _rng(8).normal(size=N)})
+    report = check_data(ref, cur)
+    assert report.passed, [f.message for f in report.problems()]
+    checks = set(_column(report, "row"))
+    assert "quality.null_fraction" in checks
+    assert not checks & {"quality.out_of_range", "quality.out_of_domain", "drift.numeric"}
+
+
+def test_a_later_year_and_later_months_pass_and_a_month_13_fails():
+    rng = _rng(9)
+    ref = pl.DataFrame({"year": np.full(N, 2013), "month": rng.integers(1, 4, N)})
+    later = pl.DataFrame({"year": np.full(N, 2014), "month": rng.integers(4, 7, N)})
+    report = check_data(ref, later)
+    assert report.passed, [f.message for f in report.problems()]
+    year = next(f for f in report.findings if f.name == "quality.out_of_range")
+    assert "later values are allowed in a time column" in year.message
+    bad = later.with_columns(pl.Series("month", rng.integers(10, 14, N)))
+    assert ("quality.out_of_range", "month") in _failed(check_data(ref, bad))
+
+
+def test_an_earlier_year_than_the_reference_fails():
+    ref = pl.DataFrame({"year": _rng().integers(2013, 2016, N)})
+    report = check_data(ref, pl.DataFrame({"year": np.full(N, 2009)}))
+    assert ("quality.out_of_range", "year") in _failed(report)
+
+
+def test_a_person_corrects_the_kind_in_a_committed_schema(tmp_path: Path):
+    rng = _rng(10)
+    ref = pl.DataFrame({"c": rng.integers(1, 26, N)})
+    schema = infer_schema(profile_frame(ref))
+    assert schema.columns["c"].kind == "categorical"
+    text = dump_schema(schema)
+    # c is a measurement: the reviewer changes kind, drops the domain, sets a range.
+    start = text.index("  c:\n")
+    text = text[:start] + (
+        "  c:\n    kind: continuous\n    type: integer\n    range: {min: 1, max: 25}\n"
+        "    drift: {metric: wasserstein, threshold: 0.1}\n"
+    )
+    path = tmp_path / "schema.yaml"
+    path.write_text(text)
+    cur = pl.DataFrame({"c": rng.integers(1, 26, N) + 0.5 * (rng.random(N) < 0.5)})
+    report = check_data(ref, cur, schema=path)
+    checks = _column(report, "c")
+    assert "quality.out_of_domain" not in checks and checks["drift.numeric"] is Status.PASS
+    # A committed schema's kind is the reviewer's: no "inferred" note.
+    assert not any("inferred" in f.message for f in report.findings)
+
+
+def test_a_schema_written_before_kinds_keeps_its_checks(tmp_path: Path):
+    path = tmp_path / "schema.yaml"
+    path.write_text(
+        "version: 1\ncolumns:\n  code:\n    type: integer\n    range: {min: 0, max: 4}\n"
+        "    domain: [0, 1, 2, 3, 4]\n    drift: {metric: jensen_shannon, threshold: 0.1}\n"
+    )
+    cur = pl.DataFrame({"code": _rng().integers(0, 7, N)})
+    failed = _failed(check_data(pl.DataFrame({"code": _rng().integers(0, 5, N)}), cur, schema=path))
+    assert {("quality.out_of_range", "code"), ("quality.out_of_domain", "code")} <= failed
+
+
+def test_codes_arriving_with_fractions_suggest_a_measurement():
+    rng = _rng(11)
+    ref = pl.DataFrame({"c": rng.integers(1, 6, N)})
+    report = check_data(ref, pl.DataFrame({"c": rng.integers(1, 6, N) + 0.5}))
+    domain = next(f for f in report.findings if f.name == "quality.out_of_domain")
+    assert domain.status is Status.FAIL
+    assert (
+        "the values now have fractions" in domain.message and "kind: continuous" in domain.message
+    )
