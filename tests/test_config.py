@@ -36,8 +36,12 @@ def test_typo_in_key_names_file_line_and_key(tmp_path):
 
 def test_unknown_severity_code_is_refused_with_its_line(tmp_path):
     path = _write(tmp_path, "severity:\n  drift.numeric: warn\n  quality.nul_rate: fail\n")
-    with pytest.raises(ConfigError, match=r"mlgate\.yaml:\d+: severity: .*'quality\.nul_rate'"):
+    with pytest.raises(ConfigError) as info:
         load_config(path)
+    assert str(info.value).endswith(
+        "mlgate.yaml:3: severity.quality.nul_rate: unknown finding code 'quality.nul_rate'; "
+        "did you mean 'quality.null_fraction'? see docs/checks.md for the codes"
+    )
 
 
 def test_bad_severity_level_is_refused(tmp_path):

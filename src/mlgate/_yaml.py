@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from mlgate.errors import ConfigError
+from mlgate.errors import ConfigError, Problem
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,16 +50,114 @@ def parse_model(text: str, model: type[M], *, label: str, what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        # A misspelt key shows up as unknown plus missing: name the misspelling first.
-        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        err = errors[0]
-        loc: Loc = tuple(err["loc"])
-        line = _line_for(lines, loc)
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        msg = _describe(err, _field_names(model))
-        more = len(errors) - 1
-        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ConfigError(f"{label}:{line}: {key}: {msg}{tail}") from None
+        problems = _problems(exc, data, lines, label, _field_names(model))
+        raise ConfigError(problems=problems) from None
+
+
+def _problems(
+    exc: ValidationError, data: Any, lines: dict[Loc, int], label: str, known: set[str]
+) -> list[Problem]:
+    """Every problem, one line each, in the order of the file: ``FILE:LINE: KEY: what``.
+
+    pydantic's locations name the branches of a union (``list[TrainingStage]``) and
+    mark dict keys (``[key]``); the location shown is the path of keys and indexes
+    that exists in the file. A union's branches that do not fit the value's shape at all
+    (a mapping given where a list is also allowed) are dropped when another branch
+    says what is wrong, and merged into one "expected ..." when none does.
+    """
+    found: dict[tuple[Loc, str], tuple[int, str, str]] = {}
+    shapes: dict[Loc, list[str]] = {}
+    detailed: set[Loc] = set()
+    for err in exc.errors():
+        loc, union = _place(tuple(err["loc"]), data, err["type"])
+        if union and err["type"] in _SHAPES and _at_branch(tuple(err["loc"])):
+            shapes.setdefault(loc, []).append(_SHAPES[err["type"]])
+            continue
+        if union:
+            detailed.add(_union_root(tuple(err["loc"]), data))
+        msg = _describe(err, known)
+        found.setdefault((loc, msg), (_line_for(lines, loc), _key(loc), msg))
+    for loc, kinds in shapes.items():
+        if loc in detailed:
+            continue
+        got = _yaml_type(_value_at(data, loc))
+        msg = f"expected {' or '.join(dict.fromkeys(kinds))}, not {got}"
+        found.setdefault((loc, msg), (_line_for(lines, loc), _key(loc), msg))
+    # A misspelt key shows up as unknown plus missing: missing keys come last, after
+    # the misspellings that explain them; the rest in the order of the file.
+    ordered = sorted(found.values(), key=lambda p: (p[2] == _MISSING, p[0]))
+    return [Problem(f"{label}:{line}: {key}: {msg}", label, line) for line, key, msg in ordered]
+
+
+_MISSING = "required key is missing"
+#: pydantic error types that say a value has the wrong shape, as the file's words.
+_SHAPES = {
+    "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)",
+    "dict_type": "a mapping (key: value)",
+    "list_type": "a list (- item)",
+}
+
+
+def _place(loc: Loc, data: Any, kind: str = "") -> tuple[Loc, bool]:
+    """The part of pydantic's ``loc`` that indexes into ``data`` (plus the key an
+    unknown-key or missing-key error is about), and whether a union branch tag was left
+    out on the way."""
+    path: list[str | int] = []
+    node, union = data, False
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            node = node[part]
+            path.append(part)
+        elif last and kind in ("extra_forbidden", "missing"):
+            path.append(part)
+        elif part != "[key]":
+            union = union or _is_tag(part)
+    return tuple(path), union
+
+
+def _at_branch(loc: Loc) -> bool:
+    """Whether ``loc`` ends at a union's branch tag (``('training', 'TrainingStage')``)."""
+    return bool(loc) and isinstance(loc[-1], str) and _is_tag(loc[-1])
+
+
+def _is_tag(part: str | int) -> bool:
+    return isinstance(part, str) and (part[:1].isupper() or "[" in part)
+
+
+def _union_root(loc: Loc, data: Any) -> Loc:
+    for i, part in enumerate(loc):
+        if _is_tag(part):
+            return _place(loc[:i], data)[0]
+    return _place(loc, data)[0]
+
+
+def _value_at(data: Any, loc: Loc) -> Any:
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _yaml_type(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    names = {bool: "true/false", int: "a number", float: "a number", str: "text"}
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{names.get(type(value), type(value).__name__)} ({value!r})"
+
+
+def _key(loc: Loc) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
 
 
 def _describe(err: Any, known: set[str]) -> str:
@@ -69,8 +167,16 @@ def _describe(err: Any, known: set[str]) -> str:
         hint = f"did you mean {close[0]!r}?" if close else "check its spelling"
         return f"unknown key; {hint}"
     if kind == "missing":
-        return "required key is missing"
-    return str(err["msg"]).removeprefix("Value error, ").rstrip(".")
+        return _MISSING
+    if kind in _SHAPES:
+        return f"expected {_SHAPES[kind]}, not {_yaml_type(err.get('input'))}"
+    msg = str(err["msg"]).removeprefix("Value error, ").rstrip(".")
+    if msg.startswith("Input should be "):
+        msg = "should be " + msg.removeprefix("Input should be ")
+        value = err.get("input")
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            msg += f", not {value!r}"
+    return msg
 
 
 def _line_index(node: yaml.Node | None) -> dict[Loc, int]:

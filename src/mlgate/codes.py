@@ -59,3 +59,14 @@ CODES: dict[str, str] = {
 
 def is_known_code_or_prefix(code: str) -> bool:
     return any(c == code or c.startswith(code + ".") for c in CODES)
+
+
+def unknown_code_message(code: str) -> str:
+    """``unknown finding code 'drift.numerc'; did you mean 'drift.numeric'? ...``: the
+    closest code or prefix when one is close."""
+    import difflib
+
+    prefixes = {c.rsplit(".", 1)[0] for c in CODES}
+    close = difflib.get_close_matches(code, [*CODES, *sorted(prefixes)], n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown finding code {code!r}; {hint}see docs/checks.md for the codes"

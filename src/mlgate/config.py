@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from mlgate._yaml import load_model
-from mlgate.codes import is_known_code_or_prefix
+from mlgate.codes import is_known_code_or_prefix, unknown_code_message
 from mlgate.serving import defaults
 
 CONFIG_NAME = "mlgate.yaml"
@@ -155,6 +155,12 @@ class ModelStage(_Frozen):
         return value
 
 
+def _known_code(code: str) -> str:
+    if not is_known_code_or_prefix(code):
+        raise ValueError(unknown_code_message(code))
+    return code
+
+
 class ReportOutput(_Frozen):
     format: Format
     path: str
@@ -172,16 +178,8 @@ class Config(_Frozen):
             return []
         return self.training if isinstance(self.training, list) else [self.training]
 
-    severity: dict[str, Severity] = {}
+    severity: dict[Annotated[str, AfterValidator(_known_code)], Severity] = {}
     reports: list[ReportOutput] = []
-
-    @field_validator("severity")
-    @classmethod
-    def _known_codes(cls, value: dict[str, Severity]) -> dict[str, Severity]:
-        for code in value:
-            if not is_known_code_or_prefix(code):
-                raise ValueError(f"unknown finding code {code!r}; see docs/checks.md for the codes")
-        return value
 
 
 def load_config(path: str | Path) -> tuple[Config, Path]:

@@ -8,12 +8,47 @@ wrong, where, and what to do. Anything else escaping a command is a bug (exit 3)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One line of an error: its text, and the file and line it is about when known (for
+    an annotation on the pull request)."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
 
 
 class MlgateError(Exception):
-    """A problem the user can fix: bad usage, config or input. Exit code 2."""
+    """A problem the user can fix: bad usage, config or input. Exit code 2.
+
+    ``file`` and ``line`` say where, when known. An error with several ``problems`` (a
+    config file with three mistakes) is all of them, one line each.
+    """
 
     exit_code = 2
+
+    def __init__(
+        self,
+        *args: object,
+        file: str | None = None,
+        line: int | None = None,
+        problems: Sequence[Problem] = (),
+    ) -> None:
+        if problems and not args:
+            args = ("\n".join(p.message for p in problems),)
+        super().__init__(*args)
+        self.file, self.line = file, line
+        self._problems = tuple(problems)
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Every problem, one line each (this error's own message when it lists none)."""
+        if self._problems:
+            return self._problems
+        return tuple(Problem(text, self.file, self.line) for text in str(self).splitlines())
 
 
 class InputError(MlgateError):

@@ -40,7 +40,7 @@ def run_gate(
     serving_schema = _serving_schema(config, config_path) if config.serving else None
     stages: list[Report] = []
     if config.data is not None:
-        stages.append(_data_stage(config, root, current, progress))
+        stages.append(_data_stage(config, root, current, progress, config_path))
     for stage in config.training_stages():
         stages.append(_training_stage(stage, config, root))
     if config.model is not None:
@@ -57,21 +57,36 @@ def run_gate(
 
 
 def _data_stage(
-    config: Config, root: Path, current: str | Path | None, progress: ProgressFn | None
+    config: Config,
+    root: Path,
+    current: str | Path | None,
+    progress: ProgressFn | None,
+    config_path: str | Path,
 ) -> Report:
-    from mlgate.data.gate import check_data
+    from mlgate.data.gate import UnknownTarget, check_data
 
     data = config.data
     assert data is not None
-    return check_data(
-        _path(root, data.reference),
-        str(current) if current is not None else _path(root, data.current),
-        schema=_path(root, data.schema_file) if data.schema_file else None,
-        target=data.target,
-        mode=data.mode,
-        severity=config.severity,
-        progress=progress,
-    )
+    try:
+        return check_data(
+            _path(root, data.reference),
+            str(current) if current is not None else _path(root, data.current),
+            schema=_path(root, data.schema_file) if data.schema_file else None,
+            target=data.target,
+            mode=data.mode,
+            severity=config.severity,
+            progress=progress,
+        )
+    except UnknownTarget as exc:
+        # Point at the config's line, where the name is to be fixed.
+        try:
+            text = Path(config_path).read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        line = line_of(text, ("data", "target")) or 1
+        raise ConfigError(
+            f"{config_path}:{line}: data.target: {exc}", file=str(config_path), line=line
+        ) from None
 
 
 def _training_stage(stage: TrainingStage, config: Config, root: Path) -> Report:

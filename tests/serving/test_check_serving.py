@@ -669,9 +669,10 @@ def test_a_target_the_schema_lacks_is_refused_before_anything_starts(cli, capsys
         "--data",
         str(HELD_OUT),
         "--target",
-        "label",
+        "specie",
     )
     assert code == 2 and out == ""
     assert err.startswith(
-        "mlgate: error: target column 'label' is not in the schema; its columns are: species, "
+        "mlgate: error: target column 'specie' is not in the schema; check --target: did you "
+        "mean 'species'? the columns are: 'species', "
     )

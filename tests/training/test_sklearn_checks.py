@@ -307,7 +307,7 @@ def test_fit_that_raises_gives_the_error_in_one_line_and_skips_the_rest():
         "SchemaMismatchClassifier.fit raised RuntimeError: expected 7 feature columns, got 4"
         in finding.message
     )
-    assert "at broken_sklearn.py:" in finding.message
+    assert "broken_sklearn.py:" in finding.message
     assert "\n" not in finding.message
     assert finding.details["exception"] == "RuntimeError"
 

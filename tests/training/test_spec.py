@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from mlgate.training.spec import describe_exception, raised_at
+from mlgate.training.spec import describe_exception, raised_at, user_frame
 
 
 def _parse_in_a_library() -> None:
@@ -19,8 +20,11 @@ def test_the_innermost_frame_is_in_the_library_the_user_frame_is_here():
     innermost = raised_at(info.value)
     assert innermost is not None and innermost.startswith("decoder.py:")
     line = _parse_in_a_library.__code__.co_firstlineno + 1
-    assert raised_at(info.value, user_code_only=True) == f"test_spec.py:{line}"
-    assert describe_exception(info.value).endswith(f" at {innermost}")
+    here = Path(__file__).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    assert raised_at(info.value, user_code_only=True) == f"{here}:{line}"
+    assert user_frame(info.value) == (here, line)
+    # The message names the user's line, not the library's.
+    assert describe_exception(info.value).endswith(f" at {here}:{line}")
 
 
 def test_no_traceback_means_no_place():

@@ -59,13 +59,26 @@ cli.add_command(baseline_group)
 def profile_cmd(data: str, output: str | None, fmt: str | None) -> None:
     """Profile DATA (CSV, Parquet file/folder/glob, JSON Lines, Arrow IPC) once, into a
     small mergeable profile that every other command accepts in place of the data."""
-    from mlgate.data.profile import dumps, profile
+    from mlgate.data.gate import is_empty_file, profile_input
+    from mlgate.data.profile import dumps
 
     with _progress("profiling") as tick:
-        prof = profile(data, progress=tick)
+        prof = profile_input(data, progress=tick)
     fmt = fmt or ("json" if output else "text")
     text = dumps(prof) if fmt == "json" else _profile_table(prof)
     _emit(text, output)
+    if prof.rows == 0:
+        what = (
+            "the file is empty (0 bytes: not written, or cut short?), so the profile has no "
+            "rows and no columns"
+            if is_empty_file(data)
+            else f"no rows ({len(prof.columns)} columns)"
+        )
+        click.echo(
+            f"mlgate: warning: {data}: {what}; as current data it fails "
+            "quality.empty_dataset, and as a reference it is refused",
+            err=True,
+        )
 
 
 def _profile_table(prof: Any) -> str:
@@ -78,6 +91,8 @@ def _profile_table(prof: Any) -> str:
 
     buf = io.StringIO()
     console = Console(file=buf, width=120, no_color=True)
+    from mlgate._format import extreme
+
     table = Table(
         title=f"{prof.source}: {prof.rows} rows, {len(prof.columns)} columns, "
         f"{duplicate_summary(prof)}"
@@ -91,8 +106,8 @@ def _profile_table(prof: Any) -> str:
             str(c.nulls),
             str(c.nan + c.posinf + c.neginf),
             f"{c.distinct_count:.0f}",
-            _num(c.min),
-            _num(c.max),
+            extreme(c.min, c.kind),
+            extreme(c.max, c.kind),
             _num(c.moments.mean if c.moments.n else None),
             _num(c.moments.std),
         )
@@ -122,11 +137,11 @@ def schema_group() -> None:
 def schema_infer(data: str, output: str | None) -> None:
     """Infer a reviewable YAML schema (types, null fractions, ranges, domains, drift
     thresholds) from DATA or a saved profile."""
-    from mlgate.data.profile import profile
+    from mlgate.data.gate import profile_input
     from mlgate.data.schema import dump_schema, infer_schema, kind_reasons
 
     with _progress("profiling") as tick:
-        prof = profile(data, progress=tick)
+        prof = profile_input(data, progress=tick)
     if prof.rows == 0:
         from mlgate.errors import InputError
 
@@ -326,7 +341,7 @@ def demo_cmd(clean: bool, fmt: str, output: str | None) -> None:
 
 
 def _parse_severity(items: tuple[str, ...]) -> dict[str, str]:
-    from mlgate.codes import is_known_code_or_prefix
+    from mlgate.codes import is_known_code_or_prefix, unknown_code_message
     from mlgate.errors import MlgateError
 
     out: dict[str, str] = {}
@@ -337,9 +352,7 @@ def _parse_severity(items: tuple[str, ...]) -> dict[str, str]:
                 f"--severity {item!r}: expected CODE=LEVEL with LEVEL one of ignore, warn, fail"
             )
         if not is_known_code_or_prefix(code):
-            raise MlgateError(
-                f"--severity {item!r}: unknown finding code {code!r}; see docs/checks.md"
-            )
+            raise MlgateError(f"--severity {item!r}: {unknown_code_message(code)}")
         out[code] = level
     return out
 
@@ -412,12 +425,20 @@ def main(argv: list[str] | None = None) -> None:
         command = exc.ctx.command_path if exc.ctx is not None else "mlgate"
         where = f"; see '{command} --help'"
         click.echo(f"mlgate: error: {message}{where}", err=True)
+        if _wants_github(argv):
+            _annotate([(f"{message}{where}", None, None)])
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
-        click.echo(f"mlgate: error: {' '.join(exc.format_message().split())}", err=True)
+        message = " ".join(exc.format_message().split())
+        click.echo(f"mlgate: error: {message}", err=True)
+        if _wants_github(argv):
+            _annotate([(message, None, None)])
         sys.exit(EXIT_USAGE)
     except MlgateError as exc:
-        click.echo(f"mlgate: error: {exc}", err=True)
+        for problem in exc.problems:
+            click.echo(f"mlgate: error: {problem.message}", err=True)
+        if _wants_github(argv):
+            _annotate([(p.message, p.file, p.line) for p in exc.problems])
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
@@ -426,12 +447,36 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BaseException as exc:  # a bug: say so, keep the traceback for the report
         path = _write_traceback()
-        click.echo(
-            f"mlgate: internal error (a bug in mlgate): {type(exc).__name__}: {exc}; "
-            f"traceback written to {path}; please report it",
-            err=True,
+        message = (
+            f"internal error (a bug in mlgate): {type(exc).__name__}: {exc}; "
+            f"traceback written to {path}; please report it"
         )
+        click.echo(f"mlgate: {message}", err=True)
+        if _wants_github(argv):
+            _annotate([(message, None, None)], title="mlgate internal error (exit 3)")
         sys.exit(EXIT_INTERNAL)
+
+
+def _wants_github(argv: list[str] | None) -> bool:
+    """Whether the command line asked for ``--format github`` (read from the arguments
+    themselves: an error may come before or during click's parsing)."""
+    args = sys.argv[1:] if argv is None else argv
+    return any(
+        a == "--format=github" or (a == "--format" and nxt == "github")
+        for a, nxt in zip(args, [*args[1:], ""], strict=True)
+    )
+
+
+def _annotate(problems: list[tuple[str, str | None, int | None]], **kwargs: Any) -> None:
+    """The error as GitHub workflow commands on standard output, where the runner reads
+    them, so that it shows on the pull request."""
+    from mlgate.reports.github import error_annotations
+
+    try:
+        sys.stdout.write(error_annotations(problems, **kwargs))
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _write_traceback() -> str:

@@ -12,7 +12,8 @@ format_option = click.option(
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="Report format.",
+    help="Report format. github: GitHub workflow annotations, one per problem; an error "
+    "that stops the command (exit 2) is annotated too.",
 )
 output_option = click.option(
     "--output",

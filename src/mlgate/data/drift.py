@@ -49,6 +49,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from mlgate._format import percent
 from mlgate.data.kinds import CATEGORICAL, IDENTIFIER, TIME, infer_kind
 from mlgate.data.kll import KllSketch
 from mlgate.data.profile import NUMERIC, ColumnProfile, DatasetProfile
@@ -432,13 +433,15 @@ def _categorical(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
     notes = []
     if gone:
         notes.append(
-            "gone: " + ", ".join(f"{keys[i]!r} (was {ref_share[i]:.1%})" for i in gone[:5])
+            "gone: " + ", ".join(f"{keys[i]!r} (was {percent(ref_share[i])})" for i in gone[:5])
         )
     if appeared:
-        notes.append("new: " + ", ".join(f"{keys[i]!r} ({cur_share[i]:.1%})" for i in appeared[:5]))
+        shown = (f"{keys[i]!r} ({percent(cur_share[i])})" for i in appeared[:5])
+        notes.append("new: " + ", ".join(shown))
     if not notes and keys:
         i = int(np.argmax(np.abs(ref_share - cur_share)))
-        notes.append(f"largest change {keys[i]!r}: {ref_share[i]:.1%} -> {cur_share[i]:.1%}")
+        change = f"{percent(ref_share[i])} -> {percent(cur_share[i])}"
+        notes.append(f"largest change {keys[i]!r}: {change}")
     details: dict[str, object] = {
         "linf_distance": round(linf, 6),
         "cells": int(np.count_nonzero(ta + tb)),
@@ -642,7 +645,7 @@ def _constant(ref: ColumnProfile, cur: ColumnProfile) -> list[Finding]:
                 "quality.constant",
                 Status.WARN,
                 f"{cur.name!r} is the constant {value!r} in all {m} values; the reference "
-                f"has it {share:.1%} of the time, so {m} values are too few to tell a "
+                f"has it {percent(share)} of the time, so {m} values are too few to tell a "
                 f"default filled in upstream from chance",
                 column=cur.name,
                 details=details,
@@ -653,7 +656,7 @@ def _constant(ref: ColumnProfile, cur: ColumnProfile) -> list[Finding]:
             "quality.constant",
             Status.FAIL,
             f"{cur.name!r} is the constant {value!r} in all {m} values but varied in the "
-            f"reference (where it is {share:.1%} of values); look for a default filled in "
+            f"reference (where it is {percent(share)} of values); look for a default filled in "
             f"upstream",
             column=cur.name,
             details=details,
@@ -744,7 +747,7 @@ def _missing_marker(ref: ColumnProfile, cur: ColumnProfile) -> list[Finding]:
                 details=details,
             )
         ]
-    rates = f"{ref.missing_fraction:.1%} of the reference, {cur.missing_fraction:.1%} now"
+    rates = f"{percent(ref.missing_fraction)} of the reference, {percent(cur.missing_fraction)} now"
     return [
         Finding(
             "quality.missing_marker",

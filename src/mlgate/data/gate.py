@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.data.drift import combine_evidence, compare_column, compare_profiles
-from mlgate.data.profile import DatasetProfile, ProgressFn, profile
+from mlgate.data.profile import DatasetProfile, ProgressFn, empty_profile, profile
 from mlgate.data.schema import Schema, infer_schema, kind_reasons, load_schema
 from mlgate.data.validate import validate_profile
 from mlgate.errors import InputError, name_hint
@@ -22,6 +22,10 @@ MODES = ("drift", "skew")
 STAGE = "data"
 
 
+class UnknownTarget(InputError):
+    """The target column is in neither the schema nor the reference."""
+
+
 def profile_pair(
     reference: Any, current: Any, *, progress: ProgressFn | None = None
 ) -> tuple[DatasetProfile, DatasetProfile]:
@@ -30,18 +34,44 @@ def profile_pair(
     Not in two processes: Polars already reads on every core, and a second process
     doubles the peak memory (two batches, two copies of the libraries) to gain little.
     """
-    return profile(reference, progress=progress), profile(current, progress=progress)
+    return profile_input(reference, progress=progress), profile_input(current, progress=progress)
+
+
+def profile_input(data: Any, *, progress: ProgressFn | None = None) -> DatasetProfile:
+    """``profile(data)``, with the one rule for data with no rows: a file of 0 bytes is a
+    table of no rows (and no columns), as a CSV file with only its header is one of no
+    rows. As current data either fails ``quality.empty_dataset``; as a reference either
+    is refused where a schema must be inferred from it (docs/data-gate.md)."""
+    if is_empty_file(data):
+        return empty_profile(str(data))
+    return profile(data, progress=progress)
+
+
+def is_empty_file(data: Any) -> bool:
+    """Whether ``data`` names one file of 0 bytes."""
+    if not isinstance(data, (str, Path)):
+        return False
+    try:
+        path = Path(data)
+        return path.is_file() and path.stat().st_size == 0
+    except (OSError, ValueError):
+        return False
 
 
 def _as_schema(schema: Schema | str | Path | None, reference: DatasetProfile) -> Schema:
+    if reference.rows == 0:
+        why = (
+            "so no schema can be inferred from it and there is nothing to compare with"
+            if schema is None
+            else "so there is nothing to compare the current data with"
+        )
+        raise InputError(
+            f"{reference.source or 'reference'}: the reference has no rows, {why}; "
+            "give a reference with data"
+        )
     if isinstance(schema, Schema):
         return schema
     if schema is None:
-        if reference.rows == 0:
-            raise InputError(
-                f"{reference.source or 'reference'}: the reference has no rows, so no "
-                "schema can be inferred from it; give a reference with data or --schema"
-            )
         return infer_schema(reference)
     return load_schema(schema)
 
@@ -71,12 +101,13 @@ def check_data(
     ref, cur = profile_pair(reference, current, progress=progress)
     sch = _as_schema(schema, ref)
     if target is not None and target not in sch.columns and ref.get(target) is None:
-        raise InputError(
+        raise UnknownTarget(
             f"target column {target!r} is in neither the schema nor the reference; "
             f"{name_hint(target, ref.names)}"
         )
     findings = _hint_renames(validate_profile(cur, sch, ref), ref, cur, sch)
     findings = _hint_headerless(findings, cur)
+    findings = _unlabelled_target(findings, target, mode)
     findings = combine_evidence(
         findings + compare_profiles(ref, cur, sch, target=target, mode=mode)
     )
@@ -84,7 +115,7 @@ def check_data(
         findings = _say_inferred_kinds(findings, kind_reasons(ref))
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     kind = "training/serving skew" if mode == "skew" else "data"
-    inputs = [data_input("reference", reference, ref), data_input("current", current, cur)]
+    inputs = [_data_input("reference", reference, ref), _data_input("current", current, cur)]
     run = clock.run_info([*inputs, *_schema_input(schema)])
     evidence = {STAGE: DataEvidence(ref, cur, mode)}
     return Report(tuple(findings), title=f"mlgate {kind} check", run=run, evidence=evidence)
@@ -100,11 +131,18 @@ def validate(
     """Validate one dataset against a schema (no drift: there is no reference)."""
     clock = RunClock.start()
     sch = schema if isinstance(schema, Schema) else load_schema(schema)
-    cur = profile(data, progress=progress)
+    cur = profile_input(data, progress=progress)
     findings = _hint_headerless(validate_profile(cur, sch), cur)
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
-    run = clock.run_info([data_input("data", data, cur), *_schema_input(schema)])
+    run = clock.run_info([_data_input("data", data, cur), *_schema_input(schema)])
     return Report(tuple(findings), title="mlgate schema validation", run=run)
+
+
+def _data_input(role: str, data: Any, prof: DatasetProfile) -> dict[str, Any]:
+    """The dataset as a run input; a file of 0 bytes has no format to read, only a digest."""
+    if is_empty_file(data):
+        return file_input(role, data, rows=0, columns=0)
+    return data_input(role, data, prof)
 
 
 def _schema_input(schema: Schema | str | Path | None) -> list[dict[str, Any]]:
@@ -112,6 +150,27 @@ def _schema_input(schema: Schema | str | Path | None) -> list[dict[str, Any]]:
     if isinstance(schema, (str, Path)):
         return [file_input("schema", schema, fmt="yaml")]
     return []
+
+
+def _unlabelled_target(findings: list[Finding], target: str | None, mode: str) -> list[Finding]:
+    """A target absent from the current data is not a missing column: serving logs and
+    prediction batches carry no labels. Its check is a skip that says what was not
+    checked."""
+    if target is None:
+        return findings
+    what = "training/serving skew" if mode == "skew" else "drift"
+    out = []
+    for f in findings:
+        if f.name == "schema.missing_column" and f.column == target:
+            f = replace(
+                f,
+                status=Status.SKIP,
+                message=f"not checked: the target {target!r} is not in the current data "
+                f"(serving logs and prediction batches carry no labels), so its {what} "
+                "was not checked",
+            )
+        out.append(f)
+    return out
 
 
 def _say_inferred_kinds(findings: list[Finding], reasons: Mapping[str, str]) -> list[Finding]:

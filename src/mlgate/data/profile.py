@@ -366,14 +366,16 @@ class DatasetProfile:
 
 def duplicate_summary(profile: DatasetProfile) -> str:
     """``0 duplicate rows``, ``12 duplicate rows (1.2%)`` or, when estimated,
-    ``about 1.6% duplicate rows (estimated)``."""
+    ``about 1.6% duplicate rows (estimated)``; a share is never shown as 0.0%."""
+    from mlgate._format import percent
+
     if not profile.duplicates_exact:
-        return f"about {profile.duplicate_fraction:.1%} duplicate rows (estimated)"
+        return f"about {percent(profile.duplicate_fraction)} duplicate rows (estimated)"
     rows = profile.duplicate_rows
     if rows == 0:
         return "0 duplicate rows"
     noun = "row" if rows == 1 else "rows"
-    return f"{rows} duplicate {noun} ({profile.duplicate_fraction:.1%})"
+    return f"{rows} duplicate {noun} ({percent(profile.duplicate_fraction)})"
 
 
 def dumps(profile: DatasetProfile) -> str:

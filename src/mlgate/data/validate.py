@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from mlgate._format import percent
 from mlgate.data.kinds import TIME
 from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile, duplicate_summary
 from mlgate.data.schema import ColumnSchema, Schema
@@ -100,9 +101,10 @@ def _check_duplicates(current: DatasetProfile, schema: Schema) -> Finding:
     # is not a duplicate.
     if _above(lower, limit, current.rows, 3.0):
         what = (
-            f"{rows} of {current.rows} rows ({frac:.1%}) repeat an earlier row"
+            f"{rows} of {current.rows} rows ({percent(frac)}) repeat an earlier row"
             if exact
-            else f"about {frac:.1%} of rows are duplicates (estimated: at least {lower:.1%})"
+            else f"about {percent(frac)} of rows are duplicates (estimated: at least "
+            f"{percent(lower)})"
         )
         # A clean reference allows a share such as 0.05%, which .1% would show as 0.1%.
         allowed = f"{limit:.2%}" if 0 < limit < 0.01 else f"{limit:.1%}"
@@ -162,8 +164,16 @@ def _check_type(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     observed = col.logical_type
     details = {"expected": schema.type, "observed": observed}
     if compatible_types(schema.type, observed):
+        message = observed
+        if observed != schema.type:
+            why = (
+                "a column with no values has no type"
+                if "null" in (observed, schema.type)
+                else "integer and float are one family"
+            )
+            message = f"{observed}, the schema expects {schema.type}: accepted ({why})"
         return Finding(
-            "schema.type_mismatch", Status.PASS, f"{observed}", column=col.name, details=details
+            "schema.type_mismatch", Status.PASS, message, column=col.name, details=details
         )
     hint = (
         " (numbers arriving as text: check for a stray non-numeric value or a changed "
@@ -207,13 +217,17 @@ def _check_nulls(col: ColumnProfile, schema: ColumnSchema, *, nan_is_missing: bo
         return Finding(
             "quality.null_fraction",
             Status.FAIL,
-            f"{frac:.1%} of {col.name!r} is {what}, above the {limit:.1%} allowed; find "
+            f"{percent(frac)} of {col.name!r} is {what}, above the {percent(limit)} allowed; find "
             "where the values are lost, or raise max_null_fraction",
             column=col.name,
             details=details,
         )
     return Finding(
-        "quality.null_fraction", Status.PASS, f"{frac:.1%} {what}", column=col.name, details=details
+        "quality.null_fraction",
+        Status.PASS,
+        f"{percent(frac)} {what}",
+        column=col.name,
+        details=details,
     )
 
 
@@ -299,7 +313,7 @@ def _check_range(
         return Finding(
             "quality.out_of_range",
             Status.FAIL,
-            f"{frac:.1%} of {col.name!r} is outside {_interval(lo, hi)} (observed "
+            f"{percent(frac)} of {col.name!r} is outside {_interval(lo, hi)} (observed "
             f"{_fmt(col.min)} to {_fmt(col.max)}){hint}; fix the data or widen the range",
             column=col.name,
             details=details,
@@ -310,7 +324,7 @@ def _check_range(
     return Finding(
         "quality.out_of_range",
         Status.PASS,
-        f"{frac:.1%} outside {_interval(lo, hi)}{later}",
+        f"{percent(frac)} outside {_interval(lo, hi)}{later}",
         column=col.name,
         details=details,
     )
@@ -442,7 +456,7 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
         return Finding(
             "quality.out_of_domain",
             Status.FAIL,
-            f"{frac:.1%} of {col.name!r} is outside its domain: {shown}{hints}; fix "
+            f"{percent(frac)} of {col.name!r} is outside its domain: {shown}{hints}; fix "
             "the data or add the value to the schema's domain",
             column=col.name,
             details=details,
@@ -450,7 +464,7 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     return Finding(
         "quality.out_of_domain",
         Status.PASS,
-        f"{frac:.1%} outside the domain",
+        f"{percent(frac)} outside the domain",
         column=col.name,
         details=details,
     )
@@ -517,9 +531,9 @@ def _case_hints(values: list[str], allowed: set[str]) -> str:
     return f" ({'; '.join(pairs)}: a change of case or spacing?)" if pairs else ""
 
 
-def _fmt(x: float | None) -> str:
+def _fmt(x: float | None, unbounded: str = "-inf") -> str:
     if x is None:
-        return "-inf"
+        return unbounded
     return f"{x:.6g}"
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from mlgate._format import percent
 from mlgate.errors import InputError, name_hint
 from mlgate.evaluation.predictions import EvalData, ModelOutput
 from mlgate.findings import Finding, Status
@@ -156,8 +157,8 @@ def _invariance(test: Invariance, output: ModelOutput, frame: Any, seed: int) ->
         return Finding(
             CODE,
             Status.FAIL,
-            f"invariance: {share:.1%} of {len(frame)} rows change prediction when "
-            f"{test.column!r} is {how} (allowed {test.max_changed:.1%}; e.g. rows {rows}); "
+            f"invariance: {percent(share)} of {len(frame)} rows change prediction when "
+            f"{test.column!r} is {how} (allowed {percent(test.max_changed)}; e.g. rows {rows}); "
             f"the model depends on {test.column!r}: remove it from the features, or drop "
             "the test if it should matter",
             test.column,
@@ -166,7 +167,7 @@ def _invariance(test: Invariance, output: ModelOutput, frame: Any, seed: int) ->
     return Finding(
         CODE,
         Status.PASS,
-        f"invariance: predictions hold when {test.column!r} is {how} ({share:.1%} of "
+        f"invariance: predictions hold when {test.column!r} is {how} ({percent(share)} of "
         f"{len(frame)} rows changed)",
         test.column,
         details,
@@ -213,9 +214,9 @@ def _direction(test: Direction, output: ModelOutput, frame: Any) -> Finding:
             CODE,
             Status.FAIL,
             f"direction: raising {test.column!r} by {test.increase:g} makes {what} {verb} on "
-            f"{share:.1%} of {int(known.sum())} rows (allowed {test.max_violations:.1%}; e.g. "
-            f"rows {rows}); check the feature's sign and encoding, or constrain the model "
-            "(monotonic constraints)",
+            f"{percent(share)} of {int(known.sum())} rows (allowed "
+            f"{percent(test.max_violations)}; e.g. rows {rows}); check the feature's sign "
+            "and encoding, or constrain the model (monotonic constraints)",
             test.column,
             details,
         )

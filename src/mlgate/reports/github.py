@@ -13,7 +13,8 @@ rest still appear in the log.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from mlgate.findings import Finding, Report, Status
@@ -61,6 +62,44 @@ def render_github(
         lines.append(workflow_command(_command_for(f.status), props, f.message))
     lines.append(workflow_command("notice", {"title": report.title}, verdict_line(report)))
     return "\n".join(lines) + "\n"
+
+
+#: ``FILE:LINE: ...`` or ``FILE: line LINE ...`` or ``FILE: ...`` at the start of an
+#: error's line: where the error is, when the error does not say it otherwise.
+_WHERE = re.compile(r"^(?P<file>[^\s:][^:]*?)(?::(?P<line>\d+))?: (?:line (?P<line2>\d+))?")
+
+
+def error_annotations(
+    problems: Iterable[tuple[str, str | None, int | None]],
+    *,
+    title: str = "mlgate could not run (exit 2)",
+    workspace: str | None = None,
+) -> str:
+    """An error that stopped a command (exit 2), as ``::error`` lines, one per problem
+    (``(message, file, line)``), so that it shows on the pull request, not only in the
+    log. The file and line are the problem's own, else read from the start of its
+    message (``mlgate.yaml:7: ...``, ``data.csv: line 3 ...``) when that names a file
+    that exists; paths are made relative to ``workspace`` (as for findings)."""
+    lines = []
+    for message, file, line in problems:
+        if file is None:
+            file, line = _where_in(message)
+        props: dict[str, str] = {}
+        if file is not None:
+            props["file"] = _repo_path(file, workspace)
+            if line is not None:
+                props["line"] = str(line)
+        props["title"] = title
+        lines.append(workflow_command("error", props, message))
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _where_in(message: str) -> tuple[str | None, int | None]:
+    match = _WHERE.match(message)
+    if match is None or not Path(match["file"]).is_file():
+        return None, None
+    line = match["line"] or match["line2"]
+    return match["file"], int(line) if line else None
 
 
 def workflow_command(command: str, properties: dict[str, str], message: str) -> str:

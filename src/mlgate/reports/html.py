@@ -381,7 +381,8 @@ def _histogram(ref: Any, cur: Any, findings: Sequence[Finding]) -> dict[str, Any
 
 def _column_stats(ref: Any, cur: Any) -> str:
     """``rows 206 → 138 · null 0.5% → 69.6% · mean 4201 → 2256 · sd 802 → 2149``."""
-    from mlgate.data.profile import NUMERIC
+    from mlgate._format import extreme, percent
+    from mlgate.data.profile import DATETIME, NUMERIC
 
     def pair(fn: Any) -> str:
         a = fn(ref) if ref is not None else _NONE
@@ -390,10 +391,13 @@ def _column_stats(ref: Any, cur: Any) -> str:
 
     parts = [
         "rows " + pair(lambda c: f"{c.count:,}"),
-        "null " + pair(lambda c: f"{c.null_fraction:.1%}"),
+        "null " + pair(lambda c: percent(c.null_fraction)),
     ]
     base = ref or cur
-    if base.kind == NUMERIC:
+    if base.kind == DATETIME:
+        parts.append("earliest " + pair(lambda c: extreme(c.min, c.kind) or _NONE))
+        parts.append("latest " + pair(lambda c: extreme(c.max, c.kind) or _NONE))
+    elif base.kind == NUMERIC:
         parts.append("mean " + pair(lambda c: _num(c.moments.mean) if c.moments.n else _NONE))
         parts.append("sd " + pair(lambda c: _num(c.moments.std) if c.moments.n > 1 else _NONE))
     else:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mlgate.errors import InputError, MissingExtraError
+from mlgate.errors import InputError, MissingExtraError, name_hint
 
 if TYPE_CHECKING:
     from mlgate.data.schema import ColumnSchema, Schema
@@ -76,8 +76,8 @@ class InputSpec:
             raise InputError(f"max_records must be at least 1, not {max_records}")
         if target is not None and target not in schema.columns:
             raise InputError(
-                f"target column {target!r} is not in the schema; its columns are: "
-                f"{', '.join(schema.columns)}"
+                f"target column {target!r} is not in the schema; check --target: "
+                f"{name_hint(target, list(schema.columns))}"
             )
         columns = {k: v for k, v in schema.columns.items() if k != target}
         names = getattr(model, "feature_names_in_", None)

@@ -130,9 +130,9 @@ def _import_module(target: str) -> Any:
 
 
 def run_user_code(fn: Callable[[], Any], what: str) -> Any:
-    """Run user code; its exceptions are the user's to fix: one line, exit 2. A
-    ``sys.exit()`` in it is one too: it must not end mlgate with no report (and exit 0
-    would read as "passed")."""
+    """Run user code; its exceptions are the user's to fix: one line, exit 2, naming the
+    line of the user's code where it arose. A ``sys.exit()`` in it is one too: it must
+    not end mlgate with no report (and exit 0 would read as "passed")."""
     try:
         return fn()
     except MlgateError:
@@ -145,42 +145,89 @@ def run_user_code(fn: Callable[[], Any], what: str) -> Any:
         if exc.name in ("torch", "sklearn"):
             extra = "torch" if exc.name == "torch" else "sklearn"
             raise MissingExtraError(exc.name, extra) from None
-        raise SpecError(f"{what} failed: {describe_exception(exc)}") from None
+        raise user_code_error(f"{what} failed", exc) from None
     except Exception as exc:
-        raise SpecError(f"{what} failed: {describe_exception(exc)}") from None
+        raise user_code_error(f"{what} failed", exc) from None
+
+
+def user_code_error(what: str, exc: BaseException) -> SpecError:
+    """``SpecError`` for an exception user code raised: ``WHAT: Type: message at
+    FILE:LINE``, FILE:LINE being the user's own line (also as the error's ``file`` and
+    ``line``, for an annotation)."""
+    where = user_frame(exc)
+    file, line = where if where is not None else (None, None)
+    return SpecError(f"{what}: {describe_exception(exc)}", file=file, line=line)
 
 
 def describe_exception(exc: BaseException) -> str:
-    """One line: the exception, its message and the file:line where it was raised."""
-    where = raised_at(exc)
-    return f"{type(exc).__name__}: {exc}{f' at {where}' if where else ''}"
+    """One line: the exception, its message and where it arose: the innermost line of
+    the user's own code (outside the standard library, installed packages and mlgate)
+    when there is one, else the innermost frame."""
+    where = user_frame(exc)
+    at = f"{where[0]}:{where[1]}" if where is not None else raised_at(exc)
+    text = exc.msg if isinstance(exc, SyntaxError) and exc.msg else str(exc)
+    text = " ".join(text.split())  # one line, whatever the exception's message holds
+    return f"{type(exc).__name__}: {text}{f' at {at}' if at else ''}"
+
+
+def user_frame(exc: BaseException) -> tuple[str, int] | None:
+    """The user's file (relative to the working folder when inside it) and line where
+    ``exc`` arose: the innermost traceback frame in the user's own code, or for a syntax
+    error in a user's file, the line the parser names."""
+    if (
+        isinstance(exc, SyntaxError)
+        and exc.filename
+        and exc.lineno
+        and not exc.filename.startswith("<")
+        and not _is_library(exc.filename)
+    ):
+        return _shown_path(exc.filename), exc.lineno
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith("<") and not _is_library(filename):
+            found = (_shown_path(filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    mlgate_dir = Path(__file__).parents[1]
+    return tuple(
+        str(Path(p).resolve())
+        for p in {paths["stdlib"], paths["purelib"], paths["platlib"], mlgate_dir}
+    )
+
+
+def _is_library(filename: str) -> bool:
+    resolved = str(Path(filename).resolve())
+    installed = "site-packages" in resolved or "dist-packages" in resolved
+    return installed or resolved.startswith(_library_dirs())
+
+
+def _shown_path(filename: str) -> str:
+    path = Path(filename).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def raised_at(exc: BaseException, *, user_code_only: bool = False) -> str | None:
     """``file:line`` of the innermost traceback frame; with ``user_code_only``, of the
     innermost frame outside the standard library, installed packages and mlgate (where
     in the user's own code the error arose), if there is one."""
-    library: tuple[str, ...] = ()
     if user_code_only:
-        paths = sysconfig.get_paths()
-        mlgate_dir = Path(__file__).parents[1]
-        library = tuple(
-            str(Path(p).resolve())
-            for p in {paths["stdlib"], paths["purelib"], paths["platlib"], mlgate_dir}
-        )
+        where = user_frame(exc)
+        return f"{where[0]}:{where[1]}" if where is not None else None
     tb = exc.__traceback__
-    where = None
+    found = None
     while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if not user_code_only:
-            where = f"{Path(filename).name}:{tb.tb_lineno}"
-        elif not filename.startswith("<"):
-            resolved = str(Path(filename).resolve())
-            installed = "site-packages" in resolved or "dist-packages" in resolved
-            if not installed and not resolved.startswith(library):
-                where = f"{Path(filename).name}:{tb.tb_lineno}"
+        found = f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
         tb = tb.tb_next
-    return where
+    return found
 
 
 def spec_value(obj: Any, key: str) -> Any:

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlgate.training.spec import SpecError, TorchSpec, describe_exception
+from mlgate.training.spec import SpecError, TorchSpec, describe_exception, user_code_error
 from mlgate.training.torch_validate import iter_tensors
 
 #: A loss or largest |parameter| this many times its start, before a non-finite value,
@@ -276,7 +276,7 @@ def user_error(
                 f"{_dtype(tensors[0].dtype)}: give them the dtype the loss expects (float "
                 "for regression losses, int64 class indices for CrossEntropyLoss)"
             )
-    return SpecError(f"{what} failed on batch {batch} at step {step}: {describe_exception(exc)}")
+    return user_code_error(f"{what} failed on batch {batch} at step {step}", exc)
 
 
 def _dtype(dtype: torch.dtype) -> str:
