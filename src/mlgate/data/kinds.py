@@ -212,6 +212,9 @@ class KindGuess:
     kind: Kind
     reason: str
     calendar: str | None = None
+    #: A key by name (``order_id``) or by shape (an auto-increment sequence), not merely
+    #: a column of many values: only a key is expected to stay unique (``unique``).
+    key: bool = False
 
 
 def name_words(name: str) -> list[str]:
@@ -282,7 +285,9 @@ def _text_kind(col: Any) -> KindGuess:
     if n > 0 and distinct > 0.5 * n:
         hint = _name_hint(col.name, name_words(col.name))
         why = "name and values" if hint is not None and hint[0] == "id" else "values"
-        return KindGuess(IDENTIFIER, f"{why}: most values distinct ({distinct:.0f} in {n})")
+        return KindGuess(
+            IDENTIFIER, f"{why}: most values distinct ({distinct:.0f} in {n})", key=why != "values"
+        )
     return KindGuess(CATEGORICAL, f"text with {distinct:.0f} distinct values")
 
 
@@ -306,7 +311,7 @@ def _whole_number_kind(col: Any) -> KindGuess:
     if what == "id":
         if few:
             return KindGuess(CATEGORICAL, f"{label}, but only {distinct:.0f} values: codes")
-        return KindGuess(IDENTIFIER, f"{label}: an identifier")
+        return KindGuess(IDENTIFIER, f"{label}: an identifier", key=True)
     if what == "code":
         return KindGuess(CATEGORICAL, f"{label}: codes")
     if what == "measure":
@@ -316,7 +321,9 @@ def _whole_number_kind(col: Any) -> KindGuess:
     span = hi - lo + 1.0
     if n >= KEY_MIN_VALUES and distinct >= KEY_DISTINCT_SHARE * n and span <= 2.0 * distinct:
         return KindGuess(
-            IDENTIFIER, f"values: {distinct:.0f} distinct whole numbers packed in {lo:.0f}-{hi:.0f}"
+            IDENTIFIER,
+            f"values: {distinct:.0f} distinct whole numbers packed in {lo:.0f}-{hi:.0f}",
+            key=True,
         )
     if few:
         return _few_whole_numbers(col, lo, hi)

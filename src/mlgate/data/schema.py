@@ -247,7 +247,10 @@ def _infer_column(c: ColumnProfile, rows: int) -> ColumnSchema:
             fields["max_out_of_domain_fraction"] = _unseen_tolerance(c.value_counts(), n_values)
         fields["drift"] = Drift(metric="jensen_shannon", threshold=DEFAULT_JENSEN_SHANNON)
     elif kind == IDENTIFIER:
-        fields["unique"] = n_values > 1 and c.frequent_exact and distinct == n_values
+        # Only a key is expected to stay unique: a column of many values (tail numbers,
+        # names) can be all distinct in a small reference by chance and repeat later.
+        assert guess is not None
+        fields["unique"] = guess.key and n_values > 1 and c.frequent_exact and distinct == n_values
     return ColumnSchema(**fields)
 
 
