@@ -17,14 +17,16 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
 from mlgate.errors import InputError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 BATCH_ROWS = 250_000
 _SNIFF_BYTES = 64 * 1024
@@ -453,16 +455,21 @@ def _collect_batches(source: Source, lazy: pl.LazyFrame, batch_rows: int) -> Ite
     of a million rows) it held several row groups at once, more than the file's size in
     memory. Other formats stream with ``collect_batches``.
     """
-    plan = _parquet_slices(source, batch_rows) if source.kind == "parquet" else None
+    plan = _parquet_slices(lazy, source, batch_rows) if source.kind == "parquet" else None
     if plan is None:
         return lazy.collect_batches(chunk_size=batch_rows)
     return _read_ahead(lazy.slice(offset, length).collect for offset, length in plan)
 
 
-def _parquet_slices(source: Source, batch_rows: int) -> list[tuple[int, int]] | None:
-    """(offset, rows) of each batch over the source's files; None if the metadata cannot
-    be read (the Polars reader then fails and says why)."""
-    import pyarrow as pa
+def _parquet_slices(
+    lazy: pl.LazyFrame, source: Source, batch_rows: int
+) -> list[tuple[int, int]] | None:
+    """(offset, rows) of each batch over the source's files; None if the row groups
+    cannot be read (the Polars reader then fails and says why)."""
+    rows = lazy.select(pl.len()).collect().item()  # from the footers
+    if rows <= batch_rows:
+        return [(0, rows)] if rows else []
+    import pyarrow as pa  # only here: pyarrow.parquet costs start-up time
     import pyarrow.parquet as pq
 
     groups: list[int] = []
@@ -505,6 +512,8 @@ def slice_plan(group_rows: list[int], batch_rows: int) -> list[tuple[int, int]]:
 def _read_ahead(jobs: Iterator[Callable[[], T]]) -> Iterator[T]:
     """Each job's result in order, the next job running in a helper thread while the
     caller works on the current result (Polars releases the GIL while it reads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlgate-read") as pool:
         ahead: Future[T] | None = None
         for job in jobs:

@@ -10,7 +10,6 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlgate._atomic import write_text_atomic
@@ -200,6 +199,8 @@ def dump_schema(schema: Schema) -> str:
         if col["type"] not in ("integer", "float"):
             col.pop("allow_nan", None)
             col.pop("allow_inf", None)
+    import yaml  # here, not at the top: the data gate's start-up needs no YAML
+
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     return _HEADER + body
 
