@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from mlgate.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    import yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -34,6 +36,8 @@ def load_model(path: str | Path, model: type[M], *, what: str) -> M:
 
 
 def parse_model(text: str, model: type[M], *, label: str, what: str) -> M:
+    import yaml  # here, not at the top: the data gate's start-up needs no YAML
+
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -180,6 +184,8 @@ def _describe(err: Any, known: set[str]) -> str:
 
 
 def _line_index(node: yaml.Node | None) -> dict[Loc, int]:
+    import yaml
+
     index: dict[Loc, int] = {}
 
     def walk(n: yaml.Node, loc: Loc) -> None:
@@ -211,6 +217,8 @@ def _line_for(index: dict[Loc, int], loc: Loc) -> int:
 
 def line_of(text: str, loc: Loc) -> int | None:
     """Line of a key path in YAML text (for annotations pointing into a schema)."""
+    import yaml
+
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:

@@ -98,7 +98,8 @@ def hash_strings(values: pl.Series) -> np.ndarray:
     arr = values.drop_nulls().cast(pl.String).to_arrow()
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
+    if arr.type != pa.large_string():  # Polars hands out large strings: no cast, no pyarrow.compute
+        arr = arr.cast(pa.large_string())
     out = np.empty(len(arr), dtype=np.uint64)
     if len(arr) == 0:
         return out

@@ -19,11 +19,14 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
 from mlgate.errors import InputError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 BATCH_ROWS = 250_000
 _SNIFF_BYTES = 64 * 1024
@@ -78,6 +81,8 @@ _PARSE_ERROR = re.compile(
 )
 _JSON_PARSE_ERROR = re.compile(r"cannot parse '(?P<value>.*?)' \([^)]*\) as (?P<dtype>\w+)")
 _DUPLICATE_NAME = re.compile(r"name '(?P<name>[^']*)' has more than one occurrence")
+
+T = TypeVar("T")
 
 
 class LateTypeChange(InputError):
@@ -532,7 +537,7 @@ def _iter(source: Source, batch_rows: int, *, infer_all: bool) -> Iterator[pl.Da
     dates: list[str] | None = [] if source.kind == "csv" or infer_all else None
     try:
         lazy = scan(source, infer_all=infer_all)
-        for batch in lazy.collect_batches(chunk_size=batch_rows):
+        for batch in _collect_batches(source, lazy, batch_rows):
             if dates is None:
                 dates = _date_string_columns(batch)
             if dates:
@@ -558,6 +563,86 @@ def _iter(source: Source, batch_rows: int, *, infer_all: bool) -> Iterator[pl.Da
             f"{source.label}: cannot read ({exc.strerror or exc}); check the path and "
             "its permissions"
         ) from None
+
+
+def _collect_batches(source: Source, lazy: pl.LazyFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The scan's rows in batches of about ``batch_rows``.
+
+    Parquet is read one slice at a time, the next slice in a helper thread while the
+    caller works on the current one, so that at most two batches are held whatever the
+    file's row groups. Polars' own ``collect_batches`` decodes whole row groups and reads
+    ahead while the caller is busy: on files written with pyarrow's defaults (row groups
+    of a million rows) it held several row groups at once, more than the file's size in
+    memory. Other formats stream with ``collect_batches``.
+    """
+    plan = _parquet_slices(lazy, source, batch_rows) if source.kind == "parquet" else None
+    if plan is None:
+        return lazy.collect_batches(chunk_size=batch_rows)
+    return _read_ahead(lazy.slice(offset, length).collect for offset, length in plan)
+
+
+def _parquet_slices(
+    lazy: pl.LazyFrame, source: Source, batch_rows: int
+) -> list[tuple[int, int]] | None:
+    """(offset, rows) of each batch over the source's files; None if the row groups
+    cannot be read (the Polars reader then fails and says why)."""
+    rows = lazy.select(pl.len()).collect().item()  # from the footers
+    if rows <= batch_rows:
+        return [(0, rows)] if rows else []
+    import pyarrow as pa  # only here: pyarrow.parquet costs start-up time
+    import pyarrow.parquet as pq
+
+    groups: list[int] = []
+    try:
+        for path in source.paths:
+            meta = pq.read_metadata(path)
+            groups += [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    except (pa.ArrowException, OSError):
+        return None
+    return slice_plan(groups, batch_rows)
+
+
+def slice_plan(group_rows: list[int], batch_rows: int) -> list[tuple[int, int]]:
+    """Batches as (offset, rows) over row groups of the given sizes, read in order.
+
+    Small row groups are gathered whole up to ``batch_rows``, and a larger one is cut
+    into equal parts of at most ``batch_rows``, so that a batch never ends inside a row
+    group that a neighbour has to decode again.
+    """
+    plan: list[tuple[int, int]] = []
+    start = pending = offset = 0
+    for rows in group_rows:
+        if pending and pending + rows > batch_rows:
+            plan.append((start, pending))
+            pending = 0
+        if rows > batch_rows:
+            parts = -(-rows // batch_rows)
+            step = -(-rows // parts)
+            plan += [(offset + s, min(step, rows - s)) for s in range(0, rows, step)]
+        elif rows:
+            if not pending:
+                start = offset
+            pending += rows
+        offset += rows
+    if pending:
+        plan.append((start, pending))
+    return plan
+
+
+def _read_ahead(jobs: Iterator[Callable[[], T]]) -> Iterator[T]:
+    """Each job's result in order, the next job running in a helper thread while the
+    caller works on the current result (Polars releases the GIL while it reads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlgate-read") as pool:
+        ahead: Future[T] | None = None
+        for job in jobs:
+            running = pool.submit(job)
+            if ahead is not None:
+                yield ahead.result()
+            ahead = running
+        if ahead is not None:
+            yield ahead.result()
 
 
 def _date_string_columns(batch: pl.DataFrame) -> list[str]:
@@ -859,9 +944,6 @@ def _diagnose_schemas(source: Source) -> str | None:
                     "of one dataset the same columns"
                 )
     return None
-
-
-T = TypeVar("T")
 
 
 def consume_batches(source: Source, consume: Callable[[Iterator[pl.DataFrame]], T]) -> T:

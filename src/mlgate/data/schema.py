@@ -10,7 +10,6 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlgate._atomic import write_text_atomic
@@ -322,6 +321,8 @@ def dump_schema(schema: Schema, reasons: dict[str, str] | None = None) -> str:
             col.pop("allow_inf", None)
         if not col.get("unique"):
             col.pop("unique", None)
+    import yaml  # here, not at the top: the data gate's start-up needs no YAML
+
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     if reasons:
         body = _comment_kinds(body, [reasons.get(name, "") for name in schema.columns])
