@@ -15,7 +15,7 @@ import pytest
 
 from mlgate.data.gate import check_data
 from mlgate.data.kinds import infer_kind, name_words
-from mlgate.data.profile import profile_frame
+from mlgate.data.profile import profile, profile_frame
 from mlgate.data.schema import dump_schema, infer_schema, kind_reasons, load_schema
 from mlgate.errors import ConfigError
 from mlgate.findings import Report, Status
@@ -289,22 +289,42 @@ def test_an_identifier_that_repeats_a_value_fails_unique():
     assert unique.details["exact"] and "20 of 300 values of 'order_id' repeat" in unique.message
 
 
-def test_a_large_identifier_with_many_repeats_fails_on_the_sketch_bound():
-    rng = _rng(12)
+def test_a_large_key_is_unique_by_an_exact_count_across_batches(tmp_path: Path):
+    # 600,000 rows: three batches, beyond the frequent sketch's exact limit.
+    n = 600_000
+    ref = pl.DataFrame({"row": np.arange(1, n + 1), "x": _rng(12).normal(size=n)})
+    ref_path = tmp_path / "ref.parquet"
+    ref.write_parquet(ref_path, row_group_size=100_000)
+    prof = profile(ref_path)
+    assert prof.column("row").repeats is not None and prof.column("row").repeats.rows == 0
+    assert infer_schema(prof).columns["row"].unique
+    # One key repeated across batches: the first row again at the end.
+    keys = np.arange(n + 1, 2 * n + 1)
+    keys[-1] = keys[0]
+    cur_path = tmp_path / "cur.parquet"
+    pl.DataFrame({"row": keys, "x": _rng(13).normal(size=n)}).write_parquet(cur_path)
+    unique = next(f for f in check_data(ref_path, cur_path).findings if f.name == "quality.unique")
+    assert unique.status is Status.FAIL
+    assert unique.details["repeated_values"] == 1 and unique.details["exact"]
+
+
+def test_a_key_arriving_mostly_repeated_fails_on_the_sketch_bound():
     ref = pl.DataFrame({"row": np.arange(1, 5001)})
-    schema = infer_schema(profile_frame(ref)).model_copy(deep=True)
-    cols = dict(schema.columns)
-    cols["row"] = cols["row"].model_copy(update={"unique": True})
-    schema = schema.model_copy(update={"columns": cols})
-    cur = pl.DataFrame({"row": rng.integers(5001, 7501, 5000)})  # about 40% repeats
+    schema = infer_schema(profile_frame(ref))
+    assert schema.columns["row"].unique
+    cur = pl.DataFrame({"row": _rng(14).integers(5001, 7501, 5000)})  # about 40% repeats
     unique = next(
         f for f in check_data(ref, cur, schema=schema).findings if f.name == "quality.unique"
     )
     assert unique.status is Status.FAIL and not unique.details["exact"]
-    distinct_fresh = pl.DataFrame({"row": np.arange(5001, 10001)})
-    ok = next(
-        f
-        for f in check_data(ref, distinct_fresh, schema=schema).findings
-        if f.name == "quality.unique"
-    )
-    assert ok.status is Status.PASS
+
+
+def test_repeats_are_counted_only_for_candidate_keys_and_survive_a_saved_profile(tmp_path: Path):
+    df = pl.DataFrame({"id": [f"k{i}" for i in range(200)], "code": [i % 3 for i in range(200)]})
+    prof = profile_frame(df)
+    assert prof.column("id").repeats is not None and prof.column("code").repeats is None
+    path = tmp_path / "p.json"
+    prof.save(path)
+    assert profile(path).column("id").repeats == prof.column("id").repeats
+    # Two datasets' repeats do not add up: a merged profile no longer claims a count.
+    assert prof.merge(prof).column("id").repeats is None

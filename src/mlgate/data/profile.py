@@ -80,6 +80,10 @@ class ColumnProfile:
     distinct: HllSketch = field(default_factory=HllSketch)
     frequent: FrequentSketch = field(default_factory=FrequentSketch)
     frequent_dropped: int = 0
+    #: Values that repeat an earlier value, counted exactly in the pass for a candidate
+    #: key (text or whole numbers whose first batch was nearly all distinct; see
+    #: ``KEY_CANDIDATE_SHARE``); None for other columns and for merged profiles.
+    repeats: DuplicateCount | None = None
 
     @property
     def logical_type(self) -> str:
@@ -156,6 +160,12 @@ class ColumnProfile:
             distinct=self.distinct.merged(other.distinct),
             frequent=frequent,
             frequent_dropped=dropped,
+            # Two parts' repeats do not add up (a value may be in both).
+            repeats=self.repeats
+            if other.count == 0
+            else other.repeats
+            if self.count == 0
+            else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,6 +191,7 @@ class ColumnProfile:
             "distinct": self.distinct.to_b64(),
             "frequent": self.frequent.to_b64(),
             "frequent_dropped": self.frequent_dropped,
+            "repeats": None if self.repeats is None else self.repeats.to_dict(),
         }
 
     @classmethod
@@ -202,6 +213,8 @@ class ColumnProfile:
             distinct=HllSketch.from_b64(d["distinct"]),
             frequent=FrequentSketch.from_b64(d["frequent"]),
             frequent_dropped=int(d["frequent_dropped"]),
+            # Profiles saved before repeats were counted lack the key.
+            repeats=DuplicateCount.from_dict(d["repeats"]) if d.get("repeats") else None,
         )
 
 
@@ -418,25 +431,71 @@ def _profile_batches(
     source: io.Source, batches: Iterable[pl.DataFrame], progress: ProgressFn | None
 ) -> DatasetProfile:
     result = empty_profile(source.label)
-    # The pass keeps every distinct row hash, so its duplicate count is exact (see rowset).
+    # The pass keeps every distinct row hash, so its duplicate count is exact (see rowset),
+    # and likewise every distinct value of the columns that look like keys.
     seen = RowHashSet()
-    first = True
+    keys: dict[str, RowHashSet] | None = None
     for batch in batches:
-        if first:
+        if keys is None:
             io.check_columns(source, batch.columns)
-            first = False
+            keys = {name: RowHashSet() for name in key_candidates(batch)}
         part, hashes = _profile_frame(batch, source=source.label)
         seen.add(hashes)
+        for name, values in keys.items():
+            values.add(_value_hashes(batch.get_column(name)))
         result = part if result.rows == 0 and not result.columns else result.merge(part)
         if progress is not None:
             progress(batch.height)
-    return replace(result, duplicates=seen.duplicates())
+    return _with_repeats(replace(result, duplicates=seen.duplicates()), keys or {})
 
 
 def profile_frame(df: pl.DataFrame, source: str = "") -> DatasetProfile:
     """Profile one in-memory batch."""
     part, hashes = _profile_frame(df, source)
-    return replace(part, duplicates=duplicates_of(hashes))
+    keys = {}
+    for name in key_candidates(df):
+        keys[name] = RowHashSet()
+        keys[name].add(_value_hashes(df.get_column(name)))
+    return _with_repeats(replace(part, duplicates=duplicates_of(hashes)), keys)
+
+
+#: Text and whole-number columns whose first batch is at least this share distinct are
+#: candidate keys, whose repeated values the pass counts exactly (``repeats``).
+KEY_CANDIDATE_SHARE = 0.95
+#: At most this many candidate keys per dataset (each holds up to rowset.MAX_EXACT
+#: hashes, 32 MB), the first in column order.
+MAX_KEY_COLUMNS = 8
+
+
+def key_candidates(df: pl.DataFrame) -> list[str]:
+    """Columns of ``df`` (one batch) that may be keys: text or whole numbers with at
+    least two values, nearly all distinct."""
+    out: list[str] = []
+    for name, dtype in df.schema.items():
+        if len(out) >= MAX_KEY_COLUMNS:
+            break
+        if not (dtype.is_integer() or dtype == pl.String):
+            continue
+        values = df.get_column(name).drop_nulls()
+        if values.len() >= 2 and values.n_unique() >= KEY_CANDIDATE_SHARE * values.len():
+            out.append(name)
+    return out
+
+
+def _value_hashes(s: pl.Series) -> np.ndarray:
+    # Polars' hash, like the row hashes: stable within one Polars version, and the set
+    # lives for one pass only.
+    return s.drop_nulls().hash(seed=0).to_numpy()
+
+
+def _with_repeats(profile: DatasetProfile, keys: dict[str, RowHashSet]) -> DatasetProfile:
+    if not keys:
+        return profile
+    columns = tuple(
+        replace(c, repeats=keys[c.name].duplicates()) if c.name in keys else c
+        for c in profile.columns
+    )
+    return replace(profile, columns=columns)
 
 
 def _profile_frame(df: pl.DataFrame, source: str) -> tuple[DatasetProfile, np.ndarray]:

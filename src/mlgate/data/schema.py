@@ -249,7 +249,11 @@ def _infer_column(c: ColumnProfile, rows: int) -> ColumnSchema:
         # Only a key is expected to stay unique: a column of many values (tail numbers,
         # names) can be all distinct in a small reference by chance and repeat later.
         assert guess is not None
-        fields["unique"] = guess.key and n_values > 1 and c.frequent_exact and distinct == n_values
+        if c.repeats is not None and c.repeats.exact:
+            distinct_all = c.repeats.rows == 0
+        else:
+            distinct_all = c.frequent_exact and distinct == n_values
+        fields["unique"] = guess.key and n_values > 1 and distinct_all
     return ColumnSchema(**fields)
 
 

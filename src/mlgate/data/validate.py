@@ -477,12 +477,18 @@ _HLL_RSE = 1.04 / 64.0
 def _check_unique(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     """An identifier whose reference values were all distinct repeats a value now.
 
-    Exact while the frequent-values sketch holds every value (up to 384 distinct);
-    beyond, the repeats are estimated from the distinct-count sketch and the check
-    fails only when even its upper bound (3 standard errors) leaves values repeated.
+    Exact when the pass counted the column's repeats (a column whose first batch was
+    nearly all distinct, as keys are: ``profile.key_candidates``) or the frequent-values
+    sketch holds every value (up to 384 distinct); otherwise (a key that arrives
+    mostly repeated) the repeats are estimated from the distinct-count sketch and the
+    check fails only when even its upper bound (3 standard errors) leaves values
+    repeated.
     """
     total = col.non_null - col.nan
-    if col.frequent_exact and col.frequent.total_weight == total:
+    if col.repeats is not None:
+        # Counted in the pass (a candidate key: exact up to rowset.MAX_EXACT values).
+        repeats, exact = col.repeats.rows, col.repeats.exact
+    elif col.frequent_exact and col.frequent.total_weight == total:
         repeats, exact = total - col.frequent.num_items, True
     else:
         upper = col.distinct.estimate * (1.0 + 3.0 * _HLL_RSE)
