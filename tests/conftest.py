@@ -47,3 +47,27 @@ def write(tmp_path: Path) -> Callable[[pl.DataFrame, str], Path]:
         return path
 
     return _write
+
+
+def run_main(capsys: pytest.CaptureFixture[str], args: tuple[object, ...]) -> tuple[int, str, str]:
+    """Run the CLI's ``main`` in-process: (exit code, stdout, stderr)."""
+    from mlgate._cli.main import main
+
+    capsys.readouterr()
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def crash_files_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Send an exit-3 crash file to tmp_path/crash, so a test can look for it."""
+    import tempfile
+
+    crash_dir = tmp_path / "crash"
+    crash_dir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(crash_dir))
+    return crash_dir

@@ -11,14 +11,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from mlgate._cli.main import main
-from tests.conftest import make_table
+from tests.conftest import crash_files_in, make_table, run_main
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -26,19 +24,10 @@ Run = Callable[..., tuple[int, str, str]]
 @pytest.fixture
 def mlgate(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch) -> Run:
     """``main`` in-process: (exit code, stdout, stderr); a crash file lands in tmp_path."""
-    crash_dir = tmp_path / "crash"
-    crash_dir.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(crash_dir))
+    crash_files_in(tmp_path, monkeypatch)
 
     def run(*args: str | Path) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
+        return run_main(capsys, args)
 
     return run
 

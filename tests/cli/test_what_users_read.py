@@ -7,15 +7,13 @@ and the exit code.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from mlgate._cli.main import main
-from tests.conftest import make_table
+from tests.conftest import crash_files_in, make_table, run_main
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -23,21 +21,12 @@ Run = Callable[..., tuple[int, str, str]]
 @pytest.fixture
 def mlgate(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch) -> Run:
     """``main`` in-process, run in tmp_path: (exit code, stdout, stderr)."""
-    crash_dir = tmp_path / "crash"
-    crash_dir.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(crash_dir))
+    crash_files_in(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
 
     def run(*args: str | Path) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
+        return run_main(capsys, args)
 
     return run
 

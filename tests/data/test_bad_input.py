@@ -20,7 +20,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,9 +31,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mlgate._cli.main import main
 from mlgate.data import io
-from tests.conftest import make_table
+from tests.conftest import crash_files_in, make_table, run_main
 
 
 @dataclass(frozen=True)
@@ -50,19 +48,10 @@ Run = Callable[..., Outcome]
 @pytest.fixture
 def mlgate(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch) -> Run:
     """Run the CLI's ``main`` in-process; an exit-3 crash file lands in tmp_path."""
-    crash_dir = tmp_path / "crash"
-    crash_dir.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(crash_dir))
+    crash_files_in(tmp_path, monkeypatch)
 
     def run(*args: str | Path) -> Outcome:
-        capsys.readouterr()
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = capsys.readouterr()
-        return Outcome(code, captured.out, captured.err)
+        return Outcome(*run_main(capsys, args))
 
     return run
 
