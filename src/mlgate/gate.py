@@ -114,6 +114,18 @@ def _model_stage(config: Config, root: Path, baseline: str | None, config_name: 
 
     assert config.model is not None
     target = config.data.target if config.data else None
+    if config.model.target is None and target is None:
+        path = root / config_name
+        try:
+            line = line_of(path.read_text(encoding="utf-8"), ("model",)) or 1
+        except OSError:
+            line = 1
+        raise ConfigError(
+            f"{path}:{line}: model.target: required, as there is no data.target to fall "
+            "back on; name the column the model predicts",
+            file=str(path),
+            line=line,
+        )
     return run_model_stage(
         config.model,
         root,

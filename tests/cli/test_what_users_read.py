@@ -470,3 +470,12 @@ def test_target_typo_in_the_config_points_at_its_line(
         "schema nor the reference; did you mean 'label'? the columns are: 'x', 'code', "
         "'city', 'flag', 'label'\n",
     )
+
+
+def test_a_model_stage_without_a_target_names_its_line_in_mlgate_yaml(mlgate, tmp_path):
+    (tmp_path / "mlgate.yaml").write_text(
+        "severity: {}\nmodel:\n  model: m.skops\n  data: eval.csv\n", encoding="utf-8"
+    )
+    code, _, err = mlgate("run", "--config", tmp_path / "mlgate.yaml")
+    assert code == 2
+    assert f"{tmp_path / 'mlgate.yaml'}:2: model.target: required" in err
