@@ -62,6 +62,8 @@ def test_name_words_split_snake_camel_and_spaces():
         ("station", _rng().integers(1, 26, N), "categorical"),
         ("c", _rng().integers(1, 26, N), "categorical"),
         ("c", _rng().choice([100, 200, 310, 420, 990], N), "categorical"),
+        ("seats", _rng().choice(np.arange(2, 451, 9), N), "continuous"),
+        ("c", _rng().choice(np.unique(_rng(1).integers(2, 450, 30)), N), "continuous"),
         ("is_member", _rng().integers(0, 2, N), "categorical"),
         ("class_id", _rng().integers(1, 4, N), "categorical"),
         ("hour", _rng().integers(0, 24, N), "categorical"),
@@ -81,6 +83,18 @@ def test_name_words_split_snake_camel_and_spaces():
 )
 def test_kind_is_inferred_from_name_values_and_spacing(name, values, kind):
     assert _kind(values, name) == kind
+
+
+def test_the_reason_reads_well_for_one_or_two_values_and_never_counts_past_the_rows():
+    one = infer_kind(profile_frame(pl.DataFrame({"c": [7] * 50})).column("c"))
+    assert one is not None and one.reason == "values: the one whole number 7"
+    two = infer_kind(profile_frame(pl.DataFrame({"c": [0, 1] * 50})).column("c"))
+    assert two is not None and two.reason == "values: 2 whole numbers (0, 1), a flag"
+    names = [f"n{i}" for i in range(3322)]
+    ident = infer_kind(profile_frame(pl.DataFrame({"tailnum": names})).column("tailnum"))
+    assert ident is not None and ident.kind == "identifier"
+    shown = int(ident.reason.split("(")[1].split(" in ")[0]) if " in " in ident.reason else 3322
+    assert shown <= 3322, ident.reason
 
 
 def test_a_calendar_name_whose_values_do_not_fit_the_calendar_is_not_time():

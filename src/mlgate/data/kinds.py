@@ -32,8 +32,9 @@ Inference (``infer_kind``), first rule that applies:
 3. the values of whole-number columns: nearly all distinct and densely packed (an
    auto-increment key continuing its sequence) is an identifier; few values relative to
    the rows (at most 50, and a tenth of the rows) are codes when they start at 0 or 1
-   or leave gaps, and a whole-number measurement when they are a run of consecutive
-   values elsewhere (temperatures 8 to 22 degrees); more values are continuous;
+   or are a few values with gaps, and a whole-number measurement when they are a run of
+   consecutive values elsewhere (temperatures 8 to 22 degrees), a run on a grid, or 20
+   or more values spread with gaps (seats: 2 to 450); more values are continuous;
 4. text: more distinct values than half the rows is an identifier (names, keys, free
    text), fewer is categorical.
 """
@@ -60,6 +61,9 @@ KEY_DISTINCT_SHARE = 0.95
 KEY_MIN_VALUES = 100
 #: A run of consecutive whole numbers fills at least this share of its span.
 RUN_FILL = 0.75
+#: Whole numbers with gaps are codes (100, 200, 310) while few; this many spread over
+#: a wider span are a measurement that repeats (seats in an aircraft: 2 to 450).
+MANY_GAPPED_VALUES = 20
 
 #: Calendar fields with natural bounds: a value outside them is an error, a value
 #: inside is expected whatever the reference saw (a later month, another hour).
@@ -285,9 +289,9 @@ def _text_kind(col: Any) -> KindGuess:
     if n > 0 and distinct > 0.5 * n:
         hint = _name_hint(col.name, name_words(col.name))
         why = "name and values" if hint is not None and hint[0] == "id" else "values"
-        return KindGuess(
-            IDENTIFIER, f"{why}: most values distinct ({distinct:.0f} in {n})", key=why != "values"
-        )
+        # The distinct-count sketch may estimate a little above the rows it saw.
+        shown = f"{distinct:.0f} in {n}" if distinct < n else f"about all {n}"
+        return KindGuess(IDENTIFIER, f"{why}: most values distinct ({shown})", key=why != "values")
     return KindGuess(CATEGORICAL, f"text with {distinct:.0f} distinct values")
 
 
@@ -334,13 +338,16 @@ def _few_whole_numbers(col: Any, lo: float, hi: float) -> KindGuess:
     """Codes or a whole-number measurement, from how the values are spaced: a run of
     consecutive values (or of a common step, as wind directions in steps of 10
     degrees) is a measurement, unless a step-1 run starts at 0 or 1 (codes counted from
-    there, ratings, counts of children); values with gaps are codes."""
+    there, ratings, counts of children); a few values with gaps are codes, many
+    (``MANY_GAPPED_VALUES``) a measurement."""
     import math
 
     values = sorted(int(v) for v, _ in col.value_counts())
     distinct = len(values)
-    if distinct <= 2:
-        return KindGuess(CATEGORICAL, f"values: {distinct} whole numbers, a flag")
+    if distinct == 1:
+        return KindGuess(CATEGORICAL, f"values: the one whole number {values[0]}")
+    if distinct == 2:
+        return KindGuess(CATEGORICAL, f"values: 2 whole numbers ({values[0]}, {values[1]}), a flag")
     step = math.gcd(*(v - values[0] for v in values[1:])) or 1
     run = distinct >= RUN_FILL * ((hi - lo) / step + 1.0)
     if run and step > 1 and distinct >= 5:
@@ -352,6 +359,11 @@ def _few_whole_numbers(col: Any, lo: float, hi: float) -> KindGuess:
         return KindGuess(
             CONTINUOUS,
             f"values: consecutive whole numbers {lo:.0f}-{hi:.0f}, a whole-number measurement",
+        )
+    if not run and distinct >= MANY_GAPPED_VALUES:
+        return KindGuess(
+            CONTINUOUS,
+            f"values: {distinct} whole numbers spread over {lo:.0f}-{hi:.0f}, a measurement",
         )
     shape = "counted from 0 or 1" if run else "with gaps"
     return KindGuess(
