@@ -156,6 +156,10 @@ def compare_column(
         # a code column arriving with fractions is compared as numbers.
         kind = "numeric"
         drift = Drift(metric="wasserstein", threshold=DEFAULT_WASSERSTEIN)
+    if kind == "numeric" and (ref.kind != NUMERIC or cur.kind != NUMERIC):
+        # A schema without kinds may name wasserstein for text: compare shares instead.
+        kind = "categorical"
+        drift = Drift(metric="jensen_shannon", threshold=DEFAULT_JENSEN_SHANNON)
     name = code or f"{mode}.{kind}"
     what = "training/serving skew" if mode == "skew" else "drift"
     n_ref, n_cur = _values(ref, kind), _values(cur, kind)

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from mlgate._atomic import write_text_atomic
 from mlgate._yaml import load_model
@@ -51,6 +51,15 @@ class Drift(_Frozen):
     metric: Literal["wasserstein", "jensen_shannon"]
     threshold: Annotated[float, Field(gt=0.0)]
 
+    @model_validator(mode="after")
+    def _reachable(self) -> Drift:
+        if self.metric == "jensen_shannon" and self.threshold >= 1.0:
+            raise ValueError(
+                f"threshold {self.threshold:g} can never be exceeded: the Jensen-Shannon "
+                "distance is at most 1 (disjoint); use a threshold below 1"
+            )
+        return self
+
 
 class ColumnSchema(_Frozen):
     """What one column may hold. ``kind`` decides which checks apply (see
@@ -73,12 +82,16 @@ class ColumnSchema(_Frozen):
     max_out_of_domain_fraction: Fraction = 0.01
     drift: Drift | None = None
 
-    @model_validator(mode="after")
-    def _fits_kind(self) -> ColumnSchema:
-        problem = _kind_conflict(self)
+    # Each key that contradicts the kind is refused at its own line: a person changed
+    # one and not the other. ``kind`` and ``type`` come first, so they are known here.
+    @field_validator("type", "unique", "range", "domain", "drift", mode="after")
+    @classmethod
+    def _fits_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")
+        problem = _kind_conflict(kind, info.field_name or "", value) if kind else ""
         if problem:
             raise ValueError(problem)
-        return self
+        return value
 
     @property
     def categorical(self) -> bool:
@@ -87,34 +100,53 @@ class ColumnSchema(_Frozen):
         return self.drift is not None and self.drift.metric == "jensen_shannon"
 
 
-def _kind_conflict(c: ColumnSchema) -> str:
-    """Why the keys contradict the kind (a person changed one and not the other), or ''."""
-    if c.kind is None:
-        return ""
-    metric = c.drift.metric if c.drift is not None else None
-    if c.kind == CONTINUOUS:
-        if c.domain is not None:
+#: The types each kind's checks can read.
+_KIND_TYPES = {
+    CONTINUOUS: ("integer", "float", "null"),
+    TIME: ("integer", "float", "datetime", "null"),
+}
+#: The keys a kind has no check for.
+_NOT_FOR = {
+    CONTINUOUS: ("domain",),
+    CATEGORICAL: ("range",),
+    IDENTIFIER: ("range", "domain", "drift"),
+    TIME: ("domain", "drift"),
+}
+_ADVICE = {
+    "range": "remove range and max_out_of_range_fraction",
+    "domain": "remove domain and max_out_of_domain_fraction",
+    "drift": "set drift: null",
+}
+
+
+def _kind_conflict(kind: str, key: str, value: Any) -> str:
+    """Why ``key: value`` contradicts ``kind``, saying what to change; or ''."""
+    if key == "type":
+        allowed = _KIND_TYPES.get(kind)
+        if allowed and value not in allowed:
             return (
-                "a continuous column has no domain; remove domain and "
-                "max_out_of_domain_fraction, or set kind: categorical"
+                f"type is {value}, but a {kind} column holds {' or '.join(allowed[:-1])}; "
+                "set the kind the column really has (categorical, identifier)"
             )
-        if metric == "jensen_shannon":
-            return "a continuous column drifts by wasserstein; set drift.metric: wasserstein"
-    if c.kind == CATEGORICAL and metric == "wasserstein":
-        return "a categorical column drifts by jensen_shannon; set drift.metric: jensen_shannon"
-    if c.kind == IDENTIFIER and (c.range or c.domain is not None or c.drift):
-        return (
-            "an identifier gets no range, domain or drift check; remove them, or set the "
-            "kind the column really has (continuous, categorical)"
-        )
-    if c.kind == TIME and (c.domain is not None or c.drift):
-        return (
-            "a time column gets no domain or drift check (a later period is expected); "
-            "remove them, or set kind: categorical"
-        )
-    if c.unique and c.kind != IDENTIFIER:
-        return "unique applies to identifiers; set kind: identifier or remove unique"
-    return ""
+        return ""
+    if key == "unique":
+        if value and kind != IDENTIFIER:
+            return f"unique is for identifiers, and this column is {kind}; remove unique"
+        return ""
+    if value is None or key not in _NOT_FOR.get(kind, ()):
+        if key == "drift" and value is not None:
+            want = "jensen_shannon" if kind == CATEGORICAL else "wasserstein"
+            if value.metric != want:
+                return (
+                    f"drift.metric is {value.metric}, but a {kind} column drifts by "
+                    f"{want}; set drift.metric: {want}, or change the kind"
+                )
+        return ""
+    article = "an" if kind[0] in "aeiou" else "a"
+    return (
+        f"{article} {kind} column gets no {key} check; {_ADVICE[key]}, or set the kind that "
+        f"has one ({'categorical' if key == 'domain' else 'continuous'})"
+    )
 
 
 class DatasetSchema(_Frozen):
@@ -338,7 +370,8 @@ def _comment_kinds(body: str, reasons: list[str]) -> str:
     each with exactly one kind line at the column keys' indentation."""
     out, i = [], 0
     for line in body.splitlines():
-        if line.startswith("    kind: ") and i < len(reasons):
+        # A long or empty name is written as a complex key, its mapping after "  : ".
+        if line.startswith(("    kind: ", "  : kind: ")) and i < len(reasons):
             if reasons[i]:
                 line += "  # inferred from " + reasons[i].replace("\n", " ")
             i += 1
