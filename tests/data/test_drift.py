@@ -346,3 +346,35 @@ def test_a_shift_or_a_new_shape_is_no_unit_change(change) -> None:
     ref = pl.DataFrame({"x": rng.gamma(4.0, 10.0, 4000) + 20})
     cur = pl.DataFrame({"x": change(rng.gamma(4.0, 10.0, 4000) + 20)})
     assert "unit change" not in _drift(_compare(ref, cur), "x").message
+
+
+def _stores(seed: int, low: int, high: int, n: int = 300) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pl.DataFrame({"store": [f"S{i:03d}" for i in rng.integers(low, high, n)]})
+
+
+def test_a_category_column_whose_values_are_all_new_fails_though_every_value_is_rare():
+    # 100 stores in 300 rows: every value is too rare for a cell of its own, and pooled
+    # into "other" the two sides read as the same (a distance of 0).
+    report = mlgate.check_data(_stores(0, 0, 100), _stores(1, 100, 200))
+    drift = next(f for f in report.findings if f.name == "drift.categorical")
+    assert drift.status is Status.FAIL
+    assert "100.0% of current values never occur in the reference" in drift.message
+    assert drift.details["unseen_share"] == 1.0 and drift.details["statistic_every_value"] > 0.99
+
+
+def test_fresh_samples_of_many_rare_categories_do_not_fail_as_new_values():
+    for seed in range(20):
+        report = mlgate.check_data(_stores(seed, 0, 100), _stores(seed + 100, 0, 100))
+        drift = next(f for f in report.findings if f.name == "drift.categorical")
+        assert drift.status is not Status.FAIL, drift.message
+        assert drift.details["unseen_p_value"] > 1e-6
+
+
+@pytest.mark.parametrize(("k", "m", "p"), [(10, 100, 0.02), (300, 300, 0.15), (60, 1000, 0.03)])
+def test_binomial_tail_is_scipys(k, m, p):
+    from scipy.stats import binom
+
+    from mlgate.data.drift import _binomial_sf
+
+    assert _binomial_sf(k, m, p) == pytest.approx(float(binom(m, p).sf(k - 1)), rel=1e-6)

@@ -97,6 +97,9 @@ class Comparison:
     note: str = ""
     #: Values of the reference gone from the current data, beyond what chance explains.
     vanished: tuple[str, ...] = ()
+    #: Share of the current values that the reference never held, when that is beyond
+    #: what rare categories explain (``_novel``); 0.0 otherwise.
+    novel: float = 0.0
 
     @property
     def significant(self) -> bool:
@@ -197,6 +200,19 @@ def compare_column(
             f"{ref.name!r} {what}: {gone} (each at least {share} of the reference) "
             f"no longer occur; {size}{note}; check for a filter or a mapping that drops "
             f"them upstream",
+            column=ref.name,
+            details=details,
+        )
+    if result.novel:
+        expected = float(result.details.get("unseen_expected", 0.0))
+        return Finding(
+            name,
+            Status.FAIL,
+            f"{ref.name!r} {what}: {percent(result.novel)} of current values never occur in "
+            f"the reference, where rare categories explain up to {percent(expected)} "
+            f"(Jensen-Shannon distance over every value "
+            f"{float(result.details.get('statistic_every_value', 0.0)):.3f}){note}; check "
+            "for new codes or a changed encoding upstream",
             column=ref.name,
             details=details,
         )
@@ -453,9 +469,76 @@ def _categorical(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
         "vanished": [keys[i] for i in gone[:20]],
         "appeared": [keys[i] for i in appeared[:20]],
     }
+    novel = 0.0
+    if a.exact and b.exact and n > 0 and m > 0:
+        novel, expected, p_novel = _novel(a.counts, b.counts, n, m)
+        details |= {
+            "unseen_share": round(novel, 6),
+            "unseen_expected": round(expected, 6),
+            "unseen_p_value": float(f"{p_novel:.3g}"),
+        }
+        if p_novel >= ALPHA:
+            novel = 0.0
+        else:
+            # Pooling rare values hides this change; the distance over every value shows it.
+            raw = _jensen_shannon(ca / max(ca.sum(), 1.0), cb / max(cb.sum(), 1.0))
+            details["statistic_every_value"] = round(raw, 6)
     return Comparison(
-        "jensen_shannon", effect, p_value, details, "; ".join(notes), vanished=vanished
+        "jensen_shannon",
+        effect,
+        p_value,
+        details,
+        "; ".join(notes),
+        vanished=vanished,
+        novel=novel,
     )
+
+
+def _novel(
+    ref: dict[str, float], cur: dict[str, float], n: float, m: float
+) -> tuple[float, float, float]:
+    """The share of the current values that the reference never held, the share that
+    rare categories explain, and the chance of seeing as many.
+
+    Values too rare to have shown up in the reference make up, by Good and Turing's
+    estimate, the share of the reference's values seen exactly once; three times that
+    (plus one), as the schema's out-of-domain tolerance, is taken as the most chance
+    explains, and the count of unseen values in the current sample is held to it by
+    the binomial tail. Pooling rare values into one "other" cell hides this change (a
+    batch whose values are all new reads as a distance of 0), hence the test of its own.
+    """
+    singletons = sum(1 for c in ref.values() if c == 1.0)
+    expected = min(1.0, 3.0 * (singletons + 1) / n)
+    unseen = sum(c for v, c in cur.items() if v not in ref)
+    share = unseen / m
+    if share <= expected:
+        return share, expected, 1.0
+    return share, expected, _binomial_sf(round(unseen), round(m), expected)
+
+
+def _binomial_sf(k: int, m: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(m, p), k above the mean: the tail summed in logs from
+    k up until its terms no longer count (not scipy.stats: its import costs the command
+    line half a second; a test holds the two equal)."""
+    if k <= 0:
+        return 1.0
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0 or k > m:
+        return 1.0 if p >= 1.0 else 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    base = math.lgamma(m + 1)
+    first = None
+    total = 0.0
+    for j in range(k, m + 1):
+        log_term = base - math.lgamma(j + 1) - math.lgamma(m - j + 1) + j * log_p + (m - j) * log_q
+        if first is None:
+            first = log_term
+        term = math.exp(log_term - first)
+        total += term
+        if term < 1e-17 * total:
+            break
+    return min(1.0, math.exp(first + math.log(total))) if first is not None else 0.0
 
 
 def _cells(
