@@ -378,3 +378,29 @@ def test_each_reason_stays_beside_its_own_column_whatever_the_names():
         "  : kind: categorical  # inferred from values: 3 whole numbers counted from 0 or 1 "
         "(1-3), codes",
     ]
+
+
+def test_a_foreign_key_that_repeats_is_an_identifier_but_not_unique():
+    rng = _rng(13)
+    ref = pl.DataFrame({"customer_id": rng.permutation(20_000)[:300] + 1})
+    col = infer_schema(profile_frame(ref)).columns["customer_id"]
+    assert col.kind == "identifier" and not col.unique
+    cur = pl.DataFrame({"customer_id": rng.integers(1, 20_001, 300)})
+    assert check_data(ref, cur).passed
+
+
+def test_a_scale_missing_a_value_in_a_small_reference_keeps_the_whole_run_in_its_domain():
+    values = [v for v in range(12) if v not in (7, 9)] * 10
+    ref = pl.DataFrame({"pixel": values})
+    assert infer_schema(profile_frame(ref)).columns["pixel"].domain == list(range(12))
+    cur = pl.DataFrame({"pixel": list(range(12)) * 10})
+    domain = next(f for f in check_data(ref, cur).findings if f.name == "quality.out_of_domain")
+    assert domain.status is Status.PASS
+
+
+def test_whole_number_bounds_are_written_in_full():
+    ref = pl.DataFrame({"account": np.arange(10_000_200, 10_000_200 + 500, dtype=np.int64)})
+    ref = ref.with_columns(pl.col("account") * 3)  # not packed: a measurement's range
+    cur = ref.with_columns(pl.col("account") + 5_000_000)
+    ranged = next(f for f in check_data(ref, cur).findings if f.name == "quality.out_of_range")
+    assert "30000600" in ranged.message and "e+07" not in ranged.message

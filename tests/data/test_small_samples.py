@@ -80,7 +80,8 @@ def test_combined_evidence_fails_the_drift_and_says_why():
         if "combined_p_value" in drift.details and drift.status is Status.FAIL:
             found.append(drift)
     assert found, "no doubled spread at 150 rows was decided by the combination"
-    assert "both together not (Fisher's method" in found[0].message
+    assert "together a change (Fisher's method" in found[0].message
+    assert "spread x" in found[0].message and "too weak alone" in found[0].message
 
 
 def test_the_combination_holds_its_level_on_samples_of_one_distribution():

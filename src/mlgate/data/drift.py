@@ -674,16 +674,29 @@ def combine_evidence(findings: list[Finding]) -> list[Finding]:
             out.append(replace(f, details=details))
             continue
         outside = other.details.get("outside", 0)
+        shape = _shape_note(f.details)
         message = (
-            f"{f.column!r}: {f.details.get('metric', 'drift')} distance "
+            f"{f.column!r} drift: {f.details.get('metric', 'drift')} distance "
             f"{float(f.details.get('statistic', 0.0)):.3f} (threshold "
-            f"{f.details.get('threshold')}) with {outside} values outside the reference's "
-            f"range: each could be chance in this sample (p = {p_drift:.2g} and "
-            f"{p_range:.2g}), both together not (Fisher's method, p = {combined:.2g}); "
+            f"{f.details.get('threshold')}){shape}, too weak alone in this sample (p = "
+            f"{p_drift:.2g}), and {outside} values outside the reference's range (p = "
+            f"{p_range:.2g}): together a change (Fisher's method, p = {combined:.2g}); "
             "check the upstream change, or retrain and update the baseline"
         )
         out.append(replace(f, status=Status.FAIL, message=message, details=details))
     return out
+
+
+def _shape_note(details: dict[str, object]) -> str:
+    """``; mean moved +0.40 standard deviations, spread x1.90`` from a numeric drift's
+    details, as the drift message words them; '' when neither moved much."""
+    notes = []
+    shift, ratio = details.get("mean_shift_std"), details.get("std_ratio")
+    if isinstance(shift, float) and abs(shift) >= 0.25:
+        notes.append(f"mean moved {shift:+.2f} standard deviations")
+    if isinstance(ratio, float) and (ratio >= 1.25 or ratio <= 0.8):
+        notes.append(f"spread x{ratio:.2f}")
+    return "; " + ", ".join(notes) if notes else ""
 
 
 # -- constant columns ------------------------------------------------------------------

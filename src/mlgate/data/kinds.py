@@ -216,8 +216,9 @@ class KindGuess:
     kind: Kind
     reason: str
     calendar: str | None = None
-    #: A key by name (``order_id``) or by shape (an auto-increment sequence), not merely
-    #: a column of many values: only a key is expected to stay unique (``unique``).
+    #: The table's own key, by name (``id``, ``uuid``: one word) or by shape (an
+    #: auto-increment sequence), not a foreign key (``customer_id``) or a column of many
+    #: values: only such a key is expected to stay unique (``unique``).
     key: bool = False
 
 
@@ -288,10 +289,12 @@ def _text_kind(col: Any) -> KindGuess:
     n, distinct = col.non_null, col.distinct_count
     if n > 0 and distinct > 0.5 * n:
         hint = _name_hint(col.name, name_words(col.name))
-        why = "name and values" if hint is not None and hint[0] == "id" else "values"
+        named = hint is not None and hint[0] == "id"
+        why = "name and values" if named else "values"
         # The distinct-count sketch may estimate a little above the rows it saw.
         shown = f"{distinct:.0f} in {n}" if distinct < n else f"about all {n}"
-        return KindGuess(IDENTIFIER, f"{why}: most values distinct ({shown})", key=why != "values")
+        own = named and len(name_words(col.name)) == 1
+        return KindGuess(IDENTIFIER, f"{why}: most values distinct ({shown})", key=own)
     return KindGuess(CATEGORICAL, f"text with {distinct:.0f} distinct values")
 
 
@@ -315,15 +318,17 @@ def _whole_number_kind(col: Any) -> KindGuess:
     if what == "id":
         if few:
             return KindGuess(CATEGORICAL, f"{label}, but only {distinct:.0f} values: codes")
-        return KindGuess(IDENTIFIER, f"{label}: an identifier", key=True)
+        # Only the table's own key is unique: ``id``, ``uuid``; ``customer_id`` in a table
+        # of orders is a foreign key, which repeats.
+        own = len(name_words(col.name)) == 1 or _packed(n, distinct, lo, hi)
+        return KindGuess(IDENTIFIER, f"{label}: an identifier", key=own)
     if what == "code":
         return KindGuess(CATEGORICAL, f"{label}: codes")
     if what == "measure":
         return KindGuess(CONTINUOUS, f"{label}: a measurement")
     if lo is None or hi is None or n == 0:
         return KindGuess(CONTINUOUS, "no values to tell from")
-    span = hi - lo + 1.0
-    if n >= KEY_MIN_VALUES and distinct >= KEY_DISTINCT_SHARE * n and span <= 2.0 * distinct:
+    if _packed(n, distinct, lo, hi):
         return KindGuess(
             IDENTIFIER,
             f"values: {distinct:.0f} distinct whole numbers packed in {lo:.0f}-{hi:.0f}",
@@ -332,6 +337,13 @@ def _whole_number_kind(col: Any) -> KindGuess:
     if few:
         return _few_whole_numbers(col, lo, hi)
     return KindGuess(CONTINUOUS, f"values: {distinct:.0f} distinct whole numbers")
+
+
+def _packed(n: int, distinct: float, lo: float | None, hi: float | None) -> bool:
+    """Nearly all distinct whole numbers packed densely: an auto-increment sequence."""
+    if lo is None or hi is None or n < KEY_MIN_VALUES:
+        return False
+    return distinct >= KEY_DISTINCT_SHARE * n and hi - lo + 1.0 <= 2.0 * distinct
 
 
 def _few_whole_numbers(col: Any, lo: float, hi: float) -> KindGuess:

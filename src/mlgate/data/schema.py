@@ -301,9 +301,20 @@ def _time_range(c: ColumnProfile, calendar: str | None) -> Range:
 
 
 def _domain(c: ColumnProfile) -> list[str | int | bool]:
-    """The column's values, in their natural order (numbers by value, not as text)."""
-    values = [_domain_value(v, c) for v, _ in c.value_counts()]
-    return sorted(values)  # type: ignore[type-var]
+    """The column's values, in their natural order (numbers by value, not as text).
+
+    Whole-number codes that run from their least to their greatest value with few gaps
+    (a scale, counts from 0) get every value of the run: a small reference that missed
+    7 on a 0-11 scale has not shown that 7 is new.
+    """
+    from mlgate.data.kinds import RUN_FILL
+
+    values = sorted(_domain_value(v, c) for v, _ in c.value_counts())  # type: ignore[type-var]
+    if c.kind == NUMERIC and len(values) >= 3:
+        lo, hi = int(values[0]), int(values[-1])
+        if len(values) >= RUN_FILL * (hi - lo + 1) and hi - lo < MAX_DOMAIN_VALUES:
+            return list(range(lo, hi + 1))
+    return values
 
 
 def _domain_value(value: str, c: ColumnProfile) -> str | int | bool:

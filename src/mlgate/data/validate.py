@@ -500,7 +500,7 @@ def _check_unique(col: ColumnProfile, schema: ColumnSchema) -> Finding:
             "quality.unique",
             Status.FAIL,
             f"{about}{repeats} of {total} values of {col.name!r} repeat an earlier value, "
-            "where the reference's were all distinct; look for a join that multiplied "
+            "where the schema says values are unique; look for a join that multiplied "
             "rows, or set unique: false if keys may repeat now",
             column=col.name,
             details=details,
@@ -538,8 +538,12 @@ def _case_hints(values: list[str], allowed: set[str]) -> str:
 
 
 def _fmt(x: float | None, unbounded: str = "-inf") -> str:
+    """A bound or extreme as people write it: whole numbers in full (an id 10000200,
+    not 1.00002e+07), others with six significant digits."""
     if x is None:
         return unbounded
+    if float(x).is_integer() and abs(x) < 1e15:
+        return str(int(x))
     return f"{x:.6g}"
 
 
