@@ -483,7 +483,7 @@ def test_all_null_csv_column_profiles_like_its_parquet_twin(
 def _words_in_x(n: int = 2000) -> pl.DataFrame:
     frame = make_table(n, seed=2).with_columns(pl.col("x").round(4).cast(pl.String))
     every_7th = pl.int_range(pl.len()) % 7 == 0
-    return frame.with_columns(pl.when(every_7th).then(pl.lit("n/a")).otherwise("x").alias("x"))
+    return frame.with_columns(pl.when(every_7th).then(pl.lit("unknown")).otherwise("x").alias("x"))
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
@@ -495,6 +495,25 @@ def test_words_in_a_numeric_column_are_a_type_mismatch_finding(
     assert outcome.code == 1
     [finding] = failed(report(outcome), "schema.type_mismatch", "x")
     assert finding["details"] == {"expected": "float", "observed": "string"}
+
+
+@pytest.mark.parametrize("token", ["NA", "n/a", "#N/A", "NULL", "None"])
+def test_missing_value_tokens_in_a_csv_are_missing_values_not_words(
+    mlgate: Run, ref: Path, tmp_path: Path, token: str
+) -> None:
+    # As pandas reads them by default: R writes NA, Excel #N/A, SQL exports NULL.
+    frame = make_table(2000, seed=2).with_columns(pl.col("x").round(4).cast(pl.String))
+    every_7th = pl.int_range(pl.len()) % 7 == 0
+    frame = frame.with_columns(pl.when(every_7th).then(pl.lit(token)).otherwise("x").alias("x"))
+    path = tmp_path / "tokens.csv"
+    frame.write_csv(path)
+    outcome = mlgate("check", "data", "--reference", ref, "--current", path, "--format", "json")
+    assert outcome.code == 1
+    checks = report(outcome)["checks"]
+    assert not failed(report(outcome), "schema.type_mismatch", "x")
+    [nulls] = failed(report(outcome), "quality.null_fraction", "x")
+    assert nulls["details"]["nulls"] == 286
+    assert any(c["name"] == "drift.numeric" and c["column"] == "x" for c in checks)
 
 
 def test_decimal_commas_give_a_type_mismatch_with_a_hint(

@@ -413,6 +413,13 @@ def _looks_numeric_row(cells: list[str]) -> bool:
     return any(_cell_type(cell) in ("integer", "number") for cell in cells)
 
 
+#: What a CSV cell says for a missing value, as pandas' ``read_csv`` reads it by default
+#: (R writes ``NA``, Excel ``#N/A``, SQL exports ``NULL``): read as null in every column,
+#: so a numeric column with R's ``NA`` stays numeric. pandas' NaN spellings are left out
+#: here: they are read as the float NaN (``_spelled_floats``), missing all the same.
+MISSING_TOKENS = ["NA", "N/A", "n/a", "#N/A", "#N/A N/A", "#NA", "<NA>", "NULL", "null", "None"]
+
+
 def scan(source: Source, *, infer_all: bool = False) -> pl.LazyFrame:
     """A lazy frame over the source (not for profiles)."""
     paths = [str(p) for p in source.paths]
@@ -433,6 +440,7 @@ def scan(source: Source, *, infer_all: bool = False) -> pl.LazyFrame:
             "try_parse_dates": True,
             "encoding": "utf8",
             "raise_if_empty": False,
+            "null_values": MISSING_TOKENS,
         }
         lazy = pl.scan_csv(paths, **options)
         floats = _spelled_floats(lazy, infer_all=infer_all)
