@@ -206,7 +206,7 @@ def test_a_new_code_in_15_percent_of_rows_of_25_codes_fails():
     assert ("quality.out_of_domain", "c") in _failed(report)
     domain = next(f for f in report.findings if f.name == "quality.out_of_domain")
     # The report says the kind was inferred and why, where it decided the verdict.
-    assert "inferred categorical from values: 25 whole numbers" in domain.message
+    assert "[inferred categorical: values: 25 whole numbers" in domain.message
     assert domain.details["kind"] == "categorical" and domain.details["kind_inferred"]
 
 

@@ -214,3 +214,15 @@ def test_csv_word_among_spelled_nan_keeps_the_column_text(tmp_path: Path) -> Non
     path.write_text("x,k\n" + "\n".join([*rows, "oops,1"]) + "\n")
     col = profile(path).column("x")
     assert (col.logical_type, col.count) == ("string", 12_001)
+
+
+def test_nan_in_a_column_that_never_lacked_a_value_fails_once_not_twice():
+    rng = np.random.default_rng(3)
+    ref = pl.DataFrame({"x": rng.normal(size=500)})
+    values = rng.normal(size=500)
+    values[:10] = np.nan
+    report = check_data(ref, pl.DataFrame({"x": values}))
+    failed = {f.name for f in report.findings if f.status is Status.FAIL}
+    assert failed == {"quality.non_finite"}
+    nulls = next(f for f in report.findings if f.name == "quality.null_fraction")
+    assert nulls.details["nan_counted"] is False

@@ -181,8 +181,8 @@ def _say_inferred_kinds(findings: list[Finding], reasons: Mapping[str, str]) -> 
         kind = f.details.get("kind")
         if f.status in (Status.FAIL, Status.WARN) and kind and f.column in reasons:
             note = (
-                f" [{f.column!r} was inferred {kind} from {reasons[f.column]}; if that is "
-                "wrong, commit a schema (mlgate schema infer) and correct its kind]"
+                f" [inferred {kind}: {reasons[f.column]}; correct the kind in a committed "
+                "schema if wrong]"
             )
             f = replace(f, message=f.message + note, details={**f.details, "kind_inferred": True})
         out.append(f)

@@ -200,8 +200,10 @@ def _above(frac: float, limit: float, size: int, sigmas: float) -> bool:
 def _check_nulls(col: ColumnProfile, schema: ColumnSchema, *, nan_is_missing: bool) -> Finding:
     """Missing values against max_null_fraction: nulls and NaN alike (a float column
     that switches markers at the same rate loses nothing), or nulls alone for a
-    version 1 schema."""
-    nan = col.nan if nan_is_missing else 0
+    version 1 schema. Where the schema does not let NaN mark a missing value
+    (allow_nan: false), a NaN is judged by quality.non_finite alone, not twice."""
+    counted = nan_is_missing and schema.allow_nan
+    nan = col.nan if counted else 0
     frac = (col.nulls + nan) / col.count if col.count else 0.0
     limit = schema.max_null_fraction
     details = {
@@ -209,7 +211,7 @@ def _check_nulls(col: ColumnProfile, schema: ColumnSchema, *, nan_is_missing: bo
         "threshold": limit,
         "nulls": col.nulls,
         "nan": col.nan,
-        "nan_counted": nan_is_missing,
+        "nan_counted": counted,
         "rows": col.count,
     }
     what = f"missing ({col.nulls} null, {nan} NaN)" if nan else "null"
