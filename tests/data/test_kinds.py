@@ -69,6 +69,7 @@ def test_name_words_split_snake_camel_and_spaces():
         ("hour", _rng().integers(0, 24, N), "categorical"),
         # identifiers: an auto-increment key, with or without a telling name
         ("row", np.arange(1, N + 1), "identifier"),
+        ("Obs", _rng().permutation(np.arange(1, 17)), "identifier"),
         ("customer_id", _rng().permutation(10 * N)[:N], "identifier"),
         ("user", [f"u{i}" for i in range(N)], "identifier"),
         # calendar fields that move on with time
@@ -373,7 +374,7 @@ def test_each_reason_stays_beside_its_own_column_whatever_the_names():
     lines = dump_schema(infer_schema(prof), kind_reasons(prof)).splitlines()
     kinds = [line for line in lines if "kind: " in line and "#" in line and "inferred" in line]
     assert kinds == [
-        "  : kind: identifier  # inferred from values: 150 distinct whole numbers packed in 0-149",
+        "  : kind: identifier  # inferred from values: each whole number 0-149 once, a row number",
         "    kind: continuous  # inferred from numbers with fractions",
         "  : kind: categorical  # inferred from values: 3 whole numbers counted from 0 or 1 "
         "(1-3), codes",

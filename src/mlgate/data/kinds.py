@@ -30,7 +30,8 @@ Inference (``infer_kind``), first rule that applies:
    (``code``, ``type``, ``status``, ``flag``, ...) is categorical; a measure word
    (``age``, ``price``, ``temperature``, ``count``, ...) is continuous;
 3. the values of whole-number columns: nearly all distinct and densely packed (an
-   auto-increment key continuing its sequence) is an identifier; few values relative to
+   auto-increment key continuing its sequence), or every number of a span once each
+   from 10 rows up (a row number), is an identifier; few values relative to
    the rows (at most 50, and a tenth of the rows) are codes when they start at 0 or 1
    or are a few values with gaps, and a whole-number measurement when they are a run of
    consecutive values elsewhere (temperatures 8 to 22 degrees), a run on a grid, or 20
@@ -59,6 +60,9 @@ MAX_CODE_VALUES = 50
 KEY_DISTINCT_SHARE = 0.95
 #: Fewer values than this and uniqueness alone says nothing (30 ages can be distinct).
 KEY_MIN_VALUES = 100
+#: ... unless they are every whole number of their span once each, which measurements
+#: of this many rows never are: a row number (statsmodels' longley ``Obs``, 1 to 16).
+ROW_NUMBER_MIN = 10
 #: A run of consecutive whole numbers fills at least this share of its span.
 RUN_FILL = 0.75
 #: Whole numbers with gaps are codes (100, 200, 310) while few; this many spread over
@@ -328,6 +332,11 @@ def _whole_number_kind(col: Any) -> KindGuess:
         return KindGuess(CONTINUOUS, f"{label}: a measurement")
     if lo is None or hi is None or n == 0:
         return KindGuess(CONTINUOUS, "no values to tell from")
+    if col.frequent_exact and ROW_NUMBER_MIN <= n == round(distinct) == round(hi - lo + 1.0):
+        # Every whole number of a span once each: a row number, whatever the sample size.
+        return KindGuess(
+            IDENTIFIER, f"values: each whole number {lo:.0f}-{hi:.0f} once, a row number", key=True
+        )
     if _packed(n, distinct, lo, hi):
         return KindGuess(
             IDENTIFIER,
