@@ -378,3 +378,19 @@ def test_binomial_tail_is_scipys(k, m, p):
     from mlgate.data.drift import _binomial_sf
 
     assert _binomial_sf(k, m, p) == pytest.approx(float(binom(m, p).sf(k - 1)), rel=1e-6)
+
+
+def test_all_new_values_fail_when_the_current_sample_is_too_varied_to_count_exactly():
+    rng = np.random.default_rng(5)
+    current = pl.DataFrame({"store": [f"N{i:05d}" for i in rng.integers(0, 5000, 50_000)]})
+    report = mlgate.check_data(_stores(0, 0, 100), current)
+    drift = next(f for f in report.findings if f.name == "drift.categorical")
+    assert drift.status is Status.FAIL and drift.details["unseen_share"] > 0.5  # a lower bound
+
+
+def test_a_varied_current_sample_of_the_reference_categories_does_not_fail_as_new():
+    rng = np.random.default_rng(6)
+    ref = pl.DataFrame({"c": [f"v{i}" for i in rng.integers(0, 300, 3000)]})
+    cur = pl.DataFrame({"c": [f"v{i}" for i in rng.integers(0, 300, 50_000)]})
+    drift = next(f for f in mlgate.check_data(ref, cur).findings if f.name == "drift.categorical")
+    assert drift.status is not Status.FAIL, drift.message

@@ -470,8 +470,8 @@ def _categorical(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
         "appeared": [keys[i] for i in appeared[:20]],
     }
     novel = 0.0
-    if a.exact and b.exact and n > 0 and m > 0:
-        novel, expected, p_novel = _novel(a.counts, b.counts, n, m)
+    if a.exact and n > 0 and m > 0:
+        novel, expected, p_novel = _novel(a.counts, b, n, m)
         details |= {
             "unseen_share": round(novel, 6),
             "unseen_expected": round(expected, 6),
@@ -494,9 +494,7 @@ def _categorical(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
     )
 
 
-def _novel(
-    ref: dict[str, float], cur: dict[str, float], n: float, m: float
-) -> tuple[float, float, float]:
+def _novel(ref: dict[str, float], cur: _Counts, n: float, m: float) -> tuple[float, float, float]:
     """The share of the current values that the reference never held, the share that
     rare categories explain, and the chance of seeing as many.
 
@@ -506,14 +504,22 @@ def _novel(
     explains, and the count of unseen values in the current sample is held to it by
     the binomial tail. Pooling rare values into one "other" cell hides this change (a
     batch whose values are all new reads as a distance of 0), hence the test of its own.
+    The reference's counts must be exact; where the current sample's are estimated,
+    each reference value is taken at the most the sketch allows (its count plus the
+    error bound, or the bound itself if the sketch dropped it), so the unseen count is
+    a lower bound.
     """
     singletons = sum(1 for c in ref.values() if c == 1.0)
     expected = min(1.0, 3.0 * (singletons + 1) / n)
-    unseen = sum(c for v, c in cur.items() if v not in ref)
+    if cur.exact:
+        unseen = sum(c for v, c in cur.counts.items() if v not in ref)
+    else:
+        seen = sum(cur.counts.get(v, cur.error) + cur.error for v in ref)
+        unseen = max(0.0, m - seen)
     share = unseen / m
     if share <= expected:
         return share, expected, 1.0
-    return share, expected, _binomial_sf(round(unseen), round(m), expected)
+    return share, expected, _binomial_sf(int(unseen), round(m), expected)
 
 
 def _binomial_sf(k: int, m: int, p: float) -> float:
