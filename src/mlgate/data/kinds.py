@@ -267,12 +267,10 @@ def _fits_calendar(field: str, lo: float, hi: float) -> bool:
     return False
 
 
-def infer_kind(col: Any, rows: int | None = None) -> KindGuess | None:
+def infer_kind(col: Any) -> KindGuess | None:
     """The kind of a profiled column (a ``ColumnProfile``), with the reason; None for a
-    column with no values of a checkable type (all null, nested, binary).
-
-    ``rows`` is unused today beyond the column's own counts; the rules are in the
-    module docstring. Never raises.
+    column with no values of a checkable type (all null, nested, binary). The rules are
+    in the module docstring. Never raises.
     """
     from mlgate.data.profile import BOOLEAN, DATETIME, NUMERIC, STRING
 
@@ -340,7 +338,7 @@ def _whole_number_kind(col: Any) -> KindGuess:
     if _packed(n, distinct, lo, hi):
         return KindGuess(
             IDENTIFIER,
-            f"values: {distinct:.0f} distinct whole numbers packed in {lo:.0f}-{hi:.0f}",
+            f"values: {min(distinct, n):.0f} distinct whole numbers packed in {lo:.0f}-{hi:.0f}",
             key=True,
         )
     if few:

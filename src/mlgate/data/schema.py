@@ -176,7 +176,8 @@ def _slack(n: int, p: float = 0.0) -> float:
     return 4.0 * math.sqrt(max(p, 1.0 / n) * (1.0 - p) / n) + 1.0 / n
 
 
-def _tolerance(n: int) -> float:
+def out_of_range_tolerance(n: int) -> float:
+    """The inferred max_out_of_range_fraction for a range seen in ``n`` values."""
     # A fresh sample of size m puts about 2m/(n+1) values beyond the extremes of n
     # reference values; 17/n keeps that below the tolerance (with the check's allowance
     # for the current sample's own noise) with a false-alarm rate under 1e-4 per column,
@@ -266,12 +267,12 @@ def _infer_column(c: ColumnProfile, rows: int) -> ColumnSchema:
     has_range = c.kind == NUMERIC and c.min is not None and c.max is not None
     if kind == CONTINUOUS and has_range:
         fields["range"] = Range(min=_plain(c.min), max=_plain(c.max))  # type: ignore[arg-type]
-        fields["max_out_of_range_fraction"] = _tolerance(c.moments.n)
+        fields["max_out_of_range_fraction"] = out_of_range_tolerance(c.moments.n)
         fields["drift"] = Drift(metric="wasserstein", threshold=DEFAULT_WASSERSTEIN)
     elif kind == TIME and has_range:
         assert guess is not None
         fields["range"] = _time_range(c, guess.calendar)
-        fields["max_out_of_range_fraction"] = _tolerance(c.moments.n)
+        fields["max_out_of_range_fraction"] = out_of_range_tolerance(c.moments.n)
     elif kind == CATEGORICAL:
         if c.frequent_exact and 0 < distinct <= min(MAX_DOMAIN_VALUES, max(2, n_values // 10)):
             fields["domain"] = _domain(c)

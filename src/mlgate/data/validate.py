@@ -12,7 +12,7 @@ from collections.abc import Callable
 from mlgate._format import percent
 from mlgate.data.kinds import TIME
 from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile, duplicate_summary
-from mlgate.data.schema import ColumnSchema, Schema
+from mlgate.data.schema import ColumnSchema, Schema, out_of_range_tolerance
 from mlgate.findings import Finding, Status
 
 _FAMILY = {
@@ -305,7 +305,7 @@ def _check_range(
         # the count outside by its p-value, at an effect of at least RANGE_EFFECT (or
         # the schema's tolerance, where a person raised it above the inferred one).
         p_value = outside_pvalue(round(frac * n), n, ref.moments.n, ends)
-        effect = limit if limit > _inferred_tolerance(ref.moments.n) else RANGE_EFFECT
+        effect = limit if limit > out_of_range_tolerance(ref.moments.n) else RANGE_EFFECT
         details |= {"p_value": float(f"{p_value:.3g}"), "reference_values": ref.moments.n}
         failed = frac > effect and p_value < ALPHA
     else:
@@ -343,12 +343,6 @@ def _reference_ends(ref: ColumnProfile | None, lo: float | None, hi: float | Non
     if ref is None or ref.moments.n < 2 or ref.min is None or ref.max is None:
         return 0
     return int(lo is not None and lo == ref.min) + int(hi is not None and hi == ref.max)
-
-
-def _inferred_tolerance(n: int) -> float:
-    from mlgate.data.schema import _tolerance
-
-    return _tolerance(n)
 
 
 def outside_pvalue(k: int, m: int, n: int, ends: int = 2) -> float:
