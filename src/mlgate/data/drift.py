@@ -60,6 +60,7 @@ from mlgate.data.schema import (
     Drift,
     Schema,
 )
+from mlgate.data.tails import upper_tail
 from mlgate.data.validate import compatible_types
 from mlgate.findings import Finding, Status
 
@@ -534,17 +535,11 @@ def _binomial_sf(k: int, m: int, p: float) -> float:
         return 1.0 if p >= 1.0 else 0.0
     log_p, log_q = math.log(p), math.log1p(-p)
     base = math.lgamma(m + 1)
-    first = None
-    total = 0.0
-    for j in range(k, m + 1):
-        log_term = base - math.lgamma(j + 1) - math.lgamma(m - j + 1) + j * log_p + (m - j) * log_q
-        if first is None:
-            first = log_term
-        term = math.exp(log_term - first)
-        total += term
-        if term < 1e-17 * total:
-            break
-    return min(1.0, math.exp(first + math.log(total))) if first is not None else 0.0
+
+    def log_pmf(j: int) -> float:
+        return base - math.lgamma(j + 1) - math.lgamma(m - j + 1) + j * log_p + (m - j) * log_q
+
+    return upper_tail(log_pmf, k, m)
 
 
 def _cells(

@@ -13,6 +13,7 @@ from mlgate._format import percent
 from mlgate.data.kinds import TIME
 from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile, duplicate_summary
 from mlgate.data.schema import ColumnSchema, Schema, out_of_range_tolerance
+from mlgate.data.tails import upper_tail
 from mlgate.findings import Finding, Status
 
 _FAMILY = {
@@ -368,9 +369,9 @@ def outside_pvalue(k: int, m: int, n: int, ends: int = 2) -> float:
         return 1.0
     log_beta_ab = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
     log_m = math.lgamma(m + 1)
-    total, first = 0.0, None
-    for j in range(k, m + 1):
-        log_term = (
+
+    def log_pmf(j: int) -> float:
+        return (
             log_m
             - math.lgamma(j + 1)
             - math.lgamma(m - j + 1)
@@ -379,13 +380,8 @@ def outside_pvalue(k: int, m: int, n: int, ends: int = 2) -> float:
             - math.lgamma(m + a + b)
             - log_beta_ab
         )
-        if first is None:
-            first = log_term
-        term = math.exp(log_term - first)
-        total += term
-        if term < 1e-17 * total:
-            break
-    return min(1.0, math.exp(first + math.log(total))) if first is not None else 0.0
+
+    return upper_tail(log_pmf, k, m)
 
 
 def _interval(lo: float | None, hi: float | None) -> str:
