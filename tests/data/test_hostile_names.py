@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 import yaml
 
-from mlgate._cli.main import main
 from mlgate.data.profile import profile
+from tests.conftest import run_main
 
 HOSTILE = [
     "count",
@@ -50,11 +50,7 @@ def _frame(seed: int = 0) -> pl.DataFrame:
 
 
 def run(capsys, *args):
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
+    return run_main(capsys, args)
 
 
 @pytest.mark.parametrize("name", ["count", "value", "len", "index"])

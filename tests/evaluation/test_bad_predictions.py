@@ -9,15 +9,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from mlgate._cli.main import main
+from tests.conftest import run_main
 
 
 def run(capsys, *args):
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
+    return run_main(capsys, args)
 
 
 @pytest.fixture

@@ -11,17 +11,13 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 
 import mlgate.evaluation.check as check_module
-from mlgate._cli.main import main
 from mlgate.evaluation.baseline import META, PREDICTIONS
+from tests.conftest import run_main
 from tests.evaluation.conftest import noisy_labels
 
 
 def run(capsys, *args):
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
+    return run_main(capsys, args)
 
 
 def _forest(seed=0):
