@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate import __version__
-from mlgate._digest import file_digest
+from mlgate._digest import digest_ahead, file_digest
 from mlgate.errors import InputError
 
 if TYPE_CHECKING:
@@ -158,6 +158,22 @@ def data_input(role: str, data: Any, prof: DatasetProfile | None = None) -> Inpu
         "columns": columns,
         "digest": _digest(source.paths) if source.paths else None,
     }
+
+
+def digest_data_ahead(*data: Any) -> None:
+    """Start the digests of these datasets' files (any that name files) while they are
+    read and profiled, for ``data_input`` to collect; what cannot be found is left to
+    the reader to report."""
+    from mlgate.data.io import resolve
+
+    for item in data:
+        if isinstance(item, (str, Path)):
+            try:
+                paths = resolve(item).paths
+            except InputError:
+                continue
+            if paths:
+                digest_ahead(paths)
 
 
 def _digest(paths: Sequence[str | Path]) -> str:

@@ -61,6 +61,7 @@ from mlgate.data.schema import (
     Schema,
 )
 from mlgate.data.tails import upper_tail
+from mlgate.data.theta import distinct
 from mlgate.data.validate import compatible_types
 from mlgate.findings import Finding, Status
 
@@ -339,7 +340,7 @@ def _anderson_darling(a: KllSketch, b: KllSketch, grid: np.ndarray) -> tuple[flo
     """
     n, m = a.n, b.n
     total = n + m
-    points = np.unique(a.merged(b).quantiles(grid))
+    points = distinct(a.merged(b).quantiles(grid))
     fa, fb = a.cdf(points), b.cdf(points)
     gap = np.abs(fa - fb)
     linf = float(gap.max()) if gap.size else 0.0

@@ -15,7 +15,7 @@ from mlgate.data.validate import validate_profile
 from mlgate.errors import InputError, name_hint
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
 from mlgate.reports.evidence import DataEvidence
-from mlgate.runinfo import RunClock, data_input, file_input
+from mlgate.runinfo import RunClock, data_input, digest_data_ahead, file_input
 
 MODES = ("drift", "skew")
 #: The stage every data-gate finding carries.
@@ -98,6 +98,7 @@ def check_data(
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     clock = RunClock.start()
+    digest_data_ahead(reference, current)
     ref, cur = profile_pair(reference, current, progress=progress)
     sch = _as_schema(schema, ref)
     if target is not None and target not in sch.columns and ref.get(target) is None:
@@ -131,6 +132,7 @@ def validate(
     """Validate one dataset against a schema (no drift: there is no reference)."""
     clock = RunClock.start()
     sch = schema if isinstance(schema, Schema) else load_schema(schema)
+    digest_data_ahead(data)
     cur = profile_input(data, progress=progress)
     findings = _hint_headerless(validate_profile(cur, sch), cur)
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)

