@@ -264,3 +264,77 @@ def test_random_halves_of_data_whose_rows_repeat_pass(dataset: str, n: int):
                 if f.name == "quality.duplicate_rows"
             )
             assert f.status is Status.PASS, (dataset, n, seed, f.message, f.details)
+
+
+# A batch much larger than its reference: natural repeats grow with the sample (n rows
+# make n(n-1)/2 pairs), so the reference's own rate is carried to the batch's size.
+LARGER = [
+    ("penguin_traits", 40, 300),
+    ("routes", 300, 3_000),
+    ("schedules", 1_000, 10_000),
+    ("visibility", 500, 5_000),
+]
+
+
+def _samples(dataset: str, n: int, m: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    df = REPEATING[dataset]()
+    return df.sample(n, seed=seed), df.sample(m, seed=seed + 1000)
+
+
+@pytest.mark.parametrize(("dataset", "n", "m"), LARGER)
+def test_a_much_larger_batch_of_data_whose_rows_repeat_passes(dataset: str, n: int, m: int):
+    for seed in range(5):
+        ref, cur = _samples(dataset, n, m, seed)
+        pref, pcur = profile(ref), profile(cur)
+        schema = infer_schema(pref)
+        f = _only_dup(validate_profile(pcur, schema, pref))
+        assert f.status is Status.PASS, (dataset, seed, f.message, f.details)
+        # Without the reference the limit is the reference's rate at its own size, which
+        # the larger batch exceeds: the scaling is what lets it pass.
+        if pcur.duplicate_fraction > 2 * schema.dataset.max_duplicate_fraction:
+            assert f.details["natural_at_size"] > pref.duplicate_fraction
+            assert "natural repeats" in f.message and f"a batch of {m}" in f.message
+
+
+def test_an_append_run_twice_still_fails_in_a_larger_batch():
+    # Sparse repeats (schedules: 4% at 1,000 rows, 27% at 10,000): a quarter of the batch
+    # appended again stands out. In dense data (routes by the hour, where most rows
+    # repeat) the uniform model allows more repeats than real skewed data shows, and an
+    # append can hide among them (docs/data-gate.md).
+    ref, cur = _samples("schedules", 1_000, 10_000, seed=3)
+    doubled = pl.concat([cur, cur.sample(fraction=0.25, seed=4)])
+    pref = profile(ref)
+    f = _only_dup(validate_profile(profile(doubled), infer_schema(pref), pref))
+    assert f.status is Status.FAIL, (f.message, f.details)
+    assert "natural repeats" in f.message and "ran twice" in f.message
+
+
+def test_a_limit_set_below_the_references_rate_is_kept_whatever_the_size():
+    ref, cur = _samples("schedules", 1_000, 10_000, seed=1)
+    pref, pcur = profile(ref), profile(cur)
+    schema = infer_schema(pref)
+    strict = schema.model_copy(
+        update={"dataset": schema.dataset.model_copy(update={"max_duplicate_fraction": 0.0})}
+    )
+    f = _only_dup(validate_profile(pcur, strict, pref))
+    assert f.status is Status.FAIL and "natural_at_size" not in f.details
+
+
+def test_natural_duplicate_fraction_follows_the_occupancy_model():
+    from mlgate.data.rowset import natural_duplicate_fraction
+
+    rng = np.random.default_rng(0)
+    k = 5_000  # equally likely distinct rows
+    ref = rng.integers(0, k, 1_000)
+    distinct = np.unique(ref).size
+    predicted = natural_duplicate_fraction(1_000, distinct, 20_000)
+    observed = [1 - np.unique(rng.integers(0, k, 20_000)).size / 20_000 for _ in range(20)]
+    assert abs(predicted - float(np.mean(observed))) < 0.03
+    assert natural_duplicate_fraction(1_000, 1_000, 10**6) == 0.0
+    assert natural_duplicate_fraction(100, 1, 50) == pytest.approx(0.98)
+    with pytest.raises(ValueError):
+        natural_duplicate_fraction(10, 11, 5)
+
+
+def _only_dup(findings: list[Finding]) -> Finding:
+    return next(f for f in findings if f.name == "quality.duplicate_rows")

@@ -29,6 +29,7 @@ per batch.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,3 +128,39 @@ def duplicates_of(hashes: np.ndarray) -> DuplicateCount:
     rows = RowHashSet()
     rows.add(hashes)
     return rows.duplicates()
+
+
+def natural_duplicate_fraction(rows: int, distinct: int, size: int) -> float:
+    """The duplicate share a sample of ``size`` rows is expected to hold when drawn like
+    a reference of ``rows`` rows with ``distinct`` distinct ones.
+
+    The classical occupancy model: rows are drawn from K equally likely distinct rows,
+    so n draws hold K(1 - (1 - 1/K)^n) distinct ones on average (Feller, *An
+    Introduction to Probability Theory*, vol. 1, ch. II.11). K is solved for from the
+    reference (``scipy.optimize.brentq``), then the same expectation is taken at
+    ``size``. Natural repeats grow with the sample (n rows make n(n-1)/2 pairs), and
+    this is the rate a batch much larger than its reference reaches without any row
+    copied twice. Where the reference's rows are skewed (a few very common rows), a
+    uniform K is smaller than the real number of distinct rows, so the model expects
+    more repeats than real data show: it errs towards allowing repeats, never towards
+    a false alarm. A reference without duplicates gives 0 (K is unbounded).
+
+    Raises ``ValueError`` unless 0 < distinct <= rows and size >= 0.
+    """
+    if not 0 < distinct <= rows or size < 0:
+        raise ValueError(f"need 0 < distinct <= rows and size >= 0, got {distinct}, {rows}, {size}")
+    if distinct == rows or size == 0:
+        return 0.0
+    if distinct == 1:
+        return 1.0 - 1.0 / size  # one row, repeated
+    from scipy.optimize import brentq  # only for references whose rows repeat
+
+    def expected_distinct(k: float, n: int) -> float:
+        return -k * math.expm1(n * math.log1p(-1.0 / k))
+
+    # At K = distinct the expectation is below it; as K grows it tends to ``rows``.
+    high = float(distinct)
+    while expected_distinct(high, rows) <= distinct:
+        high *= 2.0
+    k = brentq(lambda x: expected_distinct(x, rows) - distinct, float(distinct), high)
+    return max(0.0, 1.0 - expected_distinct(k, size) / size)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from mlgate._format import percent
 from mlgate.data.kinds import TIME
 from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile, duplicate_summary
+from mlgate.data.rowset import natural_duplicate_fraction
 from mlgate.data.schema import ColumnSchema, Schema, out_of_range_tolerance
 from mlgate.data.tails import upper_tail
 from mlgate.findings import Finding, Status
@@ -41,7 +42,7 @@ def validate_profile(
     findings: list[Finding] = [_check_rows(current, schema)]
     if current.rows == 0:
         return findings
-    findings.append(_check_duplicates(current, schema))
+    findings.append(_check_duplicates(current, schema, reference))
     for name, col_schema in schema.columns.items():
         col = current.get(name)
         if col is None:
@@ -83,13 +84,16 @@ def _check_rows(current: DatasetProfile, schema: Schema) -> Finding:
     )
 
 
-def _check_duplicates(current: DatasetProfile, schema: Schema) -> Finding:
+def _check_duplicates(
+    current: DatasetProfile, schema: Schema, reference: DatasetProfile | None = None
+) -> Finding:
     rows = current.duplicate_rows
     frac = current.duplicate_fraction
     exact = current.duplicates_exact
     lower, _ = current.duplicate_fraction_bounds()
     limit = schema.dataset.max_duplicate_fraction
-    details = {
+    natural = _natural_at_size(reference, current.rows, limit)
+    details: dict[str, object] = {
         "observed": round(frac, 6),
         "duplicate_rows": rows,
         "rows": current.rows,
@@ -97,6 +101,17 @@ def _check_duplicates(current: DatasetProfile, schema: Schema) -> Finding:
         "threshold": limit,
         "estimated": not exact,
     }
+    scaled = ""
+    if natural is not None and reference is not None:
+        ref_rate = reference.duplicate_fraction
+        # The schema's allowance above the reference's own rate, carried to this size.
+        limit = min(1.0, natural + (limit - ref_rate))
+        details["natural_at_size"] = round(natural, 6)
+        details["threshold"] = round(limit, 6)
+        scaled = (
+            f" (the reference's natural repeats, {percent(ref_rate)} of {reference.rows} "
+            f"rows, reach {percent(natural)} in a batch of {current.rows})"
+        )
     # Judged like the other shares, above the limit by more than the batch's own noise;
     # an estimated share (a merged profile) on its lower bound, so the estimate's error
     # is not a duplicate.
@@ -112,13 +127,33 @@ def _check_duplicates(current: DatasetProfile, schema: Schema) -> Finding:
         return Finding(
             "quality.duplicate_rows",
             Status.FAIL,
-            f"{what}, above the {allowed} allowed; look for a join or an append that "
-            "ran twice, or raise max_duplicate_fraction if rows legitimately repeat",
+            f"{what}, above the {allowed} allowed{scaled}; look for a join or an append "
+            "that ran twice, or raise max_duplicate_fraction if rows legitimately repeat",
             details=details,
         )
     return Finding(
-        "quality.duplicate_rows", Status.PASS, duplicate_summary(current), details=details
+        "quality.duplicate_rows",
+        Status.PASS,
+        duplicate_summary(current)
+        + (f", within the {percent(limit)} allowed{scaled}" if scaled else ""),
+        details=details,
     )
+
+
+def _natural_at_size(reference: DatasetProfile | None, size: int, limit: float) -> float | None:
+    """The duplicate share natural repeats reach in a batch of ``size`` rows, where it is
+    above the reference's own: for a batch larger than a reference whose rows repeat, when
+    the schema's limit allows the reference's rate (a limit set below it means the user
+    wants fewer repeats than the reference has, whatever the size). None otherwise."""
+    if reference is None or not reference.duplicates_exact or size <= reference.rows:
+        return None
+    ref_rate = reference.duplicate_fraction
+    if reference.duplicate_rows == 0 or limit < ref_rate:
+        return None
+    natural = natural_duplicate_fraction(
+        reference.rows, reference.rows - reference.duplicate_rows, size
+    )
+    return natural if natural > ref_rate else None
 
 
 def _missing(name: str, schema: ColumnSchema) -> Finding:
