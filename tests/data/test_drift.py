@@ -16,11 +16,12 @@ import pytest
 
 import mlgate
 from mlgate import Finding, Status
-from mlgate.data import drift
+from mlgate.data import drift, drift_numeric
 from mlgate.data.drift import ALPHA, compare_column, compare_profiles
 from mlgate.data.kll import KllSketch
 from mlgate.data.profile import profile
 from mlgate.data.schema import infer_schema
+from mlgate.data.tails import binomial_sf, chi2_sf
 
 
 def _compare(ref: pl.DataFrame, cur: pl.DataFrame, **kwargs: str) -> list[Finding]:
@@ -256,7 +257,7 @@ def _p_values(draw: np.ndarray, runs: int, n: int) -> np.ndarray:
         a, b = KllSketch(), KllSketch()
         a.update(draw[i, 0, :n])
         b.update(draw[i, 1, :n])
-        out.append(drift._anderson_darling(a, b, drift._grid(n))[1])
+        out.append(drift_numeric._anderson_darling(a, b, drift_numeric._grid(n))[1])
     return np.array(out)
 
 
@@ -281,7 +282,7 @@ def test_anderson_darling_p_value_of_the_continuous_limit() -> None:
     # sqrt(3) P(chi2_1 > 2x) at x = 12.49 is 1e-6, the gate's level.
     h = np.linspace(0.01, 0.99, 300)
     mass = np.full(h.size, h[1] - h[0])
-    assert math.isclose(drift._ad_pvalue(12.49, h, mass), 1e-6, rel_tol=0.02)
+    assert math.isclose(drift_numeric._ad_pvalue(12.49, h, mass), 1e-6, rel_tol=0.02)
 
 
 @pytest.mark.parametrize("df", [1, 2, 3, 10, 51, 384])
@@ -290,7 +291,7 @@ def test_chi_squared_tail_matches_scipy_far_into_the_tail(df: int) -> None:
 
     for x in (0.1, df / 2, float(df), 3.0 * df + 20, 10.0 * df + 60):
         expected = float(chi2.sf(x, df))
-        assert math.isclose(drift._chi2_sf(x, df), expected, rel_tol=1e-9, abs_tol=1e-300)
+        assert math.isclose(chi2_sf(x, df), expected, rel_tol=1e-9, abs_tol=1e-300)
 
 
 def test_the_drift_comparison_does_not_import_scipy() -> None:
@@ -312,11 +313,10 @@ def test_the_drift_comparison_does_not_import_scipy() -> None:
 
 def test_chi2_tail_matches_scipy() -> None:
     special = pytest.importorskip("scipy.special")
-    from mlgate.data.drift import _chi2_sf
 
     for df in (1, 2, 3, 7, 30):
         for x in (0.5, 3.0, 20.0, 80.0):
-            assert _chi2_sf(x, df) == pytest.approx(float(special.chdtrc(df, x)), rel=1e-9)
+            assert chi2_sf(x, df) == pytest.approx(float(special.chdtrc(df, x)), rel=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -375,9 +375,7 @@ def test_fresh_samples_of_many_rare_categories_do_not_fail_as_new_values():
 def test_binomial_tail_is_scipys(k, m, p):
     from scipy.stats import binom
 
-    from mlgate.data.drift import _binomial_sf
-
-    assert _binomial_sf(k, m, p) == pytest.approx(float(binom(m, p).sf(k - 1)), rel=1e-6)
+    assert binomial_sf(k, m, p) == pytest.approx(float(binom(m, p).sf(k - 1)), rel=1e-6)
 
 
 def test_all_new_values_fail_when_the_current_sample_is_too_varied_to_count_exactly():

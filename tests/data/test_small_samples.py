@@ -11,10 +11,11 @@ import polars as pl
 import pytest
 from scipy.stats import betabinom
 
-from mlgate.data.drift import _chi2_sf, compare_profiles
+from mlgate.data.drift import compare_profiles
 from mlgate.data.gate import check_data
 from mlgate.data.profile import profile_frame
 from mlgate.data.schema import infer_schema
+from mlgate.data.tails import chi2_sf
 from mlgate.data.validate import outside_pvalue, validate_profile
 from mlgate.findings import Status
 from tests.data.test_drift_stability import halves, penguins, weather
@@ -94,7 +95,7 @@ def test_the_combination_holds_its_level_on_samples_of_one_distribution():
         ranged = next(f for f in validate_profile(b, schema, a) if f.name == "quality.out_of_range")
         drift = next(f for f in compare_profiles(a, b, schema) if f.name == "drift.numeric")
         p1, p2 = ranged.details["p_value"], drift.details["p_value"]
-        combined.append(_chi2_sf(-2.0 * (math.log(p1) + math.log(p2)), 4))
+        combined.append(chi2_sf(-2.0 * (math.log(p1) + math.log(p2)), 4))
     rates = {level: float(np.mean(np.array(combined) < level)) for level in (0.01, 0.05)}
     # At its level, with room for the simulation's own noise (600 draws).
     assert rates[0.01] <= 0.025 and rates[0.05] <= 0.075, rates

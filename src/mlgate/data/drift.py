@@ -45,13 +45,20 @@ findings are then named ``skew.*`` instead of ``drift.*``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
 from mlgate._format import percent
+from mlgate.data.comparison import ALPHA
+from mlgate.data.drift_categorical import (
+    VANISHED_SHARE,
+    chi2_pvalue,
+    compare_categorical,
+    counts_of,
+)
+from mlgate.data.drift_numeric import compare_numeric
 from mlgate.data.kinds import CATEGORICAL, IDENTIFIER, TIME, infer_kind
-from mlgate.data.kll import KllSketch
 from mlgate.data.profile import NUMERIC, ColumnProfile, DatasetProfile
 from mlgate.data.schema import (
     DEFAULT_JENSEN_SHANNON,
@@ -60,52 +67,12 @@ from mlgate.data.schema import (
     Drift,
     Schema,
 )
-from mlgate.data.tails import upper_tail
-from mlgate.data.theta import distinct
+from mlgate.data.tails import chi2_sf
 from mlgate.data.validate import compatible_types
 from mlgate.findings import Finding, Status
 
 #: Fewer non-null values than this on either side and drift is not judged.
 MIN_VALUES = 30
-#: Chance that sampling noise alone is taken for a change, per column and check. Small,
-#: because a gate checks many columns on every pull request and a false failure costs
-#: a person's time; a one-SD shift still fails from 100 rows a half, a doubled spread or
-#: a vanished 20% category from about 200 (tests/data/test_drift_stability.py).
-ALPHA = 1e-6
-#: A value holding at least this share of the reference and absent from the current
-#: data is a vanished category.
-VANISHED_SHARE = 0.01
-#: Pearson's chi-squared test wants at least this many expected values in each cell.
-MIN_EXPECTED = 5.0
-#: A value is its own cell only if the sketches pin its count down to this fraction.
-MAX_SKETCH_ERROR = 0.1
-#: Continuous columns are compared over the central ranks: at least this share is left
-#: out at each end, and at least TAIL_VALUES values of the smaller sample, so that one
-#: stray extreme value (a sensor glitch) does not decide a verdict.
-TAIL_SHARE = 0.0025
-TAIL_VALUES = 2
-_POINTS = 400
-_EIGEN_BINS = 40
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One column's comparison: the effect size, and whether it is more than noise."""
-
-    metric: str
-    effect: float
-    p_value: float
-    details: dict[str, object] = field(default_factory=dict)
-    note: str = ""
-    #: Values of the reference gone from the current data, beyond what chance explains.
-    vanished: tuple[str, ...] = ()
-    #: Share of the current values that the reference never held, when that is beyond
-    #: what rare categories explain (``_novel``); 0.0 otherwise.
-    novel: float = 0.0
-
-    @property
-    def significant(self) -> bool:
-        return self.p_value < ALPHA
 
 
 def compare_profiles(
@@ -177,7 +144,7 @@ def compare_column(
             column=ref.name,
             details={"reference_values": n_ref, "current_values": n_cur, "minimum": MIN_VALUES},
         )
-    result = _categorical(ref, cur) if kind == "categorical" else _numeric(ref, cur)
+    result = compare_categorical(ref, cur) if kind == "categorical" else compare_numeric(ref, cur)
     details = {
         "metric": result.metric,
         "statistic": round(result.effect, 6),
@@ -250,391 +217,6 @@ def _values(col: ColumnProfile, kind: str) -> int:
     return col.non_null - col.nan
 
 
-# -- continuous columns ----------------------------------------------------------------
-
-
-def _numeric(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
-    n, m = ref.quantiles.n, cur.quantiles.n
-    grid = _grid(min(n, m))
-    qa = ref.quantiles.quantiles(grid)
-    qb = cur.quantiles.quantiles(grid)
-    scale = ref.moments.std
-    if not math.isfinite(scale) or scale <= 0.0:
-        scale = abs(ref.moments.mean) or 1.0
-    effect = float(np.mean(np.abs(qa - qb))) / scale
-    a2, p_value, linf = _anderson_darling(ref.quantiles, cur.quantiles, grid)
-    mean_shift = (cur.moments.mean - ref.moments.mean) / scale
-    std_ratio = cur.moments.std / ref.moments.std if ref.moments.std else math.nan
-    notes = []
-    if abs(mean_shift) >= 0.25:
-        notes.append(f"mean moved {mean_shift:+.2f} standard deviations")
-    if math.isfinite(std_ratio) and (std_ratio >= 1.25 or std_ratio <= 0.8):
-        notes.append(f"spread x{std_ratio:.2f}")
-    unit = unit_change(qa, qb)
-    if unit is not None:
-        notes.append(unit)
-    details: dict[str, object] = {
-        "anderson_darling": round(a2, 4),
-        "linf_distance": round(linf, 6),
-        "mean_shift_std": round(mean_shift, 4) if math.isfinite(mean_shift) else None,
-        "std_ratio": round(std_ratio, 4) if math.isfinite(std_ratio) else None,
-    }
-    return Comparison("wasserstein", effect, p_value, details, ", ".join(notes))
-
-
-#: Common conversions, by factor: current = factor x reference (or its inverse).
-UNIT_FACTORS = {
-    100.0: "fraction and percent",
-    1000.0: "a factor of 1,000 (g and kg, m and km, ms and s)",
-    60.0: "seconds and minutes, or minutes and hours",
-    3600.0: "seconds and hours",
-    2.54: "inches and centimetres",
-    1.609344: "miles and kilometres",
-    0.45359237: "pounds and kilograms",
-    3.28084: "metres and feet",
-}
-
-
-def unit_change(ref_q: np.ndarray, cur_q: np.ndarray) -> str | None:
-    """A unit conversion the current quantiles fit, or None: the same distribution
-    times a common factor (either way), or Celsius and Fahrenheit (an affine change).
-
-    ``ref_q``, ``cur_q``: the two columns' quantiles at the same ranks. The fit
-    ``cur = a * ref + b`` must be near exact (R^2 >= 0.995), ``a`` within 3% of a factor
-    and ``b`` small next to the spread (or, for temperatures, within 3% of 32 or -17.8).
-    """
-    if len(ref_q) < 3 or np.ptp(ref_q) <= 0 or np.ptp(cur_q) <= 0:
-        return None
-    a, b = np.polyfit(ref_q, cur_q, 1)
-    fitted = a * ref_q + b
-    r2 = 1.0 - np.sum((cur_q - fitted) ** 2) / np.sum((cur_q - cur_q.mean()) ** 2)
-    if r2 < 0.995 or a <= 0 or abs(math.log(a)) < math.log(1.2):
-        return None
-    spread = float(np.ptp(cur_q))
-    for factor, what in UNIT_FACTORS.items():
-        for f in (factor, 1.0 / factor):
-            if abs(a / f - 1.0) < 0.03 and abs(b) < 0.05 * spread:
-                return f"values look converted by x{f:.4g} ({what}), a unit change?"
-    for f, offset, what in (
-        (1.8, 32.0, "Celsius to Fahrenheit"),
-        (1 / 1.8, -32.0 / 1.8, "Fahrenheit to Celsius"),
-    ):
-        if abs(a / f - 1.0) < 0.03 and abs(b - offset) < 0.03 * abs(offset) + 0.05 * spread:
-            return f"values look converted from {what}, a unit change?"
-    return None
-
-
-def _grid(smaller: int) -> np.ndarray:
-    """Ranks at which continuous columns are compared."""
-    tail = min(0.25, max(TAIL_SHARE, TAIL_VALUES / max(smaller, 1)))
-    return np.linspace(tail, 1.0 - tail, _POINTS)
-
-
-def _anderson_darling(a: KllSketch, b: KllSketch, grid: np.ndarray) -> tuple[float, float, float]:
-    """The two-sample Anderson-Darling statistic over the pooled ranks in ``grid``, its
-    p-value, and the largest gap between the two CDFs (Kolmogorov-Smirnov).
-
-    A2 = nm/N * sum over pooled points x of (Fa(x) - Fb(x))^2 / (H(x)(1 - H(x))) dH(x),
-    H the pooled CDF; at ties the points are the distinct values, weighted by their
-    mass (Scholz and Stephens' form for discrete data).
-    """
-    n, m = a.n, b.n
-    total = n + m
-    points = distinct(a.merged(b).quantiles(grid))
-    fa, fb = a.cdf(points), b.cdf(points)
-    gap = np.abs(fa - fb)
-    linf = float(gap.max()) if gap.size else 0.0
-    h = (n * fa + m * fb) / total
-    # The pooled mass at each point; the first point's is what lies above the trimmed
-    # tail (all of it, if the first point is a value many rows share).
-    mass = np.maximum(np.diff(h, prepend=grid[0]), 0.0)
-    inner = (h > 0.0) & (h < 1.0) & (mass > 0.0)
-    if not inner.any():
-        return 0.0, 1.0, linf
-    h, mass, gap = h[inner], mass[inner], gap[inner]
-    weight = mass / (h * (1.0 - h))
-    shrunk = np.maximum(gap - (a.rank_error + b.rank_error), 0.0)
-    a2 = n * m / total * float(np.sum(weight * shrunk**2))
-    return a2, _ad_pvalue(a2, h, mass), linf
-
-
-def _ad_pvalue(a2: float, h: np.ndarray, mass: np.ndarray) -> float:
-    """Upper tail of A2's null distribution.
-
-    Under "no change", A2 tends to sum_j weight_j B(h_j)^2 for a Brownian bridge B: a
-    sum lambda_i chi2_1 over the eigenvalues lambda of the weighted covariance
-    min(h_j, h_k) - h_j h_k. Its tail is led by the largest eigenvalue:
-    P(A2 > x) ~ prod_{i>1} (1 - lambda_i / lambda_1) ** -0.5 * P(chi2_1 > x / lambda_1).
-    For continuous data (no point holding much mass) the eigenvalues are the classical
-    1 / (j (j + 1)), which gives sqrt(3) P(chi2_1 > 2x) (checked by simulation at 1e-3
-    to 1e-5); a value many rows share (zero rainfall) can raise lambda_1 towards 1, so
-    there the eigenvalues are computed.
-    """
-    if a2 <= 0.0:
-        return 1.0
-    if float(mass.max()) <= 2.5 / _POINTS:
-        lead, factor = 0.5, math.sqrt(3.0)
-    else:
-        h, mass = _coarsen(h, mass)
-        scale = np.sqrt(mass / (h * (1.0 - h)))
-        cov = (np.minimum.outer(h, h) - np.outer(h, h)) * np.outer(scale, scale)
-        lam = np.linalg.eigvalsh(cov)[::-1]
-        lead = float(lam[0])
-        if lead <= 0.0:
-            return 1.0
-        ratio = np.clip(lam[1:] / lead, 0.0, 1.0 - 1e-6)
-        factor = math.exp(-0.5 * float(np.sum(np.log1p(-ratio))))
-    return min(1.0, factor * math.erfc(math.sqrt(a2 / (2.0 * lead))))
-
-
-def _coarsen(h: np.ndarray, mass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Merge neighbouring points into at most _EIGEN_BINS bins of equal pooled mass (a
-    value holding more keeps a bin of its own), so the eigenvalues cost little; the
-    leading eigenvalues, which decide the tail, barely move."""
-    bins = np.floor((h - mass) * _EIGEN_BINS).astype(np.int64)
-    starts = np.flatnonzero(np.diff(bins, prepend=bins[0] - 1))
-    ends = np.append(starts[1:], h.size) - 1
-    return h[ends], np.add.reduceat(mass, starts)
-
-
-# -- categories ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Counts:
-    """A column's value counts: estimates, the half-width of their error, the total."""
-
-    counts: dict[str, float]
-    error: float
-    total: float
-    exact: bool
-
-
-def _counts(col: ColumnProfile) -> _Counts:
-    total = float(col.non_null - col.nan)
-    if col.frequent_exact:
-        return _Counts({v: float(c) for v, c in col.value_counts()}, 0.0, total, True)
-    # The sketch reports an upper bound; the true count is within max_error below it.
-    err = float(col.frequent.max_error)
-    counts = {v: max(0.0, c - err / 2.0) for v, c in col.value_counts()}
-    return _Counts(counts, err / 2.0, total, False)
-
-
-def _categorical(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
-    a, b = _counts(ref), _counts(cur)
-    n, m = a.total, b.total
-    keys = sorted(set(a.counts) | set(b.counts))
-    ca = np.array([a.counts.get(k, 0.0) for k in keys], dtype=np.float64)
-    cb = np.array([b.counts.get(k, 0.0) for k in keys], dtype=np.float64)
-    # A value absent from an approximate sketch may still have up to its error bound.
-    ea = np.full(len(keys), a.error)
-    eb = np.full(len(keys), b.error)
-    cells = _cells(keys, ca, cb, ea + eb, n, m)
-    cell_keys = [keys[i] for i in cells]
-    ta = np.append(ca[cells], max(0.0, n - float(ca[cells].sum())))
-    tb = np.append(cb[cells], max(0.0, m - float(cb[cells].sum())))
-    # The "other" cell carries the error of every cell taken out of it.
-    err_a = np.append(ea[cells], a.error * len(cells) if not a.exact else 0.0)
-    err_b = np.append(eb[cells], b.error * len(cells) if not b.exact else 0.0)
-    ta, tb, err_a, err_b, cell_keys = _pool_small_other(ta, tb, err_a, err_b, cell_keys, n, m)
-    p, q = ta / max(ta.sum(), 1.0), tb / max(tb.sum(), 1.0)
-    effect = _jensen_shannon(p, q)
-    p_value = _chi2_pvalue(ta, tb, err_a, err_b)
-    linf = float(np.max(np.abs(p - q))) if p.size else 0.0
-
-    ref_share = ca / n if n else ca * 0.0
-    cur_share = cb / m if m else cb * 0.0
-    gone = [
-        i for i in range(len(keys)) if ref_share[i] >= VANISHED_SHARE and cb[i] == 0.0 and b.exact
-    ]
-    # Given a value's count c in both samples together, the chance that all c of them
-    # fall in the reference is (n / (n + m)) ** c.
-    lb_ref = np.maximum(ca - ea, 0.0)
-    vanished = tuple(keys[i] for i in gone if lb_ref[i] * math.log(n / (n + m)) < math.log(ALPHA))
-    appeared = [i for i in range(len(keys)) if cur_share[i] >= VANISHED_SHARE and ca[i] == 0.0]
-    notes = []
-    if gone:
-        notes.append(
-            "gone: " + ", ".join(f"{keys[i]!r} (was {percent(ref_share[i])})" for i in gone[:5])
-        )
-    if appeared:
-        shown = (f"{keys[i]!r} ({percent(cur_share[i])})" for i in appeared[:5])
-        notes.append("new: " + ", ".join(shown))
-    if not notes and keys:
-        i = int(np.argmax(np.abs(ref_share - cur_share)))
-        change = f"{percent(ref_share[i])} -> {percent(cur_share[i])}"
-        notes.append(f"largest change {keys[i]!r}: {change}")
-    details: dict[str, object] = {
-        "linf_distance": round(linf, 6),
-        "cells": int(np.count_nonzero(ta + tb)),
-        "pooled_as_other": len(keys) - len(cell_keys),
-        "vanished": [keys[i] for i in gone[:20]],
-        "appeared": [keys[i] for i in appeared[:20]],
-    }
-    novel = 0.0
-    if a.exact and n > 0 and m > 0:
-        novel, expected, p_novel = _novel(a.counts, b, n, m)
-        details |= {
-            "unseen_share": round(novel, 6),
-            "unseen_expected": round(expected, 6),
-            "unseen_p_value": float(f"{p_novel:.3g}"),
-        }
-        if p_novel >= ALPHA:
-            novel = 0.0
-        else:
-            # Pooling rare values hides this change; the distance over every value shows it.
-            raw = _jensen_shannon(ca / max(ca.sum(), 1.0), cb / max(cb.sum(), 1.0))
-            details["statistic_every_value"] = round(raw, 6)
-    return Comparison(
-        "jensen_shannon",
-        effect,
-        p_value,
-        details,
-        "; ".join(notes),
-        vanished=vanished,
-        novel=novel,
-    )
-
-
-def _novel(ref: dict[str, float], cur: _Counts, n: float, m: float) -> tuple[float, float, float]:
-    """The share of the current values that the reference never held, the share that
-    rare categories explain, and the chance of seeing as many.
-
-    Values too rare to have shown up in the reference make up, by Good and Turing's
-    estimate, the share of the reference's values seen exactly once; three times that
-    (plus one), as the schema's out-of-domain tolerance, is taken as the most chance
-    explains, and the count of unseen values in the current sample is held to it by
-    the binomial tail. Pooling rare values into one "other" cell hides this change (a
-    batch whose values are all new reads as a distance of 0), hence the test of its own.
-    The reference's counts must be exact; where the current sample's are estimated,
-    each reference value is taken at the most the sketch allows (its count plus the
-    error bound, or the bound itself if the sketch dropped it), so the unseen count is
-    a lower bound.
-    """
-    singletons = sum(1 for c in ref.values() if c == 1.0)
-    expected = min(1.0, 3.0 * (singletons + 1) / n)
-    if cur.exact:
-        unseen = sum(c for v, c in cur.counts.items() if v not in ref)
-    else:
-        seen = sum(cur.counts.get(v, cur.error) + cur.error for v in ref)
-        unseen = max(0.0, m - seen)
-    share = unseen / m
-    if share <= expected:
-        return share, expected, 1.0
-    return share, expected, _binomial_sf(int(unseen), round(m), expected)
-
-
-def _binomial_sf(k: int, m: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(m, p), k above the mean: the tail summed in logs from
-    k up until its terms no longer count (not scipy.stats: its import costs the command
-    line half a second; a test holds the two equal)."""
-    if k <= 0:
-        return 1.0
-    if p <= 0.0:
-        return 0.0
-    if p >= 1.0 or k > m:
-        return 1.0 if p >= 1.0 else 0.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-    base = math.lgamma(m + 1)
-
-    def log_pmf(j: int) -> float:
-        return base - math.lgamma(j + 1) - math.lgamma(m - j + 1) + j * log_p + (m - j) * log_q
-
-    return upper_tail(log_pmf, k, m)
-
-
-def _cells(
-    keys: list[str], ca: np.ndarray, cb: np.ndarray, err: np.ndarray, n: float, m: float
-) -> np.ndarray:
-    """Indices of the values that get a cell of their own; the rest are pooled as other.
-
-    A value gets a cell when its expected count in the smaller sample reaches
-    MIN_EXPECTED (so that the chi-squared test holds) and the sketches know its count to
-    within MAX_SKETCH_ERROR. Both depend on the two samples pooled, not on which side
-    a value came from, so pooling does not favour finding a change.
-    """
-    if not keys or n <= 0 or m <= 0:
-        return np.zeros(0, dtype=np.int64)
-    pooled = ca + cb
-    expected_small = pooled * min(n, m) / (n + m)
-    keep = (expected_small >= MIN_EXPECTED) & (err <= MAX_SKETCH_ERROR * pooled)
-    return np.flatnonzero(keep)
-
-
-def _pool_small_other(
-    ta: np.ndarray,
-    tb: np.ndarray,
-    err_a: np.ndarray,
-    err_b: np.ndarray,
-    keys: list[str],
-    n: float,
-    m: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Fold the smallest cells into "other" while "other" is non-empty but too small."""
-    small = min(n, m) / (n + m) if n > 0 and m > 0 else 0.0
-    while len(keys) > 0:
-        other = ta[-1] + tb[-1]
-        if other == 0.0 or other * small >= MIN_EXPECTED:
-            break
-        i = int(np.argmin(ta[:-1] + tb[:-1]))
-        for arr in (ta, tb, err_a, err_b):
-            arr[-1] += arr[i]
-        ta, tb, err_a, err_b = (np.delete(x, i) for x in (ta, tb, err_a, err_b))
-        keys = keys[:i] + keys[i + 1 :]
-    return ta, tb, err_a, err_b, keys
-
-
-def _jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
-    if p.size == 0 or q.size == 0:
-        return 0.0
-    mid = (p + q) / 2.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kl_p = np.where(p > 0, p * np.log2(p / mid), 0.0)
-        kl_q = np.where(q > 0, q * np.log2(q / mid), 0.0)
-    value = 0.5 * float(kl_p.sum() + kl_q.sum())
-    return math.sqrt(min(1.0, max(0.0, value)))
-
-
-def _chi2_pvalue(a: np.ndarray, b: np.ndarray, err_a: np.ndarray, err_b: np.ndarray) -> float:
-    """Pearson's chi-squared test of two count vectors, each cell's deviation first
-    reduced by what the sketches' error could explain."""
-    keep = (a + b) > 0
-    a, b, err_a, err_b = a[keep], b[keep], err_a[keep], err_b[keep]
-    if a.size < 2:
-        return 1.0
-    n, m = float(a.sum()), float(b.sum())
-    if n <= 0 or m <= 0:
-        return 1.0
-    total = n + m
-    col = a + b
-    exp_a, exp_b = col * n / total, col * m / total
-    slack = (err_a * m + err_b * n) / total
-    dev = np.maximum(np.abs(a - exp_a) - slack, 0.0)
-    stat = float(np.sum(dev * dev * (1.0 / exp_a + 1.0 / exp_b)))
-    return _chi2_sf(stat, a.size - 1)
-
-
-def _chi2_sf(x: float, df: int) -> float:
-    """P(chi2_df > x), by the finite series of the upper incomplete gamma function for
-    whole and half-whole shapes (summed in logs, so exact far into the tail). Not
-    scipy: importing scipy.special alone costs the command line about a second."""
-    if x <= 0.0:
-        return 1.0
-    half = x / 2.0
-    if df % 2 == 0:
-        head = 0.0
-        shapes = np.arange(df // 2, dtype=np.float64)
-    else:
-        head = math.erfc(math.sqrt(half))
-        shapes = np.arange(1, (df + 1) // 2, dtype=np.float64) - 0.5
-    if shapes.size == 0:
-        return min(1.0, head)
-    logs = shapes * math.log(half) - np.array([math.lgamma(s + 1.0) for s in shapes])
-    top = float(logs.max())
-    tail = math.exp(top - half) * float(np.exp(logs - top).sum())
-    return min(1.0, head + tail)
-
-
 # -- evidence from two checks on one column ---------------------------------------------
 
 
@@ -670,7 +252,7 @@ def combine_evidence(findings: list[Finding]) -> list[Finding]:
             continue
         p_drift, p_range = float(f.details["p_value"]), float(other.details["p_value"])
         x = -2.0 * (math.log(max(p_drift, 1e-300)) + math.log(max(p_range, 1e-300)))
-        combined = _chi2_sf(x, 4)
+        combined = chi2_sf(x, 4)
         details = {**f.details, "combined_p_value": float(f"{combined:.3g}"), "method": "fisher"}
         if combined >= ALPHA:
             out.append(replace(f, details=details))
@@ -779,7 +361,7 @@ def _reference_share(ref: ColumnProfile, value: object) -> float:
         sketch = ref.quantiles
         at = float(sketch.cdf([value])[0] - sketch.cdf([value], inclusive=False)[0])
         return min(1.0, at + 2.0 * sketch.rank_error)
-    counts = _counts(ref)
+    counts = counts_of(ref)
     if counts.total <= 0:
         return 0.0
     return min(1.0, (counts.counts.get(str(value), 0.0) + counts.error) / counts.total)
@@ -827,7 +409,7 @@ def _missing_marker(ref: ColumnProfile, cur: ColumnProfile) -> list[Finding]:
         ]
     share_ref, share_cur = ref.nan / ref.missing, cur.nan / cur.missing
     zero = np.zeros(2)
-    p_value = _chi2_pvalue(
+    p_value = chi2_pvalue(
         np.array([ref.nan, ref.nulls], dtype=np.float64),
         np.array([cur.nan, cur.nulls], dtype=np.float64),
         zero,
