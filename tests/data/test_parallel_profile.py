@@ -12,7 +12,9 @@ import pytest
 
 from mlgate.data import io
 from mlgate.data import profile as profile_module
-from mlgate.data.profile import PARALLEL_ROWS, dumps, profile
+from mlgate.data.hashing import hash_floats
+from mlgate.data.hll import HllSketch
+from mlgate.data.profile import PARALLEL_ROWS, SMALL_RANGE, dumps, profile, profile_frame
 from mlgate.data.theta import distinct
 
 
@@ -80,3 +82,22 @@ def test_distinct_matches_numpy_unique(dtype: type) -> None:
     assert np.array_equal(distinct(values), np.unique(values))
     assert distinct(values[:0]).size == 0
     assert np.array_equal(distinct(values[:1]), values[:1])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.arange(-5, 6).repeat(30),  # negative and positive codes
+        np.array([0.0, -0.0, 3.0, 3.0, 2.0**40, 2.0**40 + 7]),  # whole floats, a wide offset
+        np.arange(0, 2 * SMALL_RANGE, 7),  # wider than SMALL_RANGE: hashed value by value
+    ],
+)
+def test_small_range_counts_give_what_hashing_every_value_gives(values: np.ndarray) -> None:
+    col = profile_frame(pl.DataFrame({"x": values})).column("x")
+    arr = values.astype(np.float64)
+    assert col.distinct == HllSketch.of(hash_floats(arr))
+    assert col.integral
+    if col.frequent_dropped == 0:
+        expected = pl.Series(arr).value_counts()
+        counts = {float(v): c for v, c in col.value_counts()}
+        assert counts == {float(v): c for v, c in expected.iter_rows()}

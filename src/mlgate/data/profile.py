@@ -558,7 +558,7 @@ def _normalise(df: pl.DataFrame) -> pl.DataFrame:
 def _profile_series(s: pl.Series) -> ColumnProfile:
     kind = kind_of(s.dtype)
     base = ColumnProfile(name=s.name, kind=kind, count=s.len(), nulls=s.null_count())
-    values = s.drop_nulls()
+    values = s.drop_nulls() if base.nulls else s  # drop_nulls copies even with none
     if kind == NUMERIC:
         return _numeric(base, values)
     if kind in (STRING, BOOLEAN):
@@ -590,11 +590,15 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         integral = _whole_numbers(arr)
     else:
         integral = True
+    lo = float(arr.min()) if arr.size else None
+    hi = float(arr.max()) if arr.size else None
     quantiles = KllSketch()
     quantiles.update(arr)
+    counted = _small_range_counts(arr, lo, hi) if integral else None
     # Hashed as floats, whole or not, so that a part of whole numbers and a part of
-    # fractions hash the same value (1 and 1.0) alike when merged.
-    distinct = HllSketch.of(hash_floats(arr))
+    # fractions hash the same value (1 and 1.0) alike when merged. A value's hash is the
+    # same however often it occurs, so counted values are hashed once each.
+    distinct = HllSketch.of(hash_floats(arr if counted is None else counted[0]))
     frequent = FrequentSketch()
     dropped = 0
     if integral and finite.len() > 2 * TOP_PER_BATCH and distinct.estimate > finite.len() / 2:
@@ -602,8 +606,14 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         # occur once or twice each, so counting every value would tell nothing.
         dropped = finite.len()
     elif integral:
-        as_int = finite.cast(pl.Int64)
-        vc = _value_counts(as_int)
+        if counted is not None:
+            present, counts = counted
+            vc = pl.DataFrame(
+                {VALUE: present.astype(np.int64), COUNT: counts},
+                schema={VALUE: pl.Int64, COUNT: pl.UInt32},
+            )
+        else:
+            vc = _value_counts(finite.cast(pl.Int64))
         dropped = _feed_frequent(frequent, vc)
     else:
         # Few distinct fractions (a code column with a stray 0.5, a rounded reading): keep
@@ -623,8 +633,8 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         posinf=posinf,
         neginf=neginf,
         integral=integral,
-        min=float(arr.min()) if arr.size else None,
-        max=float(arr.max()) if arr.size else None,
+        min=lo,
+        max=hi,
         moments=Moments.of(arr),
         quantiles=quantiles,
         distinct=distinct,
@@ -633,11 +643,31 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     )
 
 
+#: Whole numbers spanning at most this many values are counted with ``np.bincount``:
+#: a 512 KB count array, about a fifth of the time of hashing every value to count it.
+SMALL_RANGE = 1 << 16
+
+
+def _small_range_counts(
+    arr: np.ndarray, lo: float | None, hi: float | None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The distinct values of whole numbers within SMALL_RANGE of each other (as float64,
+    ascending) and their counts, or None for a wider span."""
+    if lo is None or hi is None or hi - lo > SMALL_RANGE:
+        return None
+    counts = np.bincount((arr - lo).astype(np.intp))
+    present = np.flatnonzero(counts)
+    return present.astype(np.float64) + lo, counts[present]
+
+
 def _whole_numbers(arr: np.ndarray) -> bool:
     """Whether every finite float is a whole number that a float holds exactly: beyond
     2**53 floats skip integers, so such values count as fractional."""
     if arr.size == 0:
         return True
+    head = arr[:64]  # a measurement shows a fraction at once: no pass over the rest
+    if not np.all(np.floor(head) == head):
+        return False
     return bool(np.all(np.floor(arr) == arr) and max(-arr.min(), arr.max()) < 2.0**53)
 
 
