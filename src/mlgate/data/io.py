@@ -11,9 +11,7 @@ that find the line at fault run only after a reader has failed.
 
 from __future__ import annotations
 
-import csv
 import glob as globlib
-import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -23,17 +21,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
+from mlgate.data.read_errors import FORMAT_NAMES, clean, diagnose_csv, explain, first_line
+from mlgate.data.sniff import SNIFF_BYTES, csv_header, refuse_non_text, sniff_csv
 from mlgate.errors import InputError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
 BATCH_ROWS = 250_000
-_SNIFF_BYTES = 64 * 1024
 _CSV_INFER_ROWS = 10_000
-#: How far the error-path diagnostics read to find the line at fault.
-_DIAGNOSE_BYTES = 256 * 1024 * 1024
-_DIAGNOSE_LINES = 5_000_000
 
 _EXTENSIONS = {
     ".csv": "csv",
@@ -51,36 +47,12 @@ _EXTENSIONS = {
 
 PROFILE_MARKER = b'"format": "mlgate.profile"'
 
-_FORMAT_NAMES = {
-    "csv": "CSV",
-    "parquet": "Parquet",
-    "jsonl": "JSON Lines",
-    "ipc": "Arrow IPC",
-    "profile": "an mlgate profile",
-    "frame": "a table",
-}
 
-#: Leading bytes of files that are often handed over by mistake, with what to do.
-_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
-    (b"\x1f\x8b", "gzip-compressed", "decompress it first (gunzip), or write it as Parquet"),
-    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook?)", "export the data as CSV"),
-    (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first (unzstd)"),
-    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it first (unxz)"),
-)
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
-)
-#: Control bytes that do not occur in text (tab, newlines and form feed excluded).
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 _PARSE_ERROR = re.compile(
     r"could not parse `(?P<value>.*?)` as dtype `(?P<dtype>[^`]+)` at column '(?P<column>[^']*)'",
     re.DOTALL,
 )
 _JSON_PARSE_ERROR = re.compile(r"cannot parse '(?P<value>.*?)' \([^)]*\) as (?P<dtype>\w+)")
-_DUPLICATE_NAME = re.compile(r"name '(?P<name>[^']*)' has more than one occurrence")
 
 T = TypeVar("T")
 
@@ -215,7 +187,7 @@ def _format_of(path: Path) -> str:
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
+            head = fh.read(SNIFF_BYTES)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror}); check its permissions") from None
     if size == 0:
@@ -230,10 +202,10 @@ def _format_of(path: Path) -> str:
     ext = _EXTENSIONS.get(path.suffix.lower())
     if ext in ("parquet", "ipc"):
         raise InputError(
-            f"{path}: not a valid {_FORMAT_NAMES[ext]} file (bad magic bytes); it may be "
+            f"{path}: not a valid {FORMAT_NAMES[ext]} file (bad magic bytes); it may be "
             "truncated or corrupt: write it again"
         )
-    _refuse_non_text(path, head, "JSON Lines" if ext in ("json", "jsonl") else "CSV")
+    refuse_non_text(path, head, "JSON Lines" if ext in ("json", "jsonl") else "CSV")
     if ext == "json":
         if PROFILE_MARKER in head[:200]:
             return "profile"
@@ -243,174 +215,6 @@ def _format_of(path: Path) -> str:
             return "profile" if PROFILE_MARKER in head[:200] else "jsonl"
         return "csv"
     return ext
-
-
-def _refuse_non_text(path: Path, head: bytes, expected: str) -> None:
-    """Refuse compressed, archived, UTF-16/32 and binary files with a specific reason."""
-    for magic, what, todo in _SIGNATURES:
-        if head.startswith(magic):
-            raise InputError(f"{path}: the file is {what}, not {expected} text; {todo}")
-    for bom, encoding in _BOMS:
-        if head.startswith(bom):
-            raise InputError(f"{path}: the file is {encoding} text; re-save it as UTF-8")
-    if b"\x00" not in head and not _mostly_control(head):
-        return
-    sample = head[:4096]
-    if len(sample) >= 16 and (
-        sample[1::2].count(0) > 0.9 * len(sample[1::2])
-        or sample[0::2].count(0) > 0.9 * len(sample[0::2])
-    ):
-        raise InputError(f"{path}: the file looks like UTF-16 text; re-save it as UTF-8")
-    raise InputError(
-        f"{path}: the file is binary, not {expected} text; check that the right file was "
-        "given (CSV, Parquet, JSON Lines and Arrow IPC are read)"
-    )
-
-
-def _mostly_control(head: bytes) -> bool:
-    if not head:
-        return False
-    text_bytes = head.translate(None, _CONTROL_BYTES)
-    return len(head) - len(text_bytes) > max(8, len(head) // 100)
-
-
-def sniff_csv(path: Path) -> tuple[str, bool]:
-    """Guess delimiter and header from the first 64 KiB; refuse binary or non-UTF-8 text."""
-    with path.open("rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-    _refuse_non_text(path, head, "CSV")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the 64 KiB edge
-            line = head[: exc.start].count(b"\n") + 1
-            raise InputError(_utf8_message(path, line, exc.start)) from None
-        text = head[: exc.start].decode("utf-8")
-    text = text.lstrip("\ufeff")
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise InputError(
-            f"{path}: the first line is empty; expected a header row: remove the blank "
-            "lines at the top"
-        )
-    if len(head) == _SNIFF_BYTES and len(lines) > 1:
-        lines = lines[:-1]  # the last line may be cut at the 64 KiB edge
-    sample = "\n".join(lines[:_SNIFF_LINES])
-    sniffer = csv.Sniffer()
-    try:
-        separator = sniffer.sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        separator = "\t" if path.suffix.lower() == ".tsv" else ","
-    return separator, _has_header(sniffer, sample, separator)
-
-
-#: Lines of the file's head that the delimiter and the header are judged on.
-_SNIFF_LINES = 50
-
-
-def _has_header(sniffer: csv.Sniffer, sample: str, separator: str) -> bool:
-    """Whether the sample's first row is a header.
-
-    A first row unlike the rows below it is a header (``header_by_types``); failing
-    that, csv.Sniffer votes column by column, and a first row with no numbers in it is
-    a header however it votes (it votes "no header" for all-string tables).
-    """
-    try:
-        rows = list(csv.reader(sample.splitlines(), delimiter=separator))
-    except csv.Error:
-        return True
-    if len(rows) < 2:
-        return True
-    if header_by_types(rows[0], rows[1:]):
-        return True
-    try:
-        has_header = sniffer.has_header(sample)
-    except csv.Error:
-        has_header = True
-    return has_header or not _looks_numeric_row(rows[0])
-
-
-_INTEGER = re.compile(r"[+-]?\d+")
-
-
-#: Spellings of a missing value: no names, so no evidence of a header.
-_MISSING_SPELLINGS = frozenset({"na", "n/a", "null", "none", "nil", "-", "?", "."})
-
-
-def _cell_type(cell: str) -> str:
-    """``empty`` (also ``NA`` and the like), ``integer`` (as written: ``1``, not
-    ``1.0``), ``number`` or ``text``."""
-    text = cell.strip()
-    if not text or text.lower() in _MISSING_SPELLINGS:
-        return "empty"
-    if _INTEGER.fullmatch(text):
-        return "integer"
-    try:
-        float(text)
-    except ValueError:
-        return "text"
-    return "number"
-
-
-def header_by_types(first: list[str], body: list[list[str]]) -> bool:
-    """Whether ``first`` is a header because it is unlike the rows below it.
-
-    csv.Sniffer's vote takes a header of numbers (``0,1,2,3,y,pred``, as NumPy and
-    pandas write unnamed columns) over numeric data for a data row, since "0" reads as a
-    number; so two kinds of header are recognised before it votes:
-
-    - a name over a column of numbers: a cell of text in the first row where every
-      other row (of the same width) holds a number in that column;
-    - numbered columns: the first row's numbers are the column numbers ``0..k-1`` or
-      ``1..k`` (k >= 2, in order, an empty first cell allowed for an index column) and
-      the rows below are unlike them: some of those columns hold fractions or text,
-      or, for k >= 3, whole numbers among which some column never takes its own
-      number. A headerless table of small codes (0, 1, 2) whose first row happens to
-      read ``0,1,2`` stays headerless.
-    """
-    rows = [row for row in body if len(row) == len(first)]
-    if not rows or not first:
-        return False
-    types = [[_cell_type(row[j]) for row in rows] for j in range(len(first))]
-    numeric = [
-        bool(column)
-        and all(t in ("integer", "number", "empty") for t in column)
-        and any(t != "empty" for t in column)
-        for column in types
-    ]
-    heads = [_cell_type(cell) for cell in first]
-    if any(h == "text" and numeric[j] for j, h in enumerate(heads)):
-        return True
-    numbered = [j for j, h in enumerate(heads) if h == "integer"]
-    if len(numbered) < 2 or any(
-        heads[j] not in ("text", "empty") for j in range(len(first)) if j not in numbered
-    ):
-        return False
-    values = [int(first[j]) for j in numbered]
-    if values[0] not in (0, 1) or values != list(range(values[0], values[0] + len(values))):
-        return False
-    below = [types[j] for j in numbered]
-    if any(t == "number" or t == "text" for column in below for t in column):
-        return True
-    if len(values) < 3:
-        return False
-    # Whole numbers below too: were the first row data, each of its values would be
-    # one its column takes. A column that never takes its number below (pixel 500 of
-    # values 0..255, counts in the hundreds) marks the row as names.
-    return any(
-        all(int(row[j]) != value for row in rows if _cell_type(row[j]) == "integer")
-        for j, value in zip(numbered, values, strict=True)
-    )
-
-
-def _utf8_message(path: Path, line: int, offset: int) -> str:
-    return (
-        f"{path}: line {line} is not valid UTF-8 (byte offset {offset}); re-save the file as UTF-8"
-    )
-
-
-def _looks_numeric_row(cells: list[str]) -> bool:
-    return any(_cell_type(cell) in ("integer", "number") for cell in cells)
 
 
 #: What a CSV cell says for a missing value, as pandas' ``read_csv`` reads it by default
@@ -484,7 +288,7 @@ def _csv_names(lazy: pl.LazyFrame, source: Source) -> pl.LazyFrame:
     """The header as RFC 4180 reads it: Polars keeps the escaped (doubled) quotes of a
     quoted name, so a column named with a quote in it came back with two; Python's csv
     module reads the header right."""
-    header = _csv_header(source.paths[0], source.csv_separator)
+    header = csv_header(source.paths[0], source.csv_separator)
     try:
         names = lazy.collect_schema().names()
     except pl.exceptions.PolarsError:
@@ -555,16 +359,16 @@ def _iter(source: Source, batch_rows: int, *, infer_all: bool) -> Iterator[pl.Da
         if not started:
             yield _typed_empty_columns(source, lazy.limit(0).collect())
     except pl.exceptions.PolarsError as exc:
-        message = _first_line(exc)
+        message = first_line(exc)
         if not infer_all and source.kind in ("csv", "jsonl") and _is_type_error(message):
             if not started:
                 raise _RetryWithFullInference from None
             raise _late_type_change(source, message) from None
-        raise InputError(_explain(source, message)) from None
+        raise InputError(explain(source, message)) from None
     except pl.exceptions.PanicException as exc:  # a reader crash on a damaged file
         raise InputError(
-            f"{source.label}: the {_FORMAT_NAMES[source.kind]} reader failed "
-            f"({_clean(_first_line(exc))}); the file may be corrupt: write it again"
+            f"{source.label}: the {FORMAT_NAMES[source.kind]} reader failed "
+            f"({clean(first_line(exc))}); the file may be corrupt: write it again"
         ) from None
     except OSError as exc:
         raise InputError(
@@ -715,11 +519,6 @@ def _typed_empty_columns(source: Source, batch: pl.DataFrame) -> pl.DataFrame:
     return batch.with_columns(pl.col(name).cast(pl.Null) for name in empty) if empty else batch
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _is_type_error(message: str) -> bool:
     low = message.lower()
     return "parse" in low or "could not" in low
@@ -730,228 +529,32 @@ def _late_type_change(source: Source, message: str) -> LateTypeChange:
     json_match = _JSON_PARSE_ERROR.search(message)
     if match is None and json_match is not None:
         return LateTypeChange(
-            f"{source.label}: the value {_clean(json_match['value'])!r} does not fit the "
+            f"{source.label}: the value {clean(json_match['value'])!r} does not fit the "
             f"type {json_match['dtype']} inferred from the first {_CSV_INFER_ROWS:,} rows; "
             "fix that value, or write the data as Parquet so that its types are explicit"
         )
     if match is None:
         return LateTypeChange(
             f"{source.label}: a column changes type after the first {_CSV_INFER_ROWS:,} "
-            f"rows ({_clean(message)}); fix the value, or write the data as Parquet so "
+            f"rows ({clean(message)}); fix the value, or write the data as Parquet so "
             "that its types are explicit"
         )
     value = match["value"]
     if source.kind == "csv" and ('"' in value or "\n" in value):
         # Not a type change but a quote out of place; say where.
-        found = _diagnose_csv(source)
+        found = diagnose_csv(source)
         if found is not None:
             return LateTypeChange(found)
     return LateTypeChange(
-        f"{source.label}: column {match['column']!r} holds {_clean(value)!r} after its "
+        f"{source.label}: column {match['column']!r} holds {clean(value)!r} after its "
         f"first {_CSV_INFER_ROWS:,} rows were read as {match['dtype']}; fix that value, "
         "or write the data as Parquet so that its types are explicit"
     )
 
 
-def _clean(message: str) -> str:
-    text = " ".join(message.split())
-    return text[:200] + ("..." if len(text) > 200 else "")
-
-
 def _check_csv_header(source: Source, path: Path) -> None:
     if source.csv_has_header:
-        _check_unique(str(path), _csv_header(path, source.csv_separator) or [])
-
-
-def _csv_header(path: Path, separator: str) -> list[str] | None:
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
-        header = next(csv.reader(fh, delimiter=separator), None)
-    if header:
-        header[0] = header[0].lstrip("\ufeff")
-    return header
-
-
-# -- diagnostics: run only after a reader failed, to say where and what to do ---------
-
-
-def _explain(source: Source, message: str) -> str:
-    """One line for a reader failure: the file and line at fault when they can be found."""
-    low = message.lower()
-    found: str | None = None
-    if source.kind in ("csv", "jsonl") and ("utf-8" in low or "utf8" in low):
-        found = _find_bad_utf8(source.paths)
-    if found is None and source.kind == "csv":
-        found = _diagnose_csv(source)
-    elif found is None and source.kind == "jsonl":
-        found = _diagnose_jsonl(source.paths)
-    elif found is None and source.kind in ("parquet", "ipc") and len(source.paths) > 1:
-        found = _diagnose_schemas(source)
-    if found is not None:
-        return found
-    name = _FORMAT_NAMES[source.kind]
-    duplicate = _DUPLICATE_NAME.search(message)
-    if duplicate is not None:
-        return (
-            f"{source.label}: column name {duplicate['name']!r} appears more than once; "
-            "rename one of them and write the file again"
-        )
-    if source.kind == "parquet" and "must end with par1" in low:
-        return (
-            f"{source.label}: the Parquet file is truncated (its footer is missing); it was "
-            "cut short while being written or copied: write it again"
-        )
-    todo = {
-        "csv": "check its delimiter, quoting and encoding",
-        "jsonl": "check that every line is one JSON object",
-        "parquet": "it may be truncated or corrupt: write it again",
-        "ipc": "it may be truncated or corrupt: write it again",
-    }.get(source.kind, "check the data")
-    return f"{source.label}: cannot read as {name} ({_clean(message)}); {todo}"
-
-
-def _find_bad_utf8(paths: tuple[Path, ...]) -> str | None:
-    for path in paths:
-        found = _first_bad_utf8(path)
-        if found is not None:
-            return _utf8_message(path, *found)
-    return None
-
-
-def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
-    """(line, byte offset) of the first byte sequence that is not UTF-8, streaming."""
-    lines = offset = 0
-    carry = b""
-    with path.open("rb") as fh:
-        while offset < _DIAGNOSE_BYTES:
-            chunk = fh.read(1 << 20)
-            data = carry + chunk
-            if not data:
-                return None
-            try:
-                data.decode("utf-8")
-                good, carry = len(data), b""
-            except UnicodeDecodeError as exc:
-                cut_at_edge = chunk and exc.start >= len(data) - 3 and exc.end == len(data)
-                if not cut_at_edge:
-                    return lines + data[: exc.start].count(b"\n") + 1, offset + exc.start
-                good, carry = exc.start, data[exc.start :]
-            lines += data[:good].count(b"\n")
-            offset += good
-    return None
-
-
-def _diagnose_csv(source: Source) -> str | None:
-    """Files of one dataset written differently, or the first row that breaks the table."""
-    first = source.paths[0]
-    header = _csv_header(first, source.csv_separator)
-    for path in source.paths:
-        if path != first:
-            try:
-                separator, _ = sniff_csv(path)
-            except InputError as exc:
-                return str(exc)
-            if separator != source.csv_separator:
-                return (
-                    f"{path}: uses {separator!r} as its delimiter, {first} uses "
-                    f"{source.csv_separator!r}; write every file of one dataset the same way"
-                )
-            if source.csv_has_header and _csv_header(path, separator) != header:
-                return (
-                    f"{path}: its header differs from that of {first}; give the files of "
-                    "one dataset the same columns in the same order"
-                )
-        found = _bad_csv_row(path, source.csv_separator)
-        if found is not None:
-            return found
-    return None
-
-
-def _bad_csv_row(path: Path, separator: str) -> str | None:
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter=separator, strict=True)
-        width: int | None = None
-        start = 1
-        try:
-            for row in reader:
-                if width is None:
-                    width = len(row)
-                elif len(row) > width:
-                    return (
-                        f"{path}: line {start} has {len(row)} fields, the header has {width}; "
-                        "check the delimiter and the quoting on that line"
-                    )
-                start = reader.line_num + 1
-                if start > _DIAGNOSE_LINES:
-                    return None
-        except csv.Error as exc:
-            return (
-                f"{path}: line {start}: {str(exc).rstrip('.')}; check the quoting there "
-                "(a quote opened and never closed?)"
-            )
-    return None
-
-
-def _diagnose_jsonl(paths: tuple[Path, ...]) -> str | None:
-    for path in paths:
-        with path.open("rb") as fh:
-            for number, raw in enumerate(fh, start=1):
-                if number > _DIAGNOSE_LINES:
-                    break
-                text = raw.strip()
-                if not text:
-                    continue
-                try:
-                    value = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    return (
-                        f"{path}: line {number} is not valid JSON ({exc.msg} at column "
-                        f"{exc.colno}); fix or remove that line"
-                    )
-                except ValueError:  # not UTF-8
-                    return _find_bad_utf8((path,))
-                if not isinstance(value, dict):
-                    return (
-                        f"{path}: line {number} is a JSON {type(value).__name__}, not an "
-                        "object; write one JSON object per line"
-                    )
-    return None
-
-
-def _diagnose_schemas(source: Source) -> str | None:
-    """The first file of a multi-file Parquet or IPC source that breaks the common schema."""
-    read = pl.read_parquet_schema if source.kind == "parquet" else pl.read_ipc_schema
-    name = _FORMAT_NAMES[source.kind]
-    first: tuple[Path, dict[str, pl.DataType]] | None = None
-    for path in source.paths:
-        try:
-            schema = dict(read(path))
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            return (
-                f"{path}: cannot read as {name} ({_clean(_first_line(exc))}); it may be "
-                "truncated or corrupt: write it again"
-            )
-        if first is None:
-            first = (path, schema)
-            continue
-        first_path, expected = first
-        for column, dtype in schema.items():
-            if column not in expected:
-                return (
-                    f"{path}: has column {column!r}, which {first_path} lacks; give the files "
-                    "of one dataset the same columns"
-                )
-            if dtype != expected[column]:
-                return (
-                    f"{path}: column {column!r} is {dtype} there but {expected[column]} in "
-                    f"{first_path}; write the files of one dataset with the same types"
-                )
-        for column in expected:
-            if column not in schema:
-                return (
-                    f"{path}: lacks column {column!r}, which {first_path} has; give the files "
-                    "of one dataset the same columns"
-                )
-    return None
+        _check_unique(str(path), csv_header(path, source.csv_separator) or [])
 
 
 def consume_batches(source: Source, consume: Callable[[Iterator[pl.DataFrame]], T]) -> T:
