@@ -22,11 +22,8 @@ if TYPE_CHECKING:
 
 #: How far the error-path diagnostics read to find the line at fault.
 _DIAGNOSE_BYTES = 256 * 1024 * 1024
-
-
 _DIAGNOSE_LINES = 5_000_000
-
-
+#: Each format as messages name it.
 FORMAT_NAMES = {
     "csv": "CSV",
     "parquet": "Parquet",
@@ -35,8 +32,6 @@ FORMAT_NAMES = {
     "profile": "an mlgate profile",
     "frame": "a table",
 }
-
-
 _DUPLICATE_NAME = re.compile(r"name '(?P<name>[^']*)' has more than one occurrence")
 
 

@@ -13,9 +13,8 @@ from pathlib import Path
 
 from mlgate.errors import InputError
 
+#: Bytes of a file read to tell what it is.
 SNIFF_BYTES = 64 * 1024
-
-
 #: Leading bytes of files that are often handed over by mistake, with what to do.
 _SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"\x1f\x8b", "gzip-compressed", "decompress it first (gunzip), or write it as Parquet"),
@@ -23,16 +22,12 @@ _SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first (unzstd)"),
     (b"\xfd7zXZ\x00", "xz-compressed", "decompress it first (unxz)"),
 )
-
-
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xfe\x00\x00", "UTF-32"),
     (b"\x00\x00\xfe\xff", "UTF-32"),
     (b"\xff\xfe", "UTF-16"),
     (b"\xfe\xff", "UTF-16"),
 )
-
-
 #: Control bytes that do not occur in text (tab, newlines and form feed excluded).
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 
@@ -123,8 +118,6 @@ def _has_header(sniffer: csv.Sniffer, sample: str, separator: str) -> bool:
 
 
 _INTEGER = re.compile(r"[+-]?\d+")
-
-
 #: Spellings of a missing value: no names, so no evidence of a header.
 _MISSING_SPELLINGS = frozenset({"na", "n/a", "null", "none", "nil", "-", "?", "."})
 
