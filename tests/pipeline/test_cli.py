@@ -1,0 +1,136 @@
+"""``mlgate pipeline infer`` and ``mlgate check pipeline`` on the command line: exit codes,
+one clear line for each kind of bad input, the JSON report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_main
+from tests.pipeline.project import CONFIG, replace_step, write_project
+
+Capsys = pytest.CaptureFixture[str]
+
+
+def one_error(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("mlgate: error:")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_infer_writes_contracts_and_check_passes_as_json(
+    tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_main(capsys, ("pipeline", "infer", "--config", config))
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "contracts").iterdir()) == [
+        "clean.yaml",
+        "features.yaml",
+    ]
+    code, out, err = run_main(capsys, ("check", "pipeline", "--config", config, "--format", "json"))
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["passed"] is True
+    stages = {c["stage"] for c in report["checks"]}
+    assert stages == {"pipeline:clean", "pipeline:features", "pipeline:train"}
+    assert all(c["details"]["step"] == c["stage"].split(":")[1] for c in report["checks"])
+
+
+def test_infer_one_step_only(tmp_path: Path, capsys: Capsys) -> None:
+    config = write_project(tmp_path)
+    code, _, err = run_main(capsys, ("pipeline", "infer", "-c", config, "--step", "features"))
+    assert code == 0, err
+    assert [p.name for p in (tmp_path / "contracts").iterdir()] == ["features.yaml"]
+    code, _, err = run_main(capsys, ("pipeline", "infer", "-c", config, "--step", "featurs"))
+    assert code == 2 and "did you mean 'features'?" in one_error(err)
+
+
+def test_a_broken_step_fails_the_check_with_exit_1(project: Path, capsys: Capsys) -> None:
+    replace_step(project, "clean", "def clean(raw):\n    return raw.iloc[: len(raw) // 2]\n")
+    code, out, _ = run_main(capsys, ("check", "pipeline", "-c", project / "mlgate.yaml"))
+    assert code == 1
+    assert "pipeline.first_broken" in out and "'clean'" in out
+
+
+def test_missing_step_file_is_exit_2_naming_the_config_line(tmp_path: Path, capsys: Capsys) -> None:
+    config = write_project(tmp_path, config=CONFIG.replace("pipeline.py:clean", "steps.py:clean"))
+    code, _, err = run_main(capsys, ("check", "pipeline", "-c", config))
+    assert code == 2
+    line = one_error(err)
+    assert "mlgate.yaml:9: pipeline.steps.0.run: steps.py: no such file" in line
+
+
+def test_unknown_parameter_name_is_exit_2_with_a_did_you_mean(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    config = write_project(tmp_path)
+    replace_step(tmp_path, "clean", "def clean(raws):\n    return raws\n")
+    code, _, err = run_main(capsys, ("check", "pipeline", "-c", config))
+    assert code == 2
+    line = one_error(err)
+    assert "mlgate.yaml:9: pipeline.steps.0.run:" in line
+    assert "parameter 'raws' is neither a source nor an earlier step; did you mean 'raw'?" in line
+
+
+def test_parameter_naming_a_later_step_says_to_reorder(tmp_path: Path, capsys: Capsys) -> None:
+    config = write_project(tmp_path)
+    replace_step(tmp_path, "clean", "def clean(raw, features):\n    return raw\n")
+    code, _, err = run_main(capsys, ("check", "pipeline", "-c", config))
+    assert code == 2 and "'features' is a step that runs later" in one_error(err)
+
+
+def test_step_returning_none_is_exit_2_at_its_def_line(tmp_path: Path, capsys: Capsys) -> None:
+    config = write_project(tmp_path)
+    replace_step(tmp_path, "clean", "def clean(raw):\n    raw.dropna()\n")
+    code, _, err = run_main(capsys, ("check", "pipeline", "-c", config))
+    assert code == 2
+    line = one_error(err)
+    assert "step 'clean' (pipeline.py:clean) returned None, not a DataFrame" in line
+    assert "pipeline.py:" in line and "returns: object" in line
+
+
+def test_bad_contract_file_is_exit_2_naming_its_line(project: Path, capsys: Capsys) -> None:
+    path = project / "contracts" / "clean.yaml"
+    path.write_text(path.read_text().replace("promise: filtered", "promise: mostly"))
+    code, _, err = run_main(capsys, ("check", "pipeline", "-c", project / "mlgate.yaml"))
+    assert code == 2
+    line = one_error(err)
+    assert "clean.yaml:" in line and "rows.promise: should be" in line and "'mostly'" in line
+
+
+def test_missing_source_is_exit_2_naming_the_config_line(tmp_path: Path, capsys: Capsys) -> None:
+    config = write_project(tmp_path)
+    (tmp_path / "data" / "regions.csv").unlink()
+    code, _, err = run_main(capsys, ("check", "pipeline", "-c", config))
+    assert code == 2
+    assert "mlgate.yaml:4: pipeline.sources.regions:" in one_error(err)
+
+
+def test_config_without_a_pipeline_is_exit_2(tmp_path: Path, capsys: Capsys) -> None:
+    config = tmp_path / "mlgate.yaml"
+    config.write_text("data: {reference: a.csv, current: b.csv}\n")
+    code, _, err = run_main(capsys, ("check", "pipeline", "-c", config))
+    assert code == 2 and "has no 'pipeline:' section" in one_error(err)
+
+
+def test_empty_mode_checks_the_wiring_on_zero_rows(project: Path, capsys: Capsys) -> None:
+    code, out, err = run_main(
+        capsys, ("check", "pipeline", "-c", project / "mlgate.yaml", "--empty")
+    )
+    assert code == 0, out + err
+    replace_step(
+        project,
+        "features",
+        "def features(clean, regions):\n    return clean.rename(columns={'income': 'revenue'})\n",
+    )
+    code, out, _ = run_main(
+        capsys, ("check", "pipeline", "-c", project / "mlgate.yaml", "--empty", "--format", "json")
+    )
+    assert code == 1
+    failed = [(c["name"], c["column"]) for c in json.loads(out)["checks"] if c["status"] == "fail"]
+    assert ("schema.missing_column", "income") in failed
