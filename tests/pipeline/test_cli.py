@@ -134,3 +134,21 @@ def test_empty_mode_checks_the_wiring_on_zero_rows(project: Path, capsys: Capsys
     assert code == 1
     failed = [(c["name"], c["column"]) for c in json.loads(out)["checks"] if c["status"] == "fail"]
     assert ("schema.missing_column", "income") in failed
+
+
+def test_mlgate_run_runs_the_pipeline_stage(project: Path, capsys: Capsys) -> None:
+    replace_step(
+        project,
+        "features",
+        "def features(clean, regions):\n    return clean.merge(regions, on='region')\n",
+    )
+    code, out, _ = run_main(capsys, ("run", "-c", project / "mlgate.yaml", "--format", "json"))
+    assert code == 1
+    report = json.loads(out)
+    first = report["checks"][0]
+    assert (first["name"], first["stage"]) == ("pipeline.first_broken", "pipeline:features")
+    assert {c["stage"] for c in report["checks"]} == {
+        "pipeline:clean",
+        "pipeline:features",
+        "pipeline:train",
+    }
