@@ -56,6 +56,7 @@ CODES: dict[str, str] = {
     "pipeline.class_dropped": "a class of the target went into a step and did not come out",
     "pipeline.not_deterministic": "two runs of a step on the same inputs gave different outputs",
     "pipeline.target_leakage": "a column reproduces the target or is computed from it",
+    "pipeline.changed_from_main": "a step's output differs from main's on the same sample",
     "pipeline.sample_dependent_columns": "a step's columns depend on the categories the data holds",
     # serving
     "serving.health": "the server's health and what it serves; fails if it exited mid-check",

@@ -45,7 +45,7 @@ def run_gate(
     if config.pipeline is not None:
         from mlgate.pipeline.gate import check_pipeline
 
-        stages.append(check_pipeline(config_path, severity=config.severity))
+        stages.append(check_pipeline(config_path, baseline=baseline, severity=config.severity))
     for stage in config.training_stages():
         stages.append(_training_stage(stage, config, root))
     if config.model is not None:

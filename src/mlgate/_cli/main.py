@@ -313,8 +313,9 @@ def check_training_cmd(
     "--baseline",
     default=None,
     metavar="REF",
-    help="Compare the model with main's: the model at the merge base of HEAD and REF "
-    "(e.g. origin/main), scored in a temporary git worktree and cached in .mlgate/cache.",
+    help="Compare the model, and the pipeline's step outputs, with main's: at the merge "
+    "base of HEAD and REF (e.g. origin/main), run in a temporary git worktree and cached "
+    "in .mlgate/cache.",
 )
 @format_option
 @output_option

@@ -48,6 +48,51 @@ def pipeline_infer_cmd(config_path: str, full: bool, steps: tuple[str, ...]) -> 
         click.echo(f"wrote {path}", err=True)
 
 
+@pipeline_group.command("profiles")
+@_CONFIG
+@click.option(
+    "--output-dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write <output>.profile.json and meta.json into (replaced whole).",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Read source NAME from PATH instead (repeatable).",
+)
+@click.option("--sample", type=click.IntRange(min=1), default=None, help="Rows per source.")
+@click.option("--seed", type=int, default=None, help="The sample's and the steps' seed.")
+@click.option("--key", default=None, help="The cache key to record in meta.json.")
+@report_command
+def pipeline_profiles_cmd(
+    config_path: str,
+    output_dir: str,
+    sources: tuple[str, ...],
+    sample: int | None,
+    seed: int | None,
+    key: str | None,
+) -> None:
+    """Run the steps on the sample and save each output's profile: main's side of
+    'check pipeline --baseline REF', which runs it in main's worktree."""
+    from pathlib import Path
+
+    from mlgate.errors import MlgateError
+    from mlgate.pipeline.baseline import save_profiles
+    from mlgate.pipeline.gate import prepare
+
+    given = {}
+    for item in sources:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise MlgateError(f"--source {item!r}: expected NAME=PATH, e.g. --source raw=raw.csv")
+        given[name] = path
+    prep = prepare(config_path, sources=given, sample=sample, seed=seed)
+    save_profiles(prep.run(), Path(output_dir), key=key)
+
+
 @click.command("pipeline")
 @_CONFIG
 @click.option(
@@ -55,12 +100,25 @@ def pipeline_infer_cmd(config_path: str, full: bool, steps: tuple[str, ...]) -> 
     is_flag=True,
     help="Run the steps on zero-row frames with the sources' columns: the wiring only.",
 )
+@click.option(
+    "--baseline",
+    default=None,
+    metavar="REF",
+    help="Compare each step's output with main's: the pipeline at the merge base of HEAD "
+    "and REF (e.g. origin/main), run on the same sample in a temporary git worktree and "
+    "cached in .mlgate/cache.",
+)
 @format_option
 @output_option
 @severity_option
 @report_command
 def check_pipeline_cmd(
-    config_path: str, empty: bool, fmt: str, output: str | None, severity: tuple[str, ...]
+    config_path: str,
+    empty: bool,
+    baseline: str | None,
+    fmt: str,
+    output: str | None,
+    severity: tuple[str, ...],
 ) -> None:
     """Run the pipeline's steps on a sample and check each against its contract: schema
     and quality, rows lost or multiplied, keys, determinism, target leakage, columns
@@ -69,5 +127,5 @@ def check_pipeline_cmd(
     from mlgate.pipeline.gate import check_pipeline
 
     sev = _parse_severity(severity) if severity else None
-    report = check_pipeline(config_path, empty=empty, severity=sev)
+    report = check_pipeline(config_path, empty=empty, baseline=baseline, severity=sev)
     _finish(report, fmt, output)

@@ -57,9 +57,19 @@ class Prepared:
         )
 
 
-def prepare(config_path: str | Path, *, full: bool = False, empty: bool = False) -> Prepared:
+def prepare(
+    config_path: str | Path,
+    *,
+    full: bool = False,
+    empty: bool = False,
+    sources: Mapping[str, str] | None = None,
+    sample: int | None = None,
+    seed: int | None = None,
+) -> Prepared:
     """Load the config's ``pipeline:`` section, bind the steps, read and sample the
-    sources. Raises ``ConfigError`` or ``InputError`` (exit 2) for what the user fixes."""
+    sources. ``sources`` (name -> path), ``sample`` and ``seed`` replace the config's
+    (main's pipeline is run on the pull request's sample). Raises ``ConfigError`` or
+    ``InputError`` (exit 2) for what the user fixes."""
     from mlgate._yaml import line_of
     from mlgate.config import load_config
     from mlgate.data import io
@@ -73,13 +83,16 @@ def prepare(config_path: str | Path, *, full: bool = False, empty: bool = False)
             f"{config_path}: has no 'pipeline:' section; add one (docs/pipeline.md) or pass "
             "--config FILE"
         )
+    update = {k: v for k, v in (("sample", sample), ("seed", seed)) if v is not None}
+    stage = stage.model_copy(update=update) if update else stage
     steps = bind_steps(stage, root, str(config_path))
     frames = {}
     inputs = []
     text = Path(config_path).read_text(encoding="utf-8")
     for name in stage.sources:
-        src = stage.source(name)
-        path = Path(src.path) if Path(src.path).is_absolute() else root / src.path
+        src = stage.source(name)  # main's side reads the pull request's files (sources)
+        given = (sources or {}).get(name, src.path)
+        path = Path(given) if Path(given).is_absolute() else root / given
         try:
             frames[name] = io.read_all(io.resolve(str(path)))
         except ConfigError:
@@ -183,14 +196,17 @@ def check_pipeline(
     config_path: str | Path,
     *,
     empty: bool = False,
+    baseline: str | None = None,
     severity: Mapping[str, str] | None = None,
 ) -> Report:
     """Run the pipeline's checks (see the module's docstring) into one report.
 
     With ``empty`` the steps run on zero-row frames with the sources' columns and types
     (the wiring: does every step run, are the contracts' columns there); nothing else
-    is judged. Raises ``ConfigError``/``InputError`` (exit 2) for a config, step or
-    contract the user must fix.
+    is judged. With ``baseline`` (a git ref, e.g. ``origin/main``) each output is also
+    compared with main's on the same sample (``mlgate.pipeline.baseline``). Raises
+    ``ConfigError``/``InputError`` (exit 2) for a config, step or contract the user must
+    fix, ``GitError`` for a ref git does not know.
     """
     from mlgate.config import load_config
     from mlgate.runinfo import RunClock
@@ -204,6 +220,18 @@ def check_pipeline(
     if not empty:
         for name, found in _sample_dependence(prep, run).items():
             per_step[name] += found
+    if baseline is not None and not empty:
+        from mlgate.pipeline.baseline import compare_with_main, mains_profiles
+
+        mains, note = mains_profiles(prep, baseline)
+        if mains is None:
+            first = prep.steps[0].name
+            per_step[first].append(
+                Finding("pipeline.changed_from_main", Status.SKIP, f"not compared: {note}")
+            )
+        else:
+            for name, found in compare_with_main(prep, run, mains, note).items():
+                per_step[name] += found
     # The config's severities, then the command line's on top.
     overrides = {**load_config(config_path)[0].severity, **(severity or {})}
     findings = _name_steps(prep, {k: apply_severity(v, overrides) for k, v in per_step.items()})
