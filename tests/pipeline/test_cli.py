@@ -152,3 +152,16 @@ def test_mlgate_run_runs_the_pipeline_stage(project: Path, capsys: Capsys) -> No
         "pipeline:features",
         "pipeline:train",
     }
+
+
+def test_step_returning_two_columns_of_one_name_is_exit_2(tmp_path: Path, capsys: Capsys) -> None:
+    config = write_project(tmp_path)
+    replace_step(
+        tmp_path, "clean", "def clean(raw):\n    return pd.concat([raw, raw[['age']]], axis=1)\n"
+    )
+    code, _, err = run_main(capsys, ("check", "pipeline", "-c", config))
+    assert code == 2
+    assert (
+        "step 'clean' (pipeline.py:clean) returned a DataFrame with the column name 'age' twice"
+        in one_error(err)
+    )

@@ -306,7 +306,14 @@ def call_step(bound: BoundStep, inputs: Mapping[str, Any], *, frame: str, root: 
     except Exception as exc:
         return StepRun(bound.name, failure=failure_of(exc))
     seconds = time.perf_counter() - start
-    polars_frame = to_polars(value)
+    try:
+        polars_frame = to_polars(value)
+    except StepOutputError as exc:
+        raise StepOutputError(
+            f"step {bound.name!r} ({bound.step.run}) returned {exc}",
+            file=bound.where.file,
+            line=bound.where.line,
+        ) from None
     if polars_frame is None and bound.step.returns == "frame":
         code = getattr(bound.func, "__code__", None)
         at = f"{code.co_filename}:{code.co_firstlineno}: " if code is not None else ""
@@ -363,7 +370,8 @@ def to_polars(value: Any) -> pl.DataFrame | None:
     """``value`` as a Polars DataFrame when it is a DataFrame (pandas, Polars, a lazy
     Polars frame), else None. A pandas index that is not the default 0..n-1 becomes
     columns (a groupby's key lives there); object columns Arrow cannot type (mixed
-    values) are read as text."""
+    values) are read as text. Raises ``StepOutputError`` for a frame with two columns of
+    one name."""
     import polars as pl
 
     if isinstance(value, pl.LazyFrame):
@@ -375,6 +383,13 @@ def to_polars(value: Any) -> pl.DataFrame | None:
     import pandas as pd
 
     df = value
+    repeated = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+    if repeated:
+        # Arrow, and every check after, needs one column per name.
+        raise StepOutputError(
+            f"a DataFrame with the column name {', '.join(map(repr, repeated))} twice; give "
+            "each column its own name (pd.concat and merges with suffixes=(None, None) repeat them)"
+        )
     if not (isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1):
         if any(n is not None for n in df.index.names):
             df = df.reset_index()
