@@ -349,3 +349,28 @@ def clean(raw):
     )
     report = check(project)
     assert report.passed, failed(report)
+
+
+def test_a_harmless_refactor_of_features_with_scikit_learns_encoder_passes(project: Path) -> None:
+    # The encoder fitted on the fixed lists of categories gives the same columns on any
+    # batch; the join is written differently; the output is the same.
+    replace_step(
+        project,
+        "features",
+        """
+def features(clean, regions):
+    from sklearn.preprocessing import OneHotEncoder
+
+    year = regions["year"].max()
+    costs = regions.loc[regions["year"] == year].set_index("region")["cost_index"]
+    df = clean.assign(cost_index=clean["region"].map(costs)).reset_index(drop=True)
+    df["debt_ratio"] = df["loan_amount"] / df["income"]
+    encoder = OneHotEncoder(categories=[EMPLOYMENT, REGIONS], sparse_output=False, dtype=int)
+    encoded = encoder.fit(df[["employment", "region"]]).transform(df[["employment", "region"]])
+    names = [f"emp_{c}" for c in EMPLOYMENT] + [f"region_{c}" for c in REGIONS]
+    keep = ["applicant_id", "age", "income", "loan_amount", "debt_ratio", "cost_index", "defaulted"]
+    return pd.concat([df[keep], pd.DataFrame(encoded, columns=names)], axis=1)
+""",
+    )
+    report = check(project)
+    assert report.passed, failed(report)

@@ -145,3 +145,41 @@ def test_command_that_fails_is_located_at_the_scripts_line(tmp_path: Path) -> No
     assert failed.details["file"].endswith("clean.py") and failed.details["line"] == 8
     assert "KeyError" in failed.message
     assert report.findings[0].details["step"] == "clean"
+
+
+KEYED_STEPS = """\
+def joined(orders, customers):
+    return orders.merge(customers, on="customer_id", how="inner", validate="many_to_one")
+"""
+
+
+def test_sources_sampled_by_key_still_join_in_the_steps(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"customer_id": np.arange(4000), "tier": rng.choice(["a", "b"], 4000)}).to_csv(
+        tmp_path / "customers.csv", index=False
+    )
+    pd.DataFrame(
+        {"order_id": np.arange(20000), "customer_id": rng.integers(0, 4000, 20000)}
+    ).to_csv(tmp_path / "orders.csv", index=False)
+    (tmp_path / "steps.py").write_text(KEYED_STEPS)
+    config = tmp_path / "mlgate.yaml"
+    config.write_text(
+        "pipeline:\n"
+        "  sources:\n"
+        "    orders: {path: orders.csv, key: customer_id}\n"
+        "    customers: {path: customers.csv, key: customer_id}\n"
+        "  sample: 1000\n"
+        "  steps:\n"
+        "    - {name: joined, run: 'steps.py:joined'}\n"
+    )
+    infer_contracts(config)
+    contract = (tmp_path / "contracts" / "joined.yaml").read_text()
+    # The inner join kept every sampled order: each one's customer was sampled too.
+    assert "promise: kept" in contract
+    report = check_pipeline(config)
+    assert report.passed, [f for f in report.findings if f.status is Status.FAIL]
+    rows = next(f for f in report.findings if f.name == "pipeline.rows_lost")
+    assert 700 <= rows.details["rows_in"] <= 1300

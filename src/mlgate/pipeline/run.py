@@ -243,20 +243,12 @@ def run_pipeline(
     frame: str,
     seed: int,
     root: Path,
-    only: set[str] | None = None,
-    given: Mapping[str, StepRun] | None = None,
 ) -> PipelineRun:
-    """Run the steps in order on ``sources`` (the sample) with the globals seeded.
-
-    ``only``: run just these steps, taking the other steps' outputs from ``given`` (a
-    step judged alone on the inputs another run gave it). A step whose input's step
-    failed or did not run is recorded as blocked, not run.
-    """
-    runs: dict[str, StepRun] = dict(given or {})
+    """Run the steps in order on ``sources`` (the sample) with the globals seeded. A
+    step whose input's step failed or did not run is recorded as blocked, not run."""
+    runs: dict[str, StepRun] = {}
     with seeded_globals(seed):
         for bound in steps:
-            if only is not None and bound.name not in only:
-                continue
             partial = PipelineRun(sources, runs)
             blocked = _blocked_by(bound, partial)
             if blocked is not None:
@@ -264,8 +256,7 @@ def run_pipeline(
                 continue
             inputs = {name: partial.value(name) for name in bound.params}
             runs[bound.name] = call_step(bound, inputs, frame=frame, root=root)
-    ordered = {b.name: runs[b.name] for b in steps if b.name in runs}
-    return PipelineRun(sources, ordered)
+    return PipelineRun(sources, runs)
 
 
 def _blocked_by(bound: BoundStep, partial: PipelineRun) -> str | None:
