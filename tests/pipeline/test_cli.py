@@ -165,3 +165,26 @@ def test_step_returning_two_columns_of_one_name_is_exit_2(tmp_path: Path, capsys
         "step 'clean' (pipeline.py:clean) returned a DataFrame with the column name 'age' twice"
         in one_error(err)
     )
+
+
+def test_a_step_that_calls_sys_exit_is_a_failed_step_not_the_end_of_mlgate(
+    project: Path, capsys: Capsys
+) -> None:
+    replace_step(project, "clean", "def clean(raw):\n    import sys\n\n    sys.exit(0)\n")
+    code, out, _ = run_main(
+        capsys, ("check", "pipeline", "-c", project / "mlgate.yaml", "--format", "json")
+    )
+    assert code == 1
+    failed = [c for c in json.loads(out)["checks"] if c["status"] == "fail"]
+    assert failed[1]["name"] == "pipeline.step_failed" and failed[1]["stage"] == "pipeline:clean"
+    assert "called sys.exit(0); return from the step instead of exiting" in failed[1]["message"]
+
+
+def test_the_report_names_the_contracts_it_judged_against(project: Path, capsys: Capsys) -> None:
+    code, out, _ = run_main(
+        capsys, ("check", "pipeline", "-c", project / "mlgate.yaml", "--format", "json")
+    )
+    assert code == 0
+    roles = {i["role"]: i["path"] for i in json.loads(out)["run"]["inputs"]}
+    assert roles["contract:features"] == "contracts/features.yaml"
+    assert roles["source:raw"] == "data/raw.csv"

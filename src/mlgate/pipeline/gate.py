@@ -212,6 +212,10 @@ def check_pipeline(
     from mlgate.runinfo import RunClock
 
     clock = RunClock.start()
+    if baseline is not None:  # a mistyped ref is found before any step runs
+        from mlgate.gitinfo import merge_base
+
+        merge_base(baseline, cwd=Path(config_path).resolve().parent)
     prep = prepare(config_path, empty=empty)
     run = prep.run()
     per_step: dict[str, list[Finding]] = {b.name: [] for b in prep.steps}
@@ -236,7 +240,23 @@ def check_pipeline(
     overrides = {**load_config(config_path)[0].severity, **(severity or {})}
     findings = _name_steps(prep, {k: apply_severity(v, overrides) for k, v in per_step.items()})
     title = "mlgate pipeline check" + (" (zero rows: wiring only)" if empty else "")
-    return Report(tuple(findings), title=title, run=clock.run_info(prep.inputs, cwd=prep.root))
+    inputs = [*prep.inputs, *_contract_inputs(prep)]
+    return Report(tuple(findings), title=title, run=clock.run_info(inputs, cwd=prep.root))
+
+
+def _contract_inputs(prep: Prepared) -> list[dict[str, Any]]:
+    """The contracts judged against, as run inputs with their digests."""
+    from mlgate.pipeline.contract import contract_path
+    from mlgate.runinfo import file_input
+
+    out = []
+    for bound in prep.steps:
+        for name in bound.output_names():
+            path = contract_path(prep.contracts, name)
+            if path.is_file():
+                shown = (Path(prep.stage.contracts) / path.name).as_posix()
+                out.append(file_input(f"contract:{name}", path, fmt="yaml", shown=shown))
+    return out
 
 
 def _judge_step(

@@ -290,10 +290,9 @@ def call_step(bound: BoundStep, inputs: Mapping[str, Any], *, frame: str, root: 
     start = time.perf_counter()
     try:
         value = bound.func(**kwargs)
-    except (SystemExit, KeyboardInterrupt) as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        return StepRun(bound.name, failure=Failure(f"called sys.exit({exc.code!r})"))
+    except SystemExit as exc:  # it must not end mlgate with no report
+        why = f"called sys.exit({exc.code!r}); return from the step instead of exiting"
+        return StepRun(bound.name, failure=Failure(why))
     except Exception as exc:
         return StepRun(bound.name, failure=failure_of(exc))
     seconds = time.perf_counter() - start
