@@ -159,16 +159,24 @@ def _key_unique(name: str, output: pl.DataFrame) -> Finding:
             column=name,
         )
     s = output.get_column(name)
-    repeated = int(s.is_duplicated().sum())
-    details: dict[str, Any] = {"repeated_rows": repeated, "rows": output.height}
-    if repeated:
-        examples = s.filter(s.is_duplicated()).unique(maintain_order=True).head(3).to_list()
-        details["examples"] = examples
+    missing = s.null_count()
+    present = s.drop_nulls()
+    repeated = int(present.is_duplicated().sum())
+    details: dict[str, Any] = {"repeated_rows": repeated, "missing": missing, "rows": output.height}
+    if repeated or missing:
+        problems = []
+        if repeated:
+            examples = present.filter(present.is_duplicated()).unique(maintain_order=True)
+            details["examples"] = examples.head(3).to_list()
+            shown = ", ".join(repr(v) for v in details["examples"])
+            problems.append(f"{repeated} rows share a value (e.g. {shown})")
+        if missing:
+            problems.append(f"{missing} rows have none")
         return Finding(
             "pipeline.key_not_unique",
             Status.FAIL,
-            f"the key {name!r} is no longer unique: {repeated} rows share a value (e.g. "
-            f"{', '.join(repr(v) for v in examples)}); a join matched rows more than once",
+            f"the key {name!r} no longer identifies each row: {' and '.join(problems)}; a "
+            "join matched rows more than once, or rows that did not match were padded",
             column=name,
             details=details,
         )
