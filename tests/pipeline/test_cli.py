@@ -188,3 +188,14 @@ def test_the_report_names_the_contracts_it_judged_against(project: Path, capsys:
     roles = {i["role"]: i["path"] for i in json.loads(out)["run"]["inputs"]}
     assert roles["contract:features"] == "contracts/features.yaml"
     assert roles["source:raw"] == "data/raw.csv"
+
+
+def test_a_target_in_no_source_is_exit_2_with_a_did_you_mean(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    config = write_project(tmp_path, config=CONFIG.replace("target: defaulted", "target: default"))
+    code, _, err = run_main(capsys, ("check", "pipeline", "-c", config))
+    assert code == 2
+    line = one_error(err)
+    assert "mlgate.yaml:6: pipeline.target: 'default' is a column of no source" in line
+    assert "did you mean 'defaulted'?" in line

@@ -110,6 +110,17 @@ def prepare(
             ) from None
         inputs.append(data_input(f"source:{name}", str(path)))
         inputs[-1]["path"] = src.path
+    if stage.target is not None and not any(stage.target in df.columns for df in frames.values()):
+        from mlgate.errors import name_hint
+
+        line = line_of(text, ("pipeline", "target")) or 1
+        columns = sorted({c for df in frames.values() for c in df.columns})
+        raise ConfigError(
+            f"{config_path}:{line}: pipeline.target: {stage.target!r} is a column of no "
+            f"source; {name_hint(stage.target, columns)}",
+            file=str(config_path),
+            line=line,
+        )
     if empty:
         sampled = {name: df.head(0) for name, df in frames.items()}
     elif full:
