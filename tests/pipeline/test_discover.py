@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from mlgate.config import load_config
-from mlgate.pipeline.discover import FoundPipeline, find_pipeline
+from mlgate.pipeline.discover import FoundPipeline, FoundStep, find_pipeline
 from tests.conftest import run_main
 from tests.pipeline.project import write_project
 
@@ -39,7 +40,11 @@ def test_functions_chained_by_parameters_are_the_steps(tmp_path: Path) -> None:
     assert found == FoundPipeline(
         module="pipeline.py",
         sources=(("raw", "data/raw.csv"), ("customers", "data/customers.parquet")),
-        steps=(("clean", False), ("features", False), ("fit_model", True)),
+        steps=(
+            FoundStep("clean", run="pipeline.py:clean"),
+            FoundStep("features", run="pipeline.py:features"),
+            FoundStep("fit_model", run="pipeline.py:fit_model", model=True),
+        ),
     )
 
 
@@ -70,3 +75,87 @@ def test_init_writes_a_pipeline_stage_that_loads_and_checks(
     assert code == 0, err
     code, out, err = run_main(capsys, ("check", "pipeline", "-c", tmp_path / "mlgate.yaml"))
     assert code == 0, out + err
+
+
+PREPARE = """\
+import sys
+
+import pandas as pd
+
+df = pd.read_csv(sys.argv[1]).dropna(subset=["x"])
+df.to_csv(sys.argv[2], index=False)
+"""
+FEATURIZE = """\
+import sys
+
+import pandas as pd
+
+df = pd.read_csv(sys.argv[1])
+df["x2"] = df["x"] ** 2
+df.to_parquet(sys.argv[2])
+"""
+
+
+def dvc_project(root: Path) -> None:
+    (root / "data").mkdir()
+    rows = "\n".join(f"{i},{'' if i % 10 == 0 else i / 7},{'ab'[i % 2]}" for i in range(300))
+    (root / "data" / "raw.csv").write_text("id,x,label\n" + rows + "\n")
+    (root / "prepare.py").write_text(PREPARE)
+    (root / "featurize.py").write_text(FEATURIZE)
+    py = sys.executable
+    (root / "dvc.yaml").write_text(
+        "stages:\n"
+        "  prepare:\n"
+        f"    cmd: {py} prepare.py data/raw.csv data/prepared.csv\n"
+        "    deps: [prepare.py, data/raw.csv]\n"
+        "    outs: [data/prepared.csv]\n"
+        "  featurize:\n"
+        f"    cmd: {py} featurize.py data/prepared.csv data/features.parquet\n"
+        "    deps: [featurize.py, data/prepared.csv]\n"
+        "    outs: [{data/features.parquet: {cache: false}}]\n"
+        "  train:\n"
+        "    cmd: python train.py\n"
+        "    deps: [train.py, data/features.parquet]\n"
+        "    outs: [model.pkl]\n"
+    )
+
+
+def test_dvc_stages_that_name_their_data_files_become_command_steps(tmp_path: Path) -> None:
+    dvc_project(tmp_path)
+    found = find_pipeline(tmp_path, ["data/raw.csv"])
+    py = sys.executable
+    assert found == FoundPipeline(
+        module="dvc.yaml",
+        sources=(("raw", "data/raw.csv"),),
+        steps=(
+            FoundStep(
+                "prepare",
+                cmd=f"{py} prepare.py {{raw}} {{prepare}}",
+                inputs=(("raw", "raw.csv"),),
+                outputs=(("prepare", "prepared.csv"),),
+            ),
+            FoundStep(
+                "featurize",
+                cmd=f"{py} featurize.py {{prepare}} {{featurize}}",
+                inputs=(("prepare", "prepared.csv"),),
+                outputs=(("featurize", "features.parquet"),),
+            ),
+        ),
+    )
+
+
+def test_init_writes_the_dvc_pipeline_and_it_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dvc_project(tmp_path)
+    code, _, err = run_main(capsys, ("init", tmp_path))
+    assert code == 0, err
+    config, _ = load_config(tmp_path / "mlgate.yaml")
+    assert config.pipeline is not None
+    assert [s.name for s in config.pipeline.steps] == ["prepare", "featurize"]
+    code, _, err = run_main(capsys, ("pipeline", "infer", "-c", tmp_path / "mlgate.yaml"))
+    assert code == 0, err
+    code, out, err = run_main(capsys, ("check", "pipeline", "-c", tmp_path / "mlgate.yaml"))
+    assert code == 0, out + err
+    # The project's own files were read, never written by the check.
+    assert not (tmp_path / "data" / "prepared.csv").exists()
