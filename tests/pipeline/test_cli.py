@@ -199,3 +199,23 @@ def test_a_target_in_no_source_is_exit_2_with_a_did_you_mean(
     line = one_error(err)
     assert "mlgate.yaml:6: pipeline.target: 'default' is a column of no source" in line
     assert "did you mean 'defaulted'?" in line
+
+
+def test_github_annotation_of_a_step_that_raised_points_at_the_users_line(
+    project: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replace_step(project, "clean", "def clean(raw):\n    return raw['no_such_column']\n")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(project))
+    code, out, _ = run_main(capsys, ("check", "pipeline", "--format", "github"))
+    assert code == 1
+    line = next(
+        i
+        for i, t in enumerate((project / "pipeline.py").read_text().splitlines(), 1)
+        if "no_such_column" in t
+    )
+    annotations = out.splitlines()
+    prefix = f"::error file=pipeline.py,line={line},title=mlgate "
+    assert any(a.startswith(prefix + "pipeline.step_failed") for a in annotations), out
+    # The lead finding points there too: where to start.
+    assert annotations[0].startswith(prefix + "pipeline.first_broken"), out

@@ -541,6 +541,8 @@ def _name_steps(prep: Prepared, per_step: Mapping[str, list[Finding]]) -> list[F
                     "check": first.name,
                     "inherited": heirs,
                     "independent": others,
+                    # Where the first failure arose, when it says (a step that raised).
+                    **{k: first.details[k] for k in ("file", "line") if k in first.details},
                 },
             ),
         )
