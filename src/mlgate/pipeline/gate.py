@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgate.errors import ConfigError
+from mlgate.errors import ConfigError, MlgateError
 from mlgate.findings import Finding, Report, Status, apply_severity
 from mlgate.pipeline import checks
 from mlgate.pipeline.config import PipelineStage
@@ -90,26 +90,22 @@ def prepare(
     inputs = []
     text = Path(config_path).read_text(encoding="utf-8")
     for name in stage.sources:
-        src = stage.source(name)  # main's side reads the pull request's files (sources)
+        src = stage.source(name)
+        # Main's side (``sources``) reads the pull request's files.
         given = (sources or {}).get(name, src.path)
         path = Path(given) if Path(given).is_absolute() else root / given
         try:
             frames[name] = io.read_all(io.resolve(str(path)))
-        except ConfigError:
-            raise
-        except Exception as exc:
-            from mlgate.errors import MlgateError
-
-            if not isinstance(exc, MlgateError):
-                raise
+        except MlgateError as exc:
             line = line_of(text, ("pipeline", "sources", name)) or 1
             raise ConfigError(
                 f"{config_path}:{line}: pipeline.sources.{name}: {exc}",
                 file=str(config_path),
                 line=line,
             ) from None
-        inputs.append(data_input(f"source:{name}", str(path)))
-        inputs[-1]["path"] = src.path
+        height, width = frames[name].shape
+        shown = {"path": src.path, "rows": height, "columns": width}
+        inputs.append({**data_input(f"source:{name}", str(path)), **shown})
     if stage.target is not None and not any(stage.target in df.columns for df in frames.values()):
         from mlgate.errors import name_hint
 
@@ -126,13 +122,9 @@ def prepare(
     elif full:
         sampled = frames
     else:
-        keys = {n: stage.source(n).key for n in stage.sources if stage.source(n).key}
+        keys = {n: key for n in stage.sources if (key := stage.source(n).key) is not None}
         sampled = sample_sources(
-            frames,
-            rows=stage.sample,
-            target=stage.target,
-            keys=keys,
-            seed=stage.seed,  # type: ignore[arg-type]
+            frames, rows=stage.sample, target=stage.target, keys=keys, seed=stage.seed
         )
     return Prepared(stage, root, str(config_path), steps, sampled, inputs)
 
