@@ -374,3 +374,29 @@ def features(clean, regions):
     )
     report = check(project)
     assert report.passed, failed(report)
+
+
+def test_an_error_raised_inside_pandas_compiled_code_is_located_at_the_users_line(
+    project: Path,
+) -> None:
+    # pandas raises this from a Cython frame whose file name is relative to pandas' own
+    # build; the line to fix is the user's.
+    replace_step(
+        project,
+        "features",
+        """
+def features(clean, regions):
+    clean["ratio"] = clean["loan_amount"] / clean["region"]
+    return clean
+""",
+    )
+    report = check(project)
+    raised = next(
+        f for f in report.findings if f.name == "pipeline.step_failed" and f.status is Status.FAIL
+    )
+    line = next(
+        i
+        for i, t in enumerate((project / "pipeline.py").read_text().splitlines(), 1)
+        if "ratio" in t
+    )
+    assert (Path(raised.details["file"]).name, raised.details["line"]) == ("pipeline.py", line)

@@ -219,3 +219,24 @@ def test_github_annotation_of_a_step_that_raised_points_at_the_users_line(
     assert any(a.startswith(prefix + "pipeline.step_failed") for a in annotations), out
     # The lead finding points there too: where to start.
     assert annotations[0].startswith(prefix + "pipeline.first_broken"), out
+
+
+def test_inputs_map_a_parameter_to_another_name(tmp_path: Path, capsys: Capsys) -> None:
+    config = write_project(
+        tmp_path,
+        config=CONFIG.replace(
+            "      run: pipeline.py:clean\n",
+            "      run: pipeline.py:clean\n      inputs: {df: raw}\n",
+        ),
+    )
+    path = tmp_path / "pipeline.py"
+    path.write_text(
+        path.read_text().replace("def clean(raw):\n    df = raw.", "def clean(df):\n    df = df.")
+    )
+    code, out, err = run_main(capsys, ("check", "pipeline", "-c", config, "--format", "json"))
+    assert code == 0, out + err  # no contracts yet: warnings only
+    assert json.loads(out)["checks"][0]["details"]["step"] == "clean"
+    replace_step(tmp_path, "clean", "def clean(frame):\n    return frame\n")
+    code, _, err = run_main(capsys, ("check", "pipeline", "-c", config))
+    assert code == 2
+    assert "pipeline.py:clean has no parameter 'df'" in one_error(err)

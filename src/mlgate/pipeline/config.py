@@ -45,6 +45,11 @@ class Source(_Frozen):
 class Step(_Frozen):
     """One step: ``run`` (a callable) or ``cmd`` (a shell command), not both.
 
+    A ``run`` step's parameters receive the source or output of their own name;
+    ``inputs: {parameter: name}`` gives one another (``def features(df)`` with
+    ``inputs: {df: clean}``). A ``cmd`` step's ``inputs`` map names to the files they
+    are written to.
+
     ``returns: frame`` (the default) means the step returns a DataFrame and gets a
     contract; ``returns: object`` allows anything else (a fitted model), with no
     contract. A ``cmd`` step's ``outputs`` map names to the files it writes; each is
@@ -82,10 +87,10 @@ class Step(_Frozen):
             raise ValueError("give exactly one of run: (a Python callable) or cmd: (a command)")
         if self.cmd is not None and not self.outputs:
             raise ValueError("a cmd: step needs outputs: {name: file} to read back and check")
-        if self.run is not None and (self.inputs or self.outputs):
+        if self.run is not None and self.outputs:
             raise ValueError(
-                "inputs: and outputs: are for cmd: steps; a run: step takes its inputs as "
-                "parameters named after sources or earlier steps"
+                "outputs: is for cmd: steps; a run: step's output is what it returns, "
+                "named after the step"
             )
         return self
 

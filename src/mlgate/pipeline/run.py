@@ -50,14 +50,17 @@ class Where:
 
 @dataclass(frozen=True)
 class BoundStep:
-    """A step ready to call: its callable (or command) and the names its parameters
-    take, in parameter order; ``index`` is its place in the config's list."""
+    """A step ready to call: its callable (or command) and the names (sources or earlier
+    outputs) it takes, in parameter order; ``index`` is its place in the config's list."""
 
     step: Step
     index: int
     params: tuple[str, ...]
     where: Where
     func: Callable[..., Any] | None = None
+    #: (parameter, the name it receives), for a ``run`` step; a parameter receives the
+    #: source or output of its own name unless the step's ``inputs`` maps it to another.
+    args: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -155,8 +158,9 @@ def bind_steps(stage: PipelineStage, root: Path, config_file: str) -> list[Bound
         label = f"pipeline.steps.{i}.{key}"
         if step.run is not None:
             func = _load(step.run, root, where, label)
-            params = _bind(func, step, known, stage, where, label)
-            bound.append(BoundStep(step, i, params, where, func))
+            args = _bind(func, step, known, stage, where, label)
+            names = tuple(dict.fromkeys(name for _, name in args))
+            bound.append(BoundStep(step, i, names, where, func, args))
         else:
             for name in step.inputs:
                 if name not in known:
@@ -195,30 +199,48 @@ def _bind(
     stage: PipelineStage,
     where: Where,
     label: str,
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, str], ...]:
+    """(parameter, name) for each parameter that takes a source or an earlier output;
+    ``ConfigError`` for one that takes neither and has no default."""
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
         raise where.error(label, f"{step.run}: its parameters cannot be read") from None
-    params = []
-    for p in signature.parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+    parameters = {
+        p.name: p
+        for p in signature.parameters.values()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
+    for param in step.inputs:
+        if param not in parameters:
+            raise where.error(
+                f"pipeline.steps.{step_index(stage, step)}.inputs",
+                f"{step.run} has no parameter {param!r}; "
+                f"{name_hint(param, list(parameters), what='parameters')}",
+            )
+    args = []
+    for p in parameters.values():
+        name = step.inputs.get(p.name, p.name)
+        if name in known:
+            args.append((p.name, name))
             continue
-        if p.name in known:
-            params.append(p.name)
-            continue
-        if p.default is not p.empty:
+        if p.default is not p.empty and p.name not in step.inputs:
             continue  # not an input: it keeps its default
-        later = [s.name for s in stage.steps[stage.steps.index(step) :]]
+        later = [s.name for s in stage.steps[step_index(stage, step) :]]
         why = (
-            f"{p.name!r} is a step that runs later (or this one); order the steps so "
+            f"{name!r} is a step that runs later (or this one); order the steps so "
             "that it runs first"
-            if p.name in later
-            else f"{p.name!r} is neither a source nor an earlier step; "
-            f"{name_hint(p.name, known, what='names available here')}"
+            if name in later
+            else f"{name!r} is neither a source nor an earlier step; "
+            f"{name_hint(name, known, what='names available here')}"
         )
-        raise where.error(label, f"{step.run}: parameter {why}")
-    return tuple(params)
+        what = "parameter" if name == p.name else f"parameter {p.name!r} takes"
+        raise where.error(label, f"{step.run}: {what} {why}")
+    return tuple(args)
+
+
+def step_index(stage: PipelineStage, step: Step) -> int:
+    return next(i for i, s in enumerate(stage.steps) if s is step)
 
 
 @contextmanager
@@ -286,7 +308,7 @@ def call_step(bound: BoundStep, inputs: Mapping[str, Any], *, frame: str, root: 
 
         return call_command(bound, inputs, root=root)
     assert bound.func is not None
-    kwargs = {name: as_user_frame(value, frame) for name, value in inputs.items()}
+    kwargs = {param: as_user_frame(inputs[name], frame) for param, name in bound.args}
     start = time.perf_counter()
     try:
         value = bound.func(**kwargs)
