@@ -92,3 +92,25 @@ def test_a_corrupt_cache_entry_is_recomputed(repo: Path) -> None:
 def test_an_unknown_ref_is_a_git_error(repo: Path) -> None:
     with pytest.raises(GitError, match="no such commit or branch"):
         check_pipeline(repo / "mlgate.yaml", baseline="origin/mian")
+
+
+def test_mlgate_run_baseline_compares_the_pipeline_with_mains(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from tests.conftest import run_main
+
+    text = (repo / "pipeline.py").read_text()
+    (repo / "pipeline.py").write_text(text.replace('df["age"].median()', "0"))
+    code, out, err = run_main(
+        capsys, ("run", "-c", repo / "mlgate.yaml", "--baseline", "main", "--format", "json")
+    )
+    changed = {
+        c["stage"]: c["status"]
+        for c in json.loads(out)["checks"]
+        if c["name"] == "pipeline.changed_from_main"
+    }
+    assert changed == {"pipeline:clean": "warn", "pipeline:features": "warn"}, err
+    code, _, err = run_main(capsys, ("run", "-c", repo / "mlgate.yaml", "--baseline", "mian"))
+    assert code == 2 and "--baseline mian: git knows no such commit or branch" in err
