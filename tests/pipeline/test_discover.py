@@ -159,3 +159,101 @@ def test_init_writes_the_dvc_pipeline_and_it_checks(
     assert code == 0, out + err
     # The project's own files were read, never written by the check.
     assert not (tmp_path / "data" / "prepared.csv").exists()
+
+
+KEDRO_NODES = """\
+import pandas as pd
+
+
+def preprocess_companies(companies: pd.DataFrame) -> pd.DataFrame:
+    return companies.assign(rating=companies["rating"].fillna(0))
+
+
+def create_model_input_table(shuttles: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
+    return shuttles.merge(companies, left_on="company_id", right_on="id", how="left")
+
+
+def split_data(table: pd.DataFrame, parameters: dict) -> pd.DataFrame:
+    return table
+"""
+KEDRO_PIPELINE = """\
+from kedro.pipeline import Pipeline, node, pipeline
+
+from .nodes import create_model_input_table, preprocess_companies, split_data
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                func=create_model_input_table,
+                inputs=["shuttles", "preprocessed_companies"],
+                outputs="model_input_table",
+                name="create_model_input_table_node",
+            ),
+            node(preprocess_companies, "companies", "preprocessed_companies"),
+            node(split_data, ["model_input_table", "params:model_options"], "X_train"),
+        ]
+    )
+"""
+KEDRO_CATALOG = """\
+companies:
+  type: pandas.CSVDataset
+  filepath: data/01_raw/companies.csv
+shuttles:
+  type: pandas.CSVDataset
+  filepath: data/01_raw/shuttles.csv
+model_input_table:
+  type: pandas.ParquetDataset
+  filepath: data/03_primary/model_input_table.parquet
+"""
+
+
+def kedro_project(root: Path) -> None:
+    raw = root / "data" / "01_raw"
+    raw.mkdir(parents=True)
+    rows = "\n".join(f"{i},{'' if i % 7 == 0 else i % 5}" for i in range(100))
+    (raw / "companies.csv").write_text("id,rating\n" + rows + "\n")
+    shuttles = "\n".join(f"{i},{i % 100},{i % 3}" for i in range(400))
+    (raw / "shuttles.csv").write_text("shuttle_id,company_id,engines\n" + shuttles + "\n")
+    (root / "conf" / "base").mkdir(parents=True)
+    (root / "conf" / "base" / "catalog.yml").write_text(KEDRO_CATALOG)
+    folder = root / "src" / "spaceflights" / "pipelines" / "data_processing"
+    folder.mkdir(parents=True)
+    (folder / "nodes.py").write_text(KEDRO_NODES)
+    (folder / "pipeline.py").write_text(KEDRO_PIPELINE)
+
+
+def test_kedro_nodes_become_steps_bound_to_their_datasets(tmp_path: Path) -> None:
+    kedro_project(tmp_path)
+    found = find_pipeline(tmp_path, [])
+    nodes = "src/spaceflights/pipelines/data_processing/nodes.py"
+    assert found == FoundPipeline(
+        module="kedro",
+        sources=(
+            ("companies", "data/01_raw/companies.csv"),
+            ("shuttles", "data/01_raw/shuttles.csv"),
+        ),
+        steps=(
+            FoundStep("preprocessed_companies", run=f"{nodes}:preprocess_companies"),
+            FoundStep(
+                "model_input_table",
+                run=f"{nodes}:create_model_input_table",
+                inputs=(("companies", "preprocessed_companies"),),
+            ),
+        ),
+    )
+
+
+def test_init_writes_the_kedro_pipeline_and_it_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kedro_project(tmp_path)
+    code, _, err = run_main(capsys, ("init", tmp_path))
+    assert code == 0, err
+    code, _, err = run_main(capsys, ("pipeline", "infer", "-c", tmp_path / "mlgate.yaml"))
+    assert code == 0, err
+    code, out, err = run_main(
+        capsys, ("check", "pipeline", "-c", tmp_path / "mlgate.yaml", "--format", "json")
+    )
+    assert code == 0, out + err

@@ -12,6 +12,13 @@
   a data dependency no earlier stage writes is a source. Stages that read their paths
   from elsewhere (``params.yaml``, the code), ``foreach`` and ``matrix`` stages are left
   out, and so is every stage after one left out that needs its output.
+- Else a Kedro project: the ``node(func, inputs, outputs)`` calls of
+  ``src/*/pipelines/*/pipeline.py`` whose function is imported from the pipeline's
+  ``nodes.py``, with one output and no ``params:`` input. A dataset of
+  ``conf/base/catalog.yml`` with a data ``filepath`` that no node writes is a source; a
+  node's output names its step; its parameters are bound to its inputs with ``inputs:``.
+  A node whose output the catalog stores as a pickle, or is named like a fitted model
+  (``regressor``, ``*_model``), returns an object.
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ def find_pipeline(root: Path, data_files: Sequence[str]) -> FoundPipeline | None
         if found is not None:
             sources, steps = found
             return FoundPipeline(name, sources, steps)
-    return find_dvc_pipeline(root)
+    return find_dvc_pipeline(root) or find_kedro_pipeline(root)
 
 
 def _chain(
@@ -173,6 +180,9 @@ def _dvc_step(
 
 
 _NAME_OK = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A Kedro output named like a fitted model (``regressor``, ``churn_model``), not like a
+#: table that feeds one (``model_input_table``).
+_MODEL_NAME = re.compile(r"(^|_)(model|regressor|classifier|estimator)$")
 
 
 def _paths(value: object) -> list[str]:
@@ -204,3 +214,116 @@ def _file_names(paths: list[str]) -> dict[str, str]:
             candidate, i = f"{i}_{base}", i + 1
         names[path] = candidate
     return names
+
+
+def find_kedro_pipeline(root: Path) -> FoundPipeline | None:
+    """The nodes of a Kedro project in ``root`` that can run on the sample (see the
+    module's docstring), in an order where each runs after its inputs; or None."""
+    import yaml
+
+    try:
+        catalog = yaml.safe_load((root / "conf" / "base" / "catalog.yml").read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if not isinstance(catalog, dict):
+        return None
+    files = {
+        str(name): str(entry["filepath"])
+        for name, entry in catalog.items()
+        if isinstance(entry, dict) and str(entry.get("filepath", "")).endswith(DATA_SUFFIXES)
+    }
+    objects = {
+        str(name)
+        for name, entry in catalog.items()
+        if isinstance(entry, dict) and "pickle" in str(entry.get("type", "")).lower()
+    }
+    nodes = [
+        n for path in sorted(root.glob("src/*/pipelines/*/pipeline.py")) for n in _nodes(path, root)
+    ]
+    written = {out for _, _, _, out in nodes}
+    sources = {name: path for name, path in files.items() if name not in written}
+    steps: list[FoundStep] = []
+    known, used = set(sources), set()
+    waiting = [n for n in nodes if _NAME_OK.fullmatch(n[3])]
+    while waiting:  # each pass adds the nodes whose inputs are all there
+        ready = [n for n in waiting if all(ds in known for _, ds in n[2])]
+        if not ready:
+            break
+        for run, func, args, out in ready:
+            model = out in objects or _MODEL_NAME.search(out.lower()) is not None
+            renamed = tuple((p, ds) for p, ds in args if p != ds)
+            steps.append(FoundStep(out, run=f"{run}:{func}", model=model, inputs=renamed))
+            known.add(out)
+            used.update(ds for _, ds in args)
+        waiting = [n for n in waiting if n not in ready]
+    sources = {name: path for name, path in sources.items() if name in used}
+    if not steps:
+        return None
+    return FoundPipeline("kedro", tuple(sources.items()), tuple(steps))
+
+
+def _nodes(path: Path, root: Path) -> list[tuple[str, str, tuple[tuple[str, str], ...], str]]:
+    """(nodes.py relative to root, function, (parameter, dataset) pairs, output) of each
+    ``node(...)`` call in a Kedro ``pipeline.py`` that can be bound."""
+    nodes_file = path.with_name("nodes.py")
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        defs = {
+            n.name: [a.arg for a in (*n.args.posonlyargs, *n.args.args)]
+            for n in ast.parse(nodes_file.read_bytes()).body
+            if isinstance(n, ast.FunctionDef)
+        }
+    except (OSError, SyntaxError, ValueError):
+        return []
+    imported = {
+        alias.asname or alias.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.module == "nodes" and n.level == 1
+        for alias in n.names
+    }
+    run = nodes_file.relative_to(root).as_posix()
+    out = []
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call) or _callee(call) != "node":
+            continue
+        parts = dict(zip(("func", "inputs", "outputs"), call.args, strict=False))
+        parts.update({k.arg: k.value for k in call.keywords if k.arg})
+        func = parts.get("func")
+        if not isinstance(func, ast.Name) or func.id not in imported or func.id not in defs:
+            continue
+        datasets = _literal(parts.get("inputs"))
+        output = _literal(parts.get("outputs"))
+        if not isinstance(output, str):
+            continue
+        if isinstance(datasets, str):
+            datasets = [datasets]
+        if isinstance(datasets, list):
+            args = list(zip(defs[func.id], datasets, strict=False))
+            if len(args) != len(datasets):
+                continue
+        elif isinstance(datasets, dict):
+            args = list(datasets.items())
+        else:
+            continue
+        if any(
+            not isinstance(ds, str) or ds.startswith("params:") or ds == "parameters"
+            for _, ds in args
+        ):
+            continue
+        out.append((run, func.id, tuple(args), output))
+    return out
+
+
+def _callee(call: ast.Call) -> str | None:
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    return None
+
+
+def _literal(node: ast.expr | None) -> object:
+    try:
+        return ast.literal_eval(node) if node is not None else None
+    except ValueError:
+        return None
