@@ -475,6 +475,26 @@ def _sample_dependence(prep: Prepared, run: PipelineRun) -> dict[str, list[Findi
     return out
 
 
+#: Which of a step's failures the lead finding names: the one that says most about
+#: what the step did (it raised; its rows; its key; a class lost), before what its
+#: columns look like as a consequence.
+_TELLING = (
+    "pipeline.step_failed",
+    "pipeline.rows_multiplied",
+    "pipeline.rows_lost",
+    "pipeline.key_not_unique",
+    "pipeline.class_dropped",
+    "pipeline.target_leakage",
+    "pipeline.not_deterministic",
+    "schema.",
+    "pipeline.sample_dependent_columns",
+)
+
+
+def _telling(f: Finding) -> int:
+    return next((i for i, code in enumerate(_TELLING) if f.name.startswith(code)), len(_TELLING))
+
+
 def _name_steps(prep: Prepared, per_step: Mapping[str, list[Finding]]) -> list[Finding]:
     """Every finding with ``stage: pipeline:<step>`` and ``details.step``; a failure in a
     step downstream of a step that failed is marked as inherited from the first of them,
@@ -509,11 +529,12 @@ def _name_steps(prep: Prepared, per_step: Mapping[str, list[Finding]]) -> list[F
             out.append(replace(f, stage=f"pipeline:{name}", details=details, message=message))
     roots = [s for s in order if s in bad and first_of[s] is None]
     if roots:
-        first = next(
+        broken = [
             f
             for f in out
             if f.details["step"] == roots[0] and f.status in (Status.FAIL, Status.ERROR)
-        )
+        ]
+        first = min(broken, key=_telling)
         heirs = [s for s in order if s in bad and first_of[s] is not None]
         where = f", column {first.column!r}" if first.column else ""
         also = f"; {', '.join(repr(s) for s in heirs)} only inherited it" if heirs else ""
