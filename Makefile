@@ -1,12 +1,14 @@
 # Two commands on a fresh machine with Python 3.11+:
 #   make demo   create .venv, install mlgate, run the gate on the bundled example, compare
-#               two pull requests' models with main's (mlgate check model), then serve the
+#               two pull requests' models with main's (mlgate check model), two pull
+#               requests to the example pipeline (mlgate check pipeline), then serve the
 #               example's trained model and check it (mlgate check serving)
 #   make test   create .venv with the test extras and run the whole suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/penguins
+PIPELINE_EXAMPLE := examples/penguins-pipeline
 
 .PHONY: demo test lint bench clean example-ci vega-assets
 
@@ -49,6 +51,12 @@ demo: $(VENV)/.installed-demo
 	@echo "== A pull request that retunes the regularisation (the gate passes, exit 0):"
 	cd $(EXAMPLE) && ../../$(BIN)/mlgate check model --model model/pr-retuned.skops \
 		--baseline model/main --data data/current_clean.csv --target species --slice island
+	@echo
+	@echo "== The pipeline: a pull request that pairs birds by position, not by id (fails in 'joined', exit 1):"
+	-cd $(PIPELINE_EXAMPLE) && ../../$(BIN)/mlgate check pipeline -c prs/wrong_join.yaml
+	@echo
+	@echo "== The pipeline: a refactor of 'features' to scikit-learn's encoder (passes, exit 0):"
+	cd $(PIPELINE_EXAMPLE) && ../../$(BIN)/mlgate check pipeline -c prs/refactor.yaml
 	@echo
 	@echo "== The trained model, served by gunicorn and checked with held-out rows:"
 	cd $(EXAMPLE) && ../../$(BIN)/mlgate check serving --model model/model.skops \

@@ -45,6 +45,19 @@ CODES: dict[str, str] = {
     "model.size": "the model file is larger than the budget",
     "model.evaluation_rows": "evaluation rows without a target were left out",
     "model.invalid_predictions": "a model predicts labels the evaluation target never takes",
+    # pipeline (stage pipeline:<step>; a step's output is also held to its contract
+    # with the schema.* and quality.* codes)
+    "pipeline.first_broken": "the first step that broke; the steps after it only inherited it",
+    "pipeline.step_failed": "a step raised (at the user's file and line) or its command failed",
+    "pipeline.no_contract": "a step's output has no committed contract to be checked against",
+    "pipeline.rows_lost": "a step lost more rows than its contract allows (filter, inner join)",
+    "pipeline.rows_multiplied": "a step has more rows than its contract allows (join on a bad key)",
+    "pipeline.key_not_unique": "a contract's key repeats in a step's output",
+    "pipeline.class_dropped": "a class of the target went into a step and did not come out",
+    "pipeline.not_deterministic": "two runs of a step on the same inputs gave different outputs",
+    "pipeline.target_leakage": "a column reproduces the target or is computed from it",
+    "pipeline.changed_from_main": "a step's output differs from main's on the same sample",
+    "pipeline.sample_dependent_columns": "a step's columns depend on the categories the data holds",
     # serving
     "serving.health": "the server's health and what it serves; fails if it exited mid-check",
     "serving.rejected_rows": "held-out rows the server refused with a 400 (outside the schema)",

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from mlgate._yaml import load_model
 from mlgate.codes import is_known_code_or_prefix, unknown_code_message
+from mlgate.pipeline.config import PipelineStage
 from mlgate.serving import defaults
 
 CONFIG_NAME = "mlgate.yaml"
@@ -171,6 +172,7 @@ class Config(_Frozen):
     training: TrainingStage | list[TrainingStage] | None = None
     serving: ServingStage | None = None
     model: ModelStage | None = None
+    pipeline: PipelineStage | None = None
 
     def training_stages(self) -> list[TrainingStage]:
         """The training stages, whether the file gives one or a list."""

@@ -32,15 +32,20 @@ def run_gate(
 
     clock = RunClock.start()
     config, root = load_config(config_path)
-    if all(s is None for s in (config.data, config.training, config.serving, config.model)):
+    stages_given = (config.data, config.pipeline, config.training, config.serving, config.model)
+    if all(s is None for s in stages_given):
         raise ConfigError(
-            f"{config_path}: no stage to run; add a 'data:', 'training:', 'model:' or "
-            "'serving:' section"
+            f"{config_path}: no stage to run; add a 'data:', 'pipeline:', 'training:', "
+            "'model:' or 'serving:' section"
         )
     serving_schema = _serving_schema(config, config_path) if config.serving else None
     stages: list[Report] = []
     if config.data is not None:
         stages.append(_data_stage(config, root, current, progress, config_path))
+    if config.pipeline is not None:
+        from mlgate.pipeline.gate import check_pipeline
+
+        stages.append(check_pipeline(config_path, baseline=baseline, severity=config.severity))
     for stage in config.training_stages():
         stages.append(_training_stage(stage, config, root))
     if config.model is not None:

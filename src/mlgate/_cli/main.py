@@ -18,6 +18,7 @@ from mlgate._cli.init import init_cmd
 from mlgate._cli.model import baseline_group, check_model_cmd
 from mlgate._cli.options import format_option, output_option, severity_option
 from mlgate._cli.output import report_command, report_stream
+from mlgate._cli.pipeline import check_pipeline_cmd, pipeline_group
 from mlgate._cli.serving import check_serving_cmd, serve_cmd
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -37,6 +38,7 @@ cli.add_command(comment_cmd)
 cli.add_command(init_cmd)
 cli.add_command(serve_cmd)
 cli.add_command(baseline_group)
+cli.add_command(pipeline_group)
 
 
 @cli.command("profile")
@@ -181,6 +183,7 @@ def check_group() -> None:
 
 check_group.add_command(check_serving_cmd)
 check_group.add_command(check_model_cmd)
+check_group.add_command(check_pipeline_cmd)
 
 
 @check_group.command("data")
@@ -310,8 +313,9 @@ def check_training_cmd(
     "--baseline",
     default=None,
     metavar="REF",
-    help="Compare the model with main's: the model at the merge base of HEAD and REF "
-    "(e.g. origin/main), scored in a temporary git worktree and cached in .mlgate/cache.",
+    help="Compare the model, and the pipeline's step outputs, with main's: at the merge "
+    "base of HEAD and REF (e.g. origin/main), run in a temporary git worktree and cached "
+    "in .mlgate/cache.",
 )
 @format_option
 @output_option

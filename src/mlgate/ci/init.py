@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from mlgate import __version__
 from mlgate.config import CONFIG_NAME
 from mlgate.errors import MlgateError
+from mlgate.pipeline.discover import FoundPipeline, find_pipeline
 
 if TYPE_CHECKING:
     import jinja2
@@ -144,6 +145,7 @@ class Project:
     requirements: tuple[str, ...] = ()
     packaging: tuple[str, ...] = ()
     has_tests: bool = False
+    pipeline: FoundPipeline | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,7 @@ def discover(root: str | Path) -> Project:
         requirements=tuple(name for name in REQUIREMENTS if (root / name).is_file()),
         packaging=tuple(name for name in PACKAGING if (root / name).is_file()),
         has_tests=_has_tests(root),
+        pipeline=find_pipeline(root, data),
     )
 
 
@@ -380,6 +383,7 @@ def render_files(
         "schema": project.schema,
         "target": project.target,
         "entrypoints": project.entrypoints,
+        "pipeline": project.pipeline,
     }
     templates = {
         CONFIG_NAME: "mlgate.yaml.j2",
@@ -507,6 +511,12 @@ def _next_steps(
         notes.append(
             f"{CONFIG_NAME}: no {'reference' if project.reference is None else 'current'} "
             "data file was found; set data.reference and data.current before `mlgate run`"
+        )
+    if CONFIG_NAME not in kept and project.pipeline is not None:
+        notes.append(
+            f"{CONFIG_NAME}: the pipeline stage runs the functions of "
+            f"{project.pipeline.module}; check its steps, then write their contracts with "
+            "`mlgate pipeline infer` and commit contracts/ (docs/pipeline.md)"
         )
     model = project.model or PLACEHOLDER_MODEL
     if not (project.root / model).is_file():

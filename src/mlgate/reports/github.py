@@ -3,7 +3,8 @@
 One ``::error`` per failed or errored finding and one ``::warning`` per warning, worst
 first, then the verdict as a ``::notice``. A schema, quality, drift or skew finding about
 a column points at that column's entry in the schema file when one is given, so it shows
-on the schema's line in the pull request's files view. Values are escaped as GitHub's
+on the schema's line in the pull request's files view; a finding that names its own file
+and line (a pipeline step that raised) points there. Values are escaped as GitHub's
 runner expects, so no message can start a workflow command of its own.
 
 GitHub shows at most 10 error and 10 warning annotations per step (50 per job); the
@@ -48,7 +49,7 @@ def render_github(
     lines = []
     for f in report.problems():
         props: dict[str, str] = {}
-        where = locate(f)
+        where = locate(f) or _own_place(f, workspace)
         if where is not None:
             path, line = where
             props["file"] = path
@@ -118,6 +119,15 @@ def escape_property(text: str) -> str:
 
 def _command_for(status: Status) -> str:
     return "warning" if status is Status.WARN else "error"
+
+
+def _own_place(f: Finding, workspace: str | None) -> Location | None:
+    """Where a finding says it arose (``details.file`` and ``details.line``: a pipeline
+    step that raised, at the user's own line), for findings the schema cannot place."""
+    file, line = f.details.get("file"), f.details.get("line")
+    if not isinstance(file, str) or not file:
+        return None
+    return _repo_path(file, workspace), line if isinstance(line, int) else None
 
 
 def _locator(

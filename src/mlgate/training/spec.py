@@ -186,7 +186,9 @@ def user_frame(exc: BaseException) -> tuple[str, int] | None:
     tb = exc.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if not filename.startswith("<") and not _is_library(filename):
+        # A compiled extension's frame names its source relative to where it was built
+        # (pandas/_libs/ops_dispatch.pyx): no file here, and not the user's code.
+        if not filename.startswith("<") and not _is_library(filename) and Path(filename).is_file():
             found = (_shown_path(filename), tb.tb_lineno)
         tb = tb.tb_next
     return found
