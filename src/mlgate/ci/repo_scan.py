@@ -172,9 +172,10 @@ def sniff_table(path: Path) -> Table | None:
         return None
     import csv
 
-    # The last line may be cut at the 64 KiB edge.
-    widths = {len(row) for row in csv.reader(lines[:-1] or lines, delimiter=separator)}
-    if len(widths) != 1 or widths.pop() < 2:
+    if len(head) == 64 * 1024:
+        lines = lines[:-1]  # the last line may be cut at the 64 KiB edge
+    widths = {len(row) for row in csv.reader(lines, delimiter=separator)}
+    if len(lines) < 2 or len(widths) != 1 or widths.pop() < 2:
         return None  # prose, a one-column list, or rows of uneven width: not a table
     return Table(path.as_posix(), has_header=has_header)
 
@@ -293,7 +294,8 @@ def _dvc_remote(root: Path) -> tuple[str | None, str | None]:
     remotes = {
         m.group(1): parser[s].get("url", "")
         for s in parser.sections()
-        if (m := re.fullmatch(r"""remote\s+["'](.+)["']""", s))
+        # DVC writes ['remote "name"'], quotes and all, as the section's name.
+        if (m := re.fullmatch(r"""['"]?remote\s+["']([^"']+)["']['"]?""", s))
     }
     default = parser.get("core", "remote", fallback=None) if parser.has_section("core") else None
     name = default if default in remotes else next(iter(remotes), None)
