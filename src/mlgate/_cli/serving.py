@@ -207,6 +207,21 @@ def serve_cmd(
     show_default=True,
     help="Requests timed for latency (one after another), and again for throughput.",
 )
+@click.option(
+    "--health-path",
+    default="/health",
+    show_default=True,
+    metavar="PATH",
+    help="The server's health route. A server without one (404) is ready once "
+    "--predict-path answers.",
+)
+@click.option(
+    "--predict-path",
+    default="/predict",
+    show_default=True,
+    metavar="PATH",
+    help="The server's prediction route (POST, a JSON list of records).",
+)
 @_trust_pickle_option
 @format_option
 @output_option
@@ -227,6 +242,8 @@ def check_serving_cmd(
     workers: int,
     max_rows: int,
     timing_requests: int,
+    health_path: str,
+    predict_path: str,
     trust_pickle: bool,
     fmt: str,
     output: str | None,
@@ -268,6 +285,8 @@ def check_serving_cmd(
             max_rows=max_rows,
             latency_requests=timing_requests,
             throughput_requests=timing_requests,
+            health_path=health_path,
+            predict_path=predict_path,
         ),
         severity=sev,
     )

@@ -45,7 +45,7 @@ from mlgate.serving.runner import (
     ServeSettings,
     free_port,
     running,
-    wait_healthy,
+    wait_ready,
 )
 
 #: How many examples a finding's details and message show.
@@ -97,11 +97,24 @@ class ProbeSettings:
     throughput_requests: int = defaults.TIMING_REQUESTS
     clients: int = 4
     probability_tolerance: float = 1e-6
+    #: The server's routes: a user's own app may name them otherwise. When the health
+    #: route answers 404, the server is ready once the prediction route answers.
+    health_path: str = "/health"
+    predict_path: str = "/predict"
 
     def __post_init__(self) -> None:
         counts = (self.batch_size, self.max_rows, self.latency_requests, self.throughput_requests)
         if not self.timeout > 0 or min(counts) < 1 or self.clients < 1:
             raise InputError("probe settings: timeout must be above 0 and every count at least 1")
+        for option, path in (
+            ("--health-path", self.health_path),
+            ("--predict-path", self.predict_path),
+        ):
+            if not path.startswith("/") or any(c.isspace() for c in path):
+                raise InputError(
+                    f"{option} {path!r}: give the route's path from the server's root, "
+                    "starting with / (e.g. /health)"
+                )
 
 
 def check_serving(
@@ -173,9 +186,15 @@ def check_serving(
             )
         with running(server):
             client = Client(server.url, timeout=settings.timeout)
-            startup = wait_healthy(server, client, settings.timeout)
+            startup, route = wait_ready(
+                server,
+                client,
+                settings.timeout,
+                health_path=settings.health_path,
+                predict_path=settings.predict_path,
+            )
             probe = _Probe(server, client, settings, budget)
-            findings = probe.run(rows, offline, given_schema, target, startup)
+            findings = probe.run(rows, offline, given_schema, target, startup, route)
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     return Report(tuple(findings), title="mlgate serving check", run=clock.run_info(inputs))
 
@@ -259,8 +278,9 @@ class _Probe:
         schema: Schema | None,
         target: str | None,
         startup: float,
+        route: str = "GET /health",
     ) -> list[Finding]:
-        meta, health = self._metadata(startup)
+        meta, health = self._metadata(startup, route)
         if schema is None:
             published = meta.get("schema")
             if not isinstance(published, dict):
@@ -300,8 +320,15 @@ class _Probe:
 
     # -- health and metadata ------------------------------------------------------------
 
-    def _metadata(self, startup: float) -> tuple[dict[str, Any], Finding]:
-        details: dict[str, Any] = {"url": self.server.url, "startup_seconds": round(startup, 3)}
+    def _metadata(self, startup: float, route: str) -> tuple[dict[str, Any], Finding]:
+        details: dict[str, Any] = {
+            "url": self.server.url,
+            "startup_seconds": round(startup, 3),
+            "ready_route": route,
+        }
+        healthy = f"healthy after {startup:.1f} s at {self.server.url}"
+        if not route.startswith("GET "):
+            healthy = f"ready after {startup:.1f} s at {self.server.url} ({route})"
         try:
             resp = self.client.get("/metadata")
         except (OSError, http.client.HTTPException) as exc:
@@ -309,16 +336,13 @@ class _Probe:
         meta = resp.json() if resp.status == 200 else None
         if not isinstance(meta, dict):
             message = (
-                f"healthy after {startup:.1f} s at {self.server.url}, but GET /metadata "
-                f"answered {resp.status} without a JSON object; serve the model with mlgate"
+                f"{healthy}, but GET /metadata answered {resp.status} without a JSON "
+                "object; serve the model with mlgate"
             )
             return {}, Finding("serving.health", Status.WARN, message, details=details)
         for key in ("name", "version", "mlgate", "model"):
             details[key] = meta.get(key)
-        message = (
-            f"healthy after {startup:.1f} s at {self.server.url}, serving "
-            f"{meta.get('name')} version {meta.get('version')}"
-        )
+        message = f"{healthy}, serving {meta.get('name')} version {meta.get('version')}"
         return meta, Finding("serving.health", Status.PASS, message, details=details)
 
     def _lost(self, doing: str, exc: BaseException) -> MlgateError:
@@ -392,7 +416,7 @@ class _Probe:
     def _post(self, payload: Any) -> Response:
         body = json.dumps(payload, default=_json_default).encode()
         try:
-            return self.client.post("/predict", body)
+            return self.client.post(self.settings.predict_path, body)
         except (OSError, http.client.HTTPException) as exc:
             return Response(0, f"{type(exc).__name__}: {exc}".encode())
 
@@ -402,7 +426,7 @@ class _Probe:
         probes: list[dict[str, Any]] = []
         for name, body in _bad_payloads(spec, base):
             try:
-                resp = self.client.post("/predict", body)
+                resp = self.client.post(self.settings.predict_path, body)
                 status, snippet = resp.status, _snippet(resp.body)
             except (OSError, http.client.HTTPException) as exc:
                 status, snippet = 0, f"{type(exc).__name__}: {exc}"
@@ -462,7 +486,7 @@ class _Probe:
     def _timed(self, body: bytes) -> tuple[float, int]:
         started = time.perf_counter()
         try:
-            status = self.client.post("/predict", body).status
+            status = self.client.post(self.settings.predict_path, body).status
         except (OSError, http.client.HTTPException):
             status = 0
         return time.perf_counter() - started, status

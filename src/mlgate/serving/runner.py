@@ -484,10 +484,27 @@ def _sigterm_raises() -> Iterator[None]:
 
 
 def wait_healthy(server: Server, client: Client, timeout: float) -> float:
-    """Poll ``GET /health`` until it answers 200; the seconds it took.
+    """Poll ``GET /health`` until it answers 200; the seconds it took (see
+    :func:`wait_ready`)."""
+    return wait_ready(server, client, timeout)[0]
 
+
+def wait_ready(
+    server: Server,
+    client: Client,
+    timeout: float,
+    *,
+    health_path: str = "/health",
+    predict_path: str | None = None,
+) -> tuple[float, str]:
+    """Poll ``GET health_path`` until it answers 200; the seconds it took and the route
+    that answered.
+
+    With ``predict_path``, a server that has no health route (``GET health_path``
+    answers 404: a user's own app) is ready once ``POST predict_path`` of an empty JSON
+    list gets any answer that shows the route is there (neither 404 nor 405, below 500).
     Fails with one clear error (and the server's last lines of output) when the server
-    exits first or is not healthy within ``timeout`` seconds.
+    exits first or is not ready within ``timeout`` seconds.
     """
     start = time.monotonic()
     deadline = start + timeout
@@ -500,18 +517,28 @@ def wait_healthy(server: Server, client: Client, timeout: float) -> float:
                 f"healthy; {server.hint()}{_tail(server)}"
             )
         remaining = deadline - time.monotonic()
+        wait = max(0.2, min(2.0, remaining))
         try:
-            resp = client.get("/health", timeout=max(0.2, min(2.0, remaining)))
+            resp = client.get(health_path, timeout=wait)
+            if resp.status == 200:
+                return time.monotonic() - start, f"GET {health_path}"
+            last = f"GET {health_path} answered {resp.status}"
+            if resp.status == 404 and predict_path is not None:
+                json_type = {"Content-Type": "application/json"}
+                tried = client.request("POST", predict_path, b"[]", json_type, timeout=wait)
+                if tried.status not in (404, 405) and tried.status < 500:
+                    route = f"POST {predict_path} (GET {health_path} answered 404)"
+                    return time.monotonic() - start, route
+                last += f", POST {predict_path} answered {tried.status}"
         except (OSError, http.client.HTTPException) as exc:
             last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        else:
-            if resp.status == 200:
-                return time.monotonic() - start
-            last = f"GET /health answered {resp.status}"
         if time.monotonic() >= deadline:
+            hint = server.hint()
+            if last.startswith(f"GET {health_path} answered 404"):
+                hint = "give the server's routes with --health-path and --predict-path; " + hint
             raise MlgateError(
                 f"the server at {server.url} did not become healthy within {timeout:g} s "
-                f"(last: {last}); {server.hint()}{_tail(server)}"
+                f"(last: {last}); {hint}{_tail(server)}"
             )
         time.sleep(0.1)
 
