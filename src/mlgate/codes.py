@@ -47,7 +47,7 @@ CODES: dict[str, str] = {
     "model.invalid_predictions": "a model predicts labels the evaluation target never takes",
     # serving
     "serving.health": "the server's health and what it serves; fails if it exited mid-check",
-    "serving.rejected_rows": "held-out rows the server refused with a 400 (outside the schema)",
+    "serving.rejected_rows": "held-out rows the server refused with a 400 (input it cannot take)",
     "serving.server_error": "held-out rows the schema accepts got a 5xx or no usable answer",
     "serving.prediction_mismatch": "online predictions differ from offline ones (serving skew)",
     "serving.probability_mismatch": "online probabilities differ from the offline ones",

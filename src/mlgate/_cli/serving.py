@@ -82,6 +82,12 @@ _trust_pickle_option = click.option(
 )
 @_trust_pickle_option
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse (400) values outside the schema's range or domain too. Default: serve "
+    "them, listed under 'warnings' in the response and in the server's log.",
+)
+@click.option(
     "--max-records",
     type=click.IntRange(min=1),
     default=1000,
@@ -103,6 +109,7 @@ def serve_cmd(
     workers: int,
     log_requests: Path | None,
     trust_pickle: bool,
+    strict: bool,
     max_records: int,
     name: str | None,
     model_version: str | None,
@@ -110,7 +117,9 @@ def serve_cmd(
     """Serve a model with gunicorn: GET /health, GET /metadata, POST /predict.
 
     Requests are JSON records (a list, or {"records": [...]}) checked against the schema:
-    what it refuses gets a 400 naming each field at fault.
+    what the model cannot take (a missing field, a wrong type, NaN or inf where not
+    allowed, a value its encoder refuses) gets a 400 naming each field at fault. Values
+    outside the schema's range or domain are served and marked, unless --strict.
     """
     from mlgate.errors import MlgateError
     from mlgate.serving.runner import ServeSettings, serve
@@ -124,6 +133,7 @@ def serve_cmd(
         workers=workers,
         log_requests=log_requests,
         trust_pickle=trust_pickle,
+        strict=strict,
         name=name,
         version=model_version,
         max_records=max_records,

@@ -587,7 +587,12 @@ def _server_spec(meta: Mapping[str, Any], schema: Schema, target: str | None) ->
     max_records = meta.get("max_records")
     if not isinstance(max_records, int) or max_records < 1:
         max_records = DEFAULT_MAX_RECORDS
-    return InputSpec(columns, features, target, max_records)
+    # An mlgate server says whether it refuses values outside the schema's range and
+    # domain; a server that does not say (an older mlgate, a user's own) is held to that.
+    strict = meta.get("strict", True) is not False
+    closed = meta.get("closed_fields")
+    closed_set = frozenset(str(c) for c in closed) if isinstance(closed, list) else frozenset()
+    return InputSpec(columns, features, target, max_records, True, bool(strict), closed_set)
 
 
 def _row_findings(results: Sequence[_Row]) -> list[Finding]:
@@ -845,11 +850,20 @@ def _bad_payloads(spec: InputSpec, base: Mapping[str, Any]) -> list[tuple[str, b
         out.append(("wrong_type", one(set={numeric[0][0]: "not a number"})))
     elif strings:
         out.append(("wrong_type", one(set={strings[0]: 12345})))
-    categorical = [f for f, c in cols if c.domain and all(isinstance(v, str) for v in c.domain)]
+    # A value outside the schema's domain or range is malformed only for a strict server
+    # (or, for a category, where the model's encoder refuses unseen values); a lenient
+    # one serves it with a warning.
+    categorical = [
+        f
+        for f, c in cols
+        if c.domain
+        and all(isinstance(v, str) for v in c.domain)
+        and (spec.strict or f in spec.closed_fields)
+    ]
     if categorical:
         out.append(("unknown_category", one(set={categorical[0]: UNKNOWN_CATEGORY})))
     ranged = [(f, c) for f, c in numeric if c.range is not None and c.range.max is not None]
-    if ranged:
+    if ranged and spec.strict:
         f, c = ranged[0]
         assert c.range is not None and c.range.max is not None
         span = abs(c.range.max - (c.range.min if c.range.min is not None else 0)) or 1

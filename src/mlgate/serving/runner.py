@@ -61,6 +61,7 @@ class ServeSettings:
     workers: int = defaults.WORKERS
     log_requests: Path | None = None
     trust_pickle: bool = False
+    strict: bool = False
     name: str | None = None
     version: str | None = None
     max_records: int = DEFAULT_MAX_RECORDS
@@ -70,6 +71,7 @@ class ServeSettings:
             "MODEL": str(Path(self.model).resolve()),
             "SCHEMA": str(Path(self.schema).resolve()),
             "TRUST_PICKLE": "1" if self.trust_pickle else "0",
+            "STRICT": "1" if self.strict else "0",
             "MAX_RECORDS": str(self.max_records),
         }
         optional = {
@@ -108,6 +110,7 @@ class ServeSettings:
             target=get("TARGET"),
             log_requests=Path(log) if log else None,
             trust_pickle=get("TRUST_PICKLE") in ("1", "true", "yes"),
+            strict=get("STRICT") in ("1", "true", "yes"),
             name=get("NAME"),
             version=get("VERSION"),
             max_records=int(max_records),
@@ -134,6 +137,7 @@ def build_app(settings: ServeSettings) -> Flask:
         log_path=settings.log_requests,
         target=settings.target,
         max_records=settings.max_records,
+        strict=settings.strict,
     )
 
 
