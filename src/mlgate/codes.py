@@ -45,6 +45,8 @@ CODES: dict[str, str] = {
     "model.size": "the model file is larger than the budget",
     "model.evaluation_rows": "evaluation rows without a target were left out",
     "model.invalid_predictions": "a model predicts labels the evaluation target never takes",
+    # the gate itself
+    "gate.nothing_checked": "mlgate.yaml names no stage yet (mlgate run --allow-empty)",
     # serving
     "serving.health": "the server's health and what it serves; fails if it exited mid-check",
     "serving.rejected_rows": "held-out rows the server refused with a 400 (input it cannot take)",

@@ -119,15 +119,42 @@ def test_mlgate_yaml_is_filled_from_the_project_and_loads(capsys, project):
     assert {(r.format, r.path) for r in config.reports} >= {("json", "mlgate-report.json")}
 
 
-def test_bare_project_gets_placeholders_that_still_load(capsys, bare):
+def test_a_project_with_one_table_gets_a_placeholder_that_still_loads(capsys, bare):
+    (bare / "measurements.csv").write_text("a,b\n1,2\n3,4\n")
     code, out, _ = run(capsys, str(bare))
     assert code == 0
     config, _ = load_config(bare / "mlgate.yaml")
-    assert config.data is not None and config.data.target is None
-    assert config.training is None
-    text = (bare / "mlgate.yaml").read_text()
-    assert "TODO: no training data found" in text and "# training:" in text
+    assert config.data is not None and config.data.reference == "measurements.csv"
+    assert config.data.current == "data/current.parquet"
+    assert "TODO: no new batch found" in (bare / "mlgate.yaml").read_text()
     assert "set data.reference and data.current" in out
+
+
+def test_bare_project_gets_a_gate_that_passes_saying_nothing_was_checked(capsys, bare):
+    code, out, _ = run(capsys, str(bare))
+    assert code == 0
+    config, _ = load_config(bare / "mlgate.yaml")
+    assert config.data is None and config.training is None
+    text = (bare / "mlgate.yaml").read_text()
+    assert "# data:" in text and "# training:" in text
+    assert "nothing to check was found" in out and "--allow-empty" in out
+    gate = {s.get("name"): s for s in workflow(bare)["jobs"]["gate"]["steps"]}
+    assert gate["Run the mlgate gate"]["run"].endswith(" --allow-empty")
+    # The gate as CI runs it: passes, and the report says nothing was checked.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--config", str(bare / "mlgate.yaml"), "--allow-empty", "--format", "json"])
+    assert exit_info.value.code in (0, None)
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] is True
+    assert [(c["name"], c["status"]) for c in report["checks"]] == [
+        ("gate.nothing_checked", "skip")
+    ]
+    assert json.loads((bare / "mlgate-report.json").read_text())["passed"] is True
+    # Without --allow-empty, no stage stays a config error.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--config", str(bare / "mlgate.yaml")])
+    assert exit_info.value.code == 2
+    assert "no stage to run" in capsys.readouterr().err
     # No model and no framework: no image to build, so no Dockerfile and no image job,
     # rather than a red first pull request on a placeholder model.
     assert "no model and no ML framework found, so no image is built" in out

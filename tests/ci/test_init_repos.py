@@ -132,6 +132,13 @@ def test_an_existing_push_workflow_is_kept_and_mlgate_never_pushes(capsys, flask
     # The Python of their workflow, not the newest; mlgate gets its own 3.11.
     assert "python: 3.8 (the existing workflow)" in out
     assert "mlgate runs on its own Python 3.11" in out
+    # No ML at all: the gate CI runs passes, saying nothing was checked.
+    gate = {s.get("name"): s for s in doc["jobs"]["gate"]["steps"]}
+    assert gate["Run the mlgate gate"]["run"].endswith("--allow-empty")
+    config = str(flask_app / "mlgate.yaml")
+    args = ("run", "--config", config, "--allow-empty", "--format", "markdown")
+    code, said, _ = run_main(capsys, args)  # the job summary and the PR comment
+    assert code == 0 and "`gate.nothing_checked`" in said and "nothing was checked" in said
 
 
 def test_the_published_image_name_and_registry_are_reused_when_written_plainly(capsys, tmp_path):

@@ -272,9 +272,17 @@ def render_files(
         and reference is not None
         and not reference.has_header,
         "entrypoints": project.entrypoints,
+        "empty_gate": empty_gate(project),
     }
     names = tuple(n for n in files_for(options.ci) if _writes(n, chosen))
     return render(names, context)
+
+
+def empty_gate(project: Project) -> bool:
+    """Whether init found nothing for the gate to check (no table, no training spec):
+    then mlgate.yaml names no stage and CI runs ``mlgate run --allow-empty``, which
+    passes saying so, rather than failing every pull request on a placeholder path."""
+    return project.reference is None and project.current is None and not project.entrypoints
 
 
 def _writes(name: str, chosen: Plan) -> bool:

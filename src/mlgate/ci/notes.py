@@ -106,10 +106,16 @@ def next_steps(
     serving_data: str | None,
 ) -> list[str]:
     """What a person must review or do before (or after) the first pull request."""
-    from mlgate.ci.init import PLACEHOLDER_CURRENT
+    from mlgate.ci.init import PLACEHOLDER_CURRENT, empty_gate
 
     notes = [f"review the guess: {g}" for g in project.guesses]
-    if CONFIG_NAME not in kept and (project.reference is None or project.current is None):
+    if CONFIG_NAME not in kept and empty_gate(project):
+        notes.append(
+            f"nothing to check was found (no table, no training spec): until {CONFIG_NAME} "
+            "names a stage, the gate passes and its report says nothing was checked "
+            "(mlgate run --allow-empty); uncomment its data: section when there is data"
+        )
+    elif CONFIG_NAME not in kept and (project.reference is None or project.current is None):
         missing = "reference" if project.reference is None else "current"
         notes.append(
             f"{CONFIG_NAME}: no {missing} data file was found; set data.reference and "
