@@ -204,7 +204,10 @@ def test_the_default_branch_comes_from_git(capsys, tmp_path, setup, expected):
     on = doc[True] if True in doc else doc["on"]
     assert on["push"]["branches"] == [branch]
     pushes = [s for s in doc["jobs"]["image"]["steps"] if s.get("name") == "Push the image"]
-    assert pushes[0]["if"] == f"github.event_name == 'push' && github.ref == 'refs/heads/{branch}'"
+    assert pushes[0]["if"] == (
+        "steps.model.outputs.present == 'true' && github.event_name == 'push' && "
+        f"github.ref == 'refs/heads/{branch}'"
+    )
 
 
 def test_an_empty_dockerfile_is_treated_as_absent_and_said(capsys, tmp_path):

@@ -119,7 +119,7 @@ def discover(root: str | Path) -> Project:
     workflows and its git state; never import or run anything of it."""
     root = Path(root)
     files = visible_files(root)
-    dvc = find_dvc(root)
+    dvc = find_dvc(root, files)
     tables = find_tables(root, files)
     known = {t.path for t in tables}
     tables += [t for t in (dvc.tables if dvc else ()) if t.path not in known]

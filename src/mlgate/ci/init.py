@@ -164,17 +164,20 @@ def plan(project: Project, options: InitOptions) -> Plan:
 def _image_name(
     project: Project, options: InitOptions, publisher: ExistingWorkflow | None
 ) -> tuple[str, str]:
+    """The image name and where it came from: --image-name, else the image an existing
+    workflow pushes, else the project folder's name."""
     if options.image_name:
         return options.image_name, "--image-name"
     publish: Publish | None = publisher.publish if publisher else None
-    for image in publish.images if publish and publisher else ():
-        if IMAGE_NAME.fullmatch(image):
-            return image, f"the image {publisher.path} pushes"  # type: ignore[union-attr]
-        # `${{ secrets.DOCKER_HUB_USERNAME }}/app`: the expression is not known here; the
-        # local build uses the literal last part, and the existing workflow pushes.
-        last = image.rsplit("/", 1)[-1]
-        if IMAGE_NAME.fullmatch(last):
-            return last, f"the last part of {image}, which {publisher.path} pushes"  # type: ignore[union-attr]
+    if publisher is not None and publish is not None:
+        for image in publish.images:
+            if IMAGE_NAME.fullmatch(image):
+                return image, f"the image {publisher.path} pushes"
+            # `${{ secrets.DOCKER_HUB_USERNAME }}/app`: the expression is not known here;
+            # the local build uses the literal last part, and the existing workflow pushes.
+            last = image.rsplit("/", 1)[-1]
+            if IMAGE_NAME.fullmatch(last):
+                return last, f"the last part of {image}, which {publisher.path} pushes"
     return default_image_name(project.root), "the project folder's name"
 
 

@@ -12,6 +12,7 @@ from mlgate.config import CONFIG_NAME
 
 if TYPE_CHECKING:
     from mlgate.ci.init import InitOptions, Plan, Project
+    from mlgate.ci.workflow_read import ExistingWorkflow
 
 
 def found_lines(project: Project, plan: Plan, options: InitOptions) -> tuple[str, ...]:
@@ -79,10 +80,8 @@ def _data_line(project: Project) -> str:
     return "data: " + "; ".join(parts)
 
 
-def _workflow_line(wf: object) -> str:
-    from mlgate.ci.workflow_read import ExistingWorkflow
-
-    assert isinstance(wf, ExistingWorkflow)
+def _workflow_line(wf: ExistingWorkflow) -> str:
+    """What an existing workflow does with images, and that init leaves it alone."""
     if wf.error:
         return f"{wf.error}; left as it is"
     if wf.publish is None:

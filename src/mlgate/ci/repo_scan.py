@@ -216,17 +216,13 @@ DVC_REMOTES = {
 }
 
 
-def find_dvc(root: Path) -> Dvc | None:
-    """The tables DVC tracks (``*.dvc`` files' outs, ``dvc.yaml`` stages' outs and deps
-    with a table suffix) and its default remote; None when the repository has no DVC
-    files. Unreadable DVC files are skipped."""
+def find_dvc(root: Path, files: list[Path]) -> Dvc | None:
+    """The tables DVC tracks (the outs of the ``*.dvc`` files among ``files``, the outs
+    and deps of ``dvc.yaml``'s stages, with a table suffix) and its default remote; None
+    when the repository has no DVC files. Unreadable DVC files are skipped."""
     import yaml
 
-    dvc_files = sorted(
-        p
-        for p in root.rglob("*.dvc")
-        if p.is_file() and not _hidden_or_vendored(list(p.relative_to(root).parts[:-1]))
-    )
+    dvc_files = sorted(p for p in files if p.suffix == ".dvc")
     stages = [p for p in (root / "dvc.yaml", root / "dvc.yml") if p.is_file()]
     if not dvc_files and not stages and not (root / ".dvc").is_dir():
         return None
