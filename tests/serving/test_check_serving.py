@@ -212,6 +212,8 @@ def test_a_healthy_server_passes_with_every_finding_reported(server, files):
     rejected = found["serving.rejected_rows"]
     assert rejected.status is Status.PASS
     assert rejected.details["rows"] == 138 and rejected.details["rejected"] == 0
+    assert rejected.details["served_outside_schema"] == 2
+    assert [e["row"] for e in rejected.details["outside_examples"]] == [3, 19]
     assert found["serving.server_error"].status is Status.PASS
     labels = found["serving.prediction_mismatch"]
     assert labels.status is Status.PASS and labels.details["rows"] == 138

@@ -260,6 +260,8 @@ class _Row:
     errors: list[dict[str, Any]] = field(default_factory=list)
     status: int = 0
     body: str = ""
+    #: What the server said it served outside the schema's range or domain (``warnings``).
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Probe:
@@ -405,12 +407,18 @@ class _Probe:
             return
         if probas is not None and (not isinstance(probas, list) or len(probas) != len(idx)):
             probas = None
+        marked: dict[int, list[dict[str, Any]]] = {}
+        warnings = body.get("warnings") if isinstance(body, dict) else None
+        for w in warnings if isinstance(warnings, list) else ():
+            if isinstance(w, dict) and isinstance(w.get("record"), int):
+                marked.setdefault(w["record"], []).append(w)
         for pos, i in enumerate(idx):
             results[i] = _Row(
                 "ok",
                 prediction=preds[pos],
                 probabilities=probas[pos] if probas is not None else None,
                 status=200,
+                warnings=marked.get(pos, []),
             )
 
     def _post(self, payload: Any) -> Response:
@@ -605,7 +613,24 @@ def _row_findings(results: Sequence[_Row]) -> list[Finding]:
         for i, r in rejected[:SHOW]
         for e in r.errors[:1]
     ]
-    details: dict[str, Any] = {"rows": n, "rejected": len(rejected), "examples": examples}
+    # Rows served although outside the schema's range or domain: counted, for the skew
+    # they hint at (the server marks them; a strict server refuses them instead).
+    outside = [(i, r) for i, r in enumerate(results) if r.outcome == "ok" and r.warnings]
+    details: dict[str, Any] = {
+        "rows": n,
+        "rejected": len(rejected),
+        "examples": examples,
+        "served_outside_schema": len(outside),
+        "outside_examples": [
+            {"row": i, "field": r.warnings[0].get("field"), "warning": r.warnings[0].get("warning")}
+            for i, r in outside[:SHOW]
+        ],
+    }
+    also = (
+        f"; {len(outside)} served outside the schema's range or domain, marked by the server"
+        if outside
+        else ""
+    )
     if rejected:
         first = examples[0] if examples else {"row": rejected[0][0], "field": None, "error": ""}
         where = f"{first['field']}: " if first.get("field") else ""
@@ -614,8 +639,8 @@ def _row_findings(results: Sequence[_Row]) -> list[Finding]:
                 "serving.rejected_rows",
                 Status.WARN,
                 f"{len(rejected)} of {n} held-out rows were refused with a 400 (row "
-                f"{first['row']}: {where}{first['error']}); if such rows are valid input, "
-                "widen the schema's range or domain",
+                f"{first['row']}: {where}{first['error']}){also}; if such rows are valid "
+                "input, widen the schema's range or domain",
                 details=details,
             )
         )
@@ -624,7 +649,7 @@ def _row_findings(results: Sequence[_Row]) -> list[Finding]:
             Finding(
                 "serving.rejected_rows",
                 Status.PASS,
-                f"the server accepted all {n} held-out rows",
+                f"the server accepted all {n} held-out rows{also}",
                 details=details,
             )
         )
