@@ -25,7 +25,8 @@ import click
     default=None,
     metavar="NAME",
     help="The serving image's name, with its registry to push to "
-    "(e.g. ghcr.io/owner/app). Default: the project folder's name.",
+    "(e.g. ghcr.io/owner/app). Default: the image an existing workflow pushes, else "
+    "the project folder's name.",
 )
 @click.option(
     "--python",

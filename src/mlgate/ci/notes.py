@@ -141,9 +141,11 @@ def next_steps(
             )
     if plan.publish is not None:
         notes.append(
-            f"the image is still pushed by {plan.publish.path}, unchanged; to push only "
-            "images that passed the gate, add `needs:` on mlgate's jobs there, or move its "
-            "push steps into mlgate's image job"
+            f"the image is still pushed by {plan.publish.path}, unchanged, whatever the gate "
+            "says; to push only images that passed it, run that workflow on "
+            "`workflow_run: {workflows: [mlgate], types: [completed]}` with "
+            "`if: github.event.workflow_run.conclusion == 'success'`, or move its push steps "
+            "into mlgate's workflow as a job that `needs: [gate]`"
         )
     elif plan.image_job:
         image = plan.image_name
