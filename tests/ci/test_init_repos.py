@@ -445,3 +445,65 @@ def test_the_workflow_with_an_existing_publisher_passes_actionlint(capsys, flask
     files = [str(flask_app / WORKFLOW), str(other / WORKFLOW)]
     proc = subprocess.run([*actionlint, *files], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_dockerfile_build_step_keeps_the_projects_flask_apart_from_mlgates(capsys, tmp_path):
+    """The Dockerfile's build RUN, run for real with sh, offline, from a wheelhouse/ of
+    stand-ins (as an offline image build does), with /opt and /src moved under tmp: the
+    project's venv keeps Flask 1.1.2, mlgate's venv gets 3.0.0 and reads the project's
+    packages after its own. Docker itself is not needed for what this checks."""
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "requirements.txt").write_text("flask==1.1.2\noldlib==0.5\n")
+    (root / "model.py").write_text("import sklearn\n")
+    code, _, err = init(capsys, root, "--python", "3.11")
+    assert code == 0, err
+    wheels = root / "wheelhouse"
+    wheels.mkdir()
+    _wheel(wheels, "flask", "1.1.2")
+    _wheel(wheels, "flask", "3.0.0")
+    _wheel(wheels, "oldlib", "0.5")
+    _wheel(
+        wheels,
+        "mlgate",
+        __version__,
+        requires=['flask>=3.0; extra == "serve"'],
+        extras=("serve", "model"),
+        script=FAKE_MLGATE,
+    )
+    text = (root / "Dockerfile").read_text()
+    build = text.split("\nRUN ", 1)[1].split("\n\n", 1)[0]
+    spec = text.split('ARG MLGATE_SPEC="', 1)[1].split('"', 1)[0]
+    assert spec == f"mlgate[serve]=={__version__}"
+    opt = tmp_path / "opt"
+    script = build.replace("/src", str(root)).replace("/opt/", f"{opt}/")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "MLGATE_SPEC": spec,
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    proc = subprocess.run(
+        ["sh", "-c", script], cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not wheels.exists()  # the wheelhouse stays out of the image
+    project_flask = subprocess.run(
+        [str(opt / "venv" / "bin" / "python"), "-c", "import flask; print(flask.__version__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert project_flask.stdout.strip() == "1.1.2"
+    said = subprocess.run(
+        [str(opt / "mlgate" / "bin" / "mlgate")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert said.strip() == "mlgate sees flask 3.0.0 and the project's oldlib 0.5"
