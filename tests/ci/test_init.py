@@ -337,36 +337,6 @@ def test_jobs_test_gate_and_image_do_what_the_issue_asks(capsys, project):
     assert doc["jobs"]["image"]["env"]["MODEL"] == "models/classifier.skops"
 
 
-def test_without_a_model_the_image_job_says_so_and_passes(capsys, project):
-    """No model yet: every image step after the first is skipped, with a notice, rather
-    than a red pull request until there is one."""
-    (project / "models" / "classifier.skops").unlink()
-    run(capsys, str(project))
-    doc = workflow(project)
-    image_steps = steps(doc, "image")
-    at, find = step(doc, "image", "Find the model to serve")
-    assert find["id"] == "model"
-    assert (
-        'if [ -f "$MODEL" ]' in find["run"]
-        and "::notice title=No model to serve yet::" in find["run"]
-    )
-    assert "exit 1" not in find["run"]
-    for s in image_steps[at + 1 :]:
-        assert HAS_MODEL in s["if"], s.get("name")
-    # the shell of the step, run for real: no model, present=false and a notice
-    out = project / "github_output"
-    proc = subprocess.run(
-        ["bash", "-c", find["run"]],
-        cwd=project,
-        env={"MODEL": "model/none.skops", "GITHUB_OUTPUT": str(out), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0 and out.read_text() == "present=false\n"
-    assert proc.stdout.startswith("::notice title=No model to serve yet::model/none.skops")
-
-
 def test_secrets_are_checked_before_login_only_on_main(capsys, project):
     run(capsys, str(project))
     doc = workflow(project)

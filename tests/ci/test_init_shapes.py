@@ -397,3 +397,29 @@ def test_the_shapes_gitlab_pipelines_pass_gitlabs_schema(
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_without_a_model_the_image_job_says_so_and_passes(capsys, tmp_path):
+    """No model yet: every image step after the first is skipped, with a notice, rather
+    than a red pull request until there is one."""
+    (tmp_path / "requirements.txt").write_text("scikit-learn\n")
+    assert init(capsys, tmp_path)[0] == 0
+    image_steps = workflow(tmp_path)["jobs"]["image"]["steps"]
+    at = next(i for i, s in enumerate(image_steps) if s.get("name") == "Find the model to serve")
+    find = image_steps[at]
+    assert find["id"] == "model"
+    assert 'if [ -f "$MODEL" ]' in find["run"] and "exit 1" not in find["run"]
+    for s in image_steps[at + 1 :]:
+        assert "steps.model.outputs.present == 'true'" in s["if"], s.get("name")
+    # the step's shell, run for real: no model, present=false and a notice
+    out = tmp_path / "github_output"
+    proc = subprocess.run(
+        ["bash", "-c", find["run"]],
+        cwd=tmp_path,
+        env={"MODEL": "model/none.skops", "GITHUB_OUTPUT": str(out), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0 and out.read_text() == "present=false\n"
+    assert proc.stdout.startswith("::notice title=No model to serve yet::model/none.skops")
