@@ -58,9 +58,11 @@ CODES: dict[str, str] = {
     "pipeline.target_leakage": "a column reproduces the target or is computed from it",
     "pipeline.changed_from_main": "a step's output differs from main's on the same sample",
     "pipeline.sample_dependent_columns": "a step's columns depend on the categories the data holds",
+    # the gate itself
+    "gate.nothing_checked": "mlgate.yaml names no stage yet (mlgate run --allow-empty)",
     # serving
     "serving.health": "the server's health and what it serves; fails if it exited mid-check",
-    "serving.rejected_rows": "held-out rows the server refused with a 400 (outside the schema)",
+    "serving.rejected_rows": "held-out rows the server refused with a 400 (input it cannot take)",
     "serving.server_error": "held-out rows the schema accepts got a 5xx or no usable answer",
     "serving.prediction_mismatch": "online predictions differ from offline ones (serving skew)",
     "serving.probability_mismatch": "online probabilities differ from the offline ones",

@@ -19,6 +19,7 @@ def run_gate(
     baseline: str | None = None,
     title: str = "mlgate gate",
     progress: ProgressFn | None = None,
+    allow_empty: bool = False,
 ) -> Report:
     """Run every stage mlgate.yaml describes, in order, into one report.
 
@@ -34,6 +35,22 @@ def run_gate(
     config, root = load_config(config_path)
     stages_given = (config.data, config.pipeline, config.training, config.serving, config.model)
     if all(s is None for s in stages_given):
+        if allow_empty:
+            # A repository that has no data or model yet (mlgate init found none): the
+            # gate passes and says, in the report, that nothing was checked.
+            from mlgate.findings import Status
+
+            nothing = Finding(
+                "gate.nothing_checked",
+                Status.SKIP,
+                f"{Path(config_path).name} names no stage yet, so nothing was checked: add "
+                "'data:' (reference and current data), 'pipeline:', 'training:', 'model:' or "
+                "'serving:' to gate pull requests",
+                stage="gate",
+            )
+            report = Report((nothing,), title=title, run=clock.run_info([], cwd=root))
+            _write_reports(report, config.reports, root)
+            return report
         raise ConfigError(
             f"{config_path}: no stage to run; add a 'data:', 'pipeline:', 'training:', "
             "'model:' or 'serving:' section"

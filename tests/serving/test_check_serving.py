@@ -63,6 +63,9 @@ PROBES = [
     "unknown_category",
     "out_of_range",
 ]
+#: The probes a server that serves values outside the schema's range and domain (the
+#: default) gets: those two are no malformed requests to it.
+LENIENT_PROBES = [p for p in PROBES if p not in ("unknown_category", "out_of_range")]
 REGISTER = (
     "from mlgate._cli import main as m\n"
     "from mlgate._cli.serving import check_serving_cmd, serve_cmd\n"
@@ -203,28 +206,23 @@ def test_a_healthy_server_passes_with_every_finding_reported(server, files):
     ]
     health = found["serving.health"]
     assert health.status is Status.PASS and health.details["name"] == "penguins"
-    # schema and target came from /metadata; two held-out flippers are longer than any
-    # in training, which the schema's range refuses
+    # schema and target came from /metadata; two held-out rows are beyond the schema's
+    # inferred range (a flipper longer, a penguin heavier than any in training): served,
+    # not refused, since the model takes them
     rejected = found["serving.rejected_rows"]
-    assert rejected.status is Status.WARN
-    assert rejected.details["rows"] == 138 and rejected.details["rejected"] == 2
-    assert rejected.details["examples"] == [
-        {
-            "row": 3,
-            "field": "flipper_length_mm",
-            "error": "231 is above the schema's maximum 230",
-        },
-        {"row": 19, "field": "body_mass_g", "error": "6300 is above the schema's maximum 6050"},
-    ]
+    assert rejected.status is Status.PASS
+    assert rejected.details["rows"] == 138 and rejected.details["rejected"] == 0
+    assert rejected.details["served_outside_schema"] == 2
+    assert [e["row"] for e in rejected.details["outside_examples"]] == [3, 19]
     assert found["serving.server_error"].status is Status.PASS
     labels = found["serving.prediction_mismatch"]
-    assert labels.status is Status.PASS and labels.details["rows"] == 136
+    assert labels.status is Status.PASS and labels.details["rows"] == 138
     assert labels.details["mismatches"] == 0
     proba = found["serving.probability_mismatch"]
     assert proba.status is Status.PASS and proba.details["max_abs_difference"] <= 1e-6
     bad = found["serving.bad_request_handling"]
     assert bad.status is Status.PASS
-    assert bad.details["probes"] == [{"probe": p, "status": 400} for p in PROBES]
+    assert bad.details["probes"] == [{"probe": p, "status": 400} for p in LENIENT_PROBES]
     latency = found["serving.latency"].details
     assert latency["requests"] == 20 and latency["failed"] == 0
     assert 0 < latency["p50_ms"] <= latency["p95_ms"] <= latency["p99_ms"] <= latency["max_ms"]
@@ -239,6 +237,31 @@ def test_a_healthy_server_passes_with_every_finding_reported(server, files):
         ("data", "csv", 138),
     ]
     assert report.run["inputs"][0]["digest"] == file_digest([files.model])
+
+
+def test_a_strict_server_refuses_held_out_rows_outside_the_schema(files):
+    # --strict: the two held-out rows beyond the schema's inferred range are refused, and
+    # the out-of-range and unknown-category probes are malformed requests to it
+    model = train_penguins()
+    app = create_app(
+        model, load_schema(SCHEMA), name="penguins", version="1", target=TARGET, strict=True
+    )
+    with werkzeug_server(app) as url:
+        report = check_serving(HELD_OUT, url=url, budget=LENIENT, settings=FAST)
+    found = by_name(report)
+    rejected = found["serving.rejected_rows"]
+    assert rejected.status is Status.WARN
+    assert rejected.details["rows"] == 138 and rejected.details["rejected"] == 2
+    assert rejected.details["examples"] == [
+        {
+            "row": 3,
+            "field": "flipper_length_mm",
+            "error": "231 is above the schema's maximum 230",
+        },
+        {"row": 19, "field": "body_mass_g", "error": "6300 is above the schema's maximum 6050"},
+    ]
+    bad = found["serving.bad_request_handling"]
+    assert bad.details["probes"] == [{"probe": p, "status": 400} for p in PROBES]
 
 
 @pytest.mark.slow
@@ -269,7 +292,7 @@ def test_a_row_the_schema_allows_but_the_model_cannot_take_is_a_server_error(fil
     ]
     assert error.message.startswith("1 of 138 held-out rows the schema accepts got 500")
     labels = by_name(report)["serving.prediction_mismatch"]
-    assert labels.status is Status.PASS and labels.details["rows"] == 135
+    assert labels.status is Status.PASS and labels.details["rows"] == 137
     assert not report.passed
 
 
@@ -362,12 +385,12 @@ def test_a_server_that_fails_on_malformed_requests_fails_the_check(files):
         report = check_serving(HELD_OUT, url=url, budget=LENIENT, settings=FAST)
     bad = by_name(report)["serving.bad_request_handling"]
     assert bad.status is Status.FAIL
-    assert bad.details["probes"] == [{"probe": p, "status": 500} for p in PROBES]
+    assert bad.details["probes"] == [{"probe": p, "status": 500} for p in LENIENT_PROBES]
     assert bad.message.startswith(
-        "8 of 8 malformed requests did not get a 4xx (not_json got 500, empty_list got 500"
+        "6 of 6 malformed requests did not get a 4xx (not_json got 500, empty_list got 500"
     )
-    # the two out-of-range held-out rows now crash the server too
-    assert by_name(report)["serving.server_error"].details["failed"] == 2
+    # the two held-out rows beyond the schema's range are served (the model takes them)
+    assert by_name(report)["serving.server_error"].details["failed"] == 0
 
 
 @pytest.mark.slow
@@ -479,7 +502,7 @@ def test_check_serving_starts_gunicorn_reports_and_stops_it(cli, capsys, files, 
     # The report is in the file; stderr has only the verdict and where the report is.
     assert (code, out) == (0, "")
     assert err == (
-        "mlgate serving check: passed (0 failed, 1 warning, 7 passed); "
+        "mlgate serving check: passed (0 failed, 0 warnings, 8 passed); "
         f"report written to {report_path}\n"
     )
     report = json.loads(report_path.read_text())
@@ -487,7 +510,7 @@ def test_check_serving_starts_gunicorn_reports_and_stops_it(cli, capsys, files, 
     statuses = {c["name"]: c["status"] for c in report["checks"]}
     assert statuses == {
         "serving.health": "pass",
-        "serving.rejected_rows": "warn",
+        "serving.rejected_rows": "pass",
         "serving.server_error": "pass",
         "serving.prediction_mismatch": "pass",
         "serving.probability_mismatch": "pass",

@@ -317,15 +317,24 @@ def check_training_cmd(
     "base of HEAD and REF (e.g. origin/main), run in a temporary git worktree and cached "
     "in .mlgate/cache.",
 )
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Pass, saying nothing was checked, when mlgate.yaml names no stage yet (a "
+    "repository with no data or model; mlgate init's workflow passes it then). "
+    "Without it, no stage is a config error (exit 2).",
+)
 @format_option
 @output_option
 @report_command
-def run_cmd(config_path: str, baseline: str | None, fmt: str, output: str | None) -> None:
+def run_cmd(
+    config_path: str, baseline: str | None, allow_empty: bool, fmt: str, output: str | None
+) -> None:
     """Run the whole gate described by mlgate.yaml and write the reports it names."""
     from mlgate.gate import run_gate, schema_path_of
 
     with _progress("profiling") as tick:
-        report = run_gate(config_path, baseline=baseline, progress=tick)
+        report = run_gate(config_path, baseline=baseline, progress=tick, allow_empty=allow_empty)
     # --format github points schema findings at their line in the committed schema.
     _finish(report, fmt, output, schema_path_of(config_path) if fmt == "github" else None)
 

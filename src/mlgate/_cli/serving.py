@@ -82,6 +82,12 @@ _trust_pickle_option = click.option(
 )
 @_trust_pickle_option
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse (400) values outside the schema's range or domain too. Default: serve "
+    "them, listed under 'warnings' in the response and in the server's log.",
+)
+@click.option(
     "--max-records",
     type=click.IntRange(min=1),
     default=1000,
@@ -103,6 +109,7 @@ def serve_cmd(
     workers: int,
     log_requests: Path | None,
     trust_pickle: bool,
+    strict: bool,
     max_records: int,
     name: str | None,
     model_version: str | None,
@@ -110,7 +117,9 @@ def serve_cmd(
     """Serve a model with gunicorn: GET /health, GET /metadata, POST /predict.
 
     Requests are JSON records (a list, or {"records": [...]}) checked against the schema:
-    what it refuses gets a 400 naming each field at fault.
+    what the model cannot take (a missing field, a wrong type, NaN or inf where not
+    allowed, a value its encoder refuses) gets a 400 naming each field at fault. Values
+    outside the schema's range or domain are served and marked, unless --strict.
     """
     from mlgate.errors import MlgateError
     from mlgate.serving.runner import ServeSettings, serve
@@ -124,6 +133,7 @@ def serve_cmd(
         workers=workers,
         log_requests=log_requests,
         trust_pickle=trust_pickle,
+        strict=strict,
         name=name,
         version=model_version,
         max_records=max_records,
@@ -207,6 +217,21 @@ def serve_cmd(
     show_default=True,
     help="Requests timed for latency (one after another), and again for throughput.",
 )
+@click.option(
+    "--health-path",
+    default="/health",
+    show_default=True,
+    metavar="PATH",
+    help="The server's health route. A server without one (404) is ready once "
+    "--predict-path answers.",
+)
+@click.option(
+    "--predict-path",
+    default="/predict",
+    show_default=True,
+    metavar="PATH",
+    help="The server's prediction route (POST, a JSON list of records).",
+)
 @_trust_pickle_option
 @format_option
 @output_option
@@ -227,6 +252,8 @@ def check_serving_cmd(
     workers: int,
     max_rows: int,
     timing_requests: int,
+    health_path: str,
+    predict_path: str,
     trust_pickle: bool,
     fmt: str,
     output: str | None,
@@ -268,6 +295,8 @@ def check_serving_cmd(
             max_rows=max_rows,
             latency_requests=timing_requests,
             throughput_requests=timing_requests,
+            health_path=health_path,
+            predict_path=predict_path,
         ),
         severity=sev,
     )

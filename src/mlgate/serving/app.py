@@ -1,7 +1,10 @@
 """The Flask app serving one model: /health, /metadata and /predict.
 
 Every request is checked against the committed schema before the model sees it: what
-the schema refuses gets a 400 listing each field at fault, never a 500. Predictions can
+the model cannot take (a missing field, a wrong type, NaN or inf where not allowed, a
+value its encoder refuses) gets a 400 listing each field at fault, never a 500. A value
+outside the schema's range or domain is served and marked: the response lists it under
+``warnings`` and the server logs it; with ``strict`` it is refused (400) instead. Predictions can
 be logged as JSON Lines (one line per record: its fields and the prediction), so
 ``mlgate check data --reference train --current serving-log.jsonl --mode skew``
 compares what the model is served with what it was trained on.
@@ -40,6 +43,7 @@ def create_app(
     log_path: str | Path | None = None,
     target: str | None = None,
     max_records: int = DEFAULT_MAX_RECORDS,
+    strict: bool = False,
 ) -> Flask:
     """A Flask app serving ``model``, its requests checked against ``schema``.
 
@@ -53,7 +57,7 @@ def create_app(
     except ImportError:
         raise MissingExtraError("flask", "serve") from None
 
-    spec = InputSpec.for_model(model, schema, target=target, max_records=max_records)
+    spec = InputSpec.for_model(model, schema, target=target, max_records=max_records, strict=strict)
     has_proba = hasattr(model, "predict_proba")
     classes = jsonable(getattr(model, "classes_", None)) if has_proba else None
     metadata = {
@@ -64,6 +68,8 @@ def create_app(
         "target": target,
         "features": list(spec.features),
         "max_records": spec.max_records,
+        "strict": spec.strict,
+        "closed_fields": sorted(spec.closed_fields),
         "classes": classes,
         "schema": schema.model_dump(mode="json"),
     }
@@ -91,7 +97,7 @@ def create_app(
     @app.post("/predict")
     def predict() -> Response:
         try:
-            records = spec.parse(request.get_data(cache=False))
+            records, notes = spec.parse_noted(request.get_data(cache=False))
         except BadRequest as exc:
             return _json({"errors": [e.to_dict() for e in exc.errors]}, 400)
         try:
@@ -109,6 +115,16 @@ def create_app(
         if probabilities is not None:
             body["probabilities"] = probabilities
             body["classes"] = classes
+        if notes:
+            # Served, but outside what the schema expected: said to the caller and in the
+            # server's log; the request log keeps the values, so the skew check on it
+            # (check data --mode skew) counts them.
+            body["warnings"] = [n.to_dict() for n in notes]
+            app.logger.warning(
+                "served %d value(s) outside the schema: %s",
+                len(notes),
+                "; ".join(f"record {n.record} {n.field}: {n.note}" for n in notes[:5]),
+            )
         if log is not None:
             try:
                 log.write(records, predictions, spec.log_key)

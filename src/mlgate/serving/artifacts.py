@@ -109,14 +109,89 @@ def _load_skops(path: Path) -> Any:
 
 
 def _load_pickle(path: Path) -> Any:
-    try:
-        import joblib
-    except ImportError:
-        import pickle
+    """Unpickle ``path`` (the caller said it trusts it). A pickle that does not load here
+    is the user's input, not a bug: raises InputError naming what it needs (a module
+    that is missing, the library version that saved it)."""
+    import pickle
 
+    try:
+        try:
+            import joblib
+        except ImportError:
+            with path.open("rb") as fh:
+                return pickle.load(fh)
+        return joblib.load(path)
+    except Exception as exc:  # only the file and the libraries it names run in here
+        raise InputError(_pickle_error(path, exc)) from None
+
+
+def _pickle_error(path: Path, exc: Exception) -> str:
+    """One line: why the pickle at ``path`` does not load here and what to do."""
+    saved = _pickled_versions(path)
+    if isinstance(exc, ImportError | AttributeError):
+        missing = getattr(exc, "name", None) or ""
+        package = (missing or str(exc)).split(".")[0].strip("'\" ")
+        installed = _installed_version(package) if package else None
+        if isinstance(exc, ModuleNotFoundError) and installed is None and package:
+            return (
+                f"{path}: the model needs the package {package!r}, which is not installed "
+                f"here; install it (pip install {package}), with the version that saved the "
+                "model"
+            )
+        what = f"{package} {installed}" if installed else "the libraries installed here"
+        made = (
+            "; it was saved with " + ", ".join(f"{k} {v}" for k, v in sorted(saved.items()))
+            if saved
+            else ""
+        )
+        pins = " ".join(f"{_DIST.get(k, k)}=={v}" for k, v in sorted(saved.items()))
+        fix = f"pip install {pins}" if pins else "the library versions that saved it"
+        return (
+            f"{path}: the pickle does not load with {what} ({type(exc).__name__}: {exc})"
+            f"{made}; load it with {fix}, or save it again (as skops) with the versions here"
+        )
+    return (
+        f"{path}: not a readable pickle ({type(exc).__name__}: {exc}); give the file the "
+        "model was saved to"
+    )
+
+
+#: Version keys estimators put in their pickled state, and the package each names.
+_VERSION_KEYS = {"_sklearn_version": "sklearn"}
+_DIST = {"sklearn": "scikit-learn"}
+
+
+def _pickled_versions(path: Path) -> dict[str, str]:
+    """The library versions a pickle records (scikit-learn's ``_sklearn_version``), read
+    from its opcodes without loading it; {} for a file that is no plain pickle."""
+    import pickletools
+
+    found: dict[str, str] = {}
+    pending: str | None = None
+    try:
         with path.open("rb") as fh:
-            return pickle.load(fh)  # the caller said it trusts this file
-    return joblib.load(path)
+            for op, arg, _ in pickletools.genops(fh):
+                if not isinstance(arg, str) or (
+                    "STRING" not in op.name and "UNICODE" not in op.name
+                ):
+                    continue
+                if pending is not None:
+                    found.setdefault(pending, arg)
+                    pending = None
+                elif arg in _VERSION_KEYS:
+                    pending = _VERSION_KEYS[arg]
+    except Exception:  # a hint only: a compressed or odd file gives none, never an error
+        return found
+    return found
+
+
+def _installed_version(package: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(_DIST.get(package, package))
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _skops() -> Any:

@@ -45,7 +45,7 @@ from mlgate.serving.runner import (
     ServeSettings,
     free_port,
     running,
-    wait_healthy,
+    wait_ready,
 )
 
 #: How many examples a finding's details and message show.
@@ -97,11 +97,24 @@ class ProbeSettings:
     throughput_requests: int = defaults.TIMING_REQUESTS
     clients: int = 4
     probability_tolerance: float = 1e-6
+    #: The server's routes: a user's own app may name them otherwise. When the health
+    #: route answers 404, the server is ready once the prediction route answers.
+    health_path: str = "/health"
+    predict_path: str = "/predict"
 
     def __post_init__(self) -> None:
         counts = (self.batch_size, self.max_rows, self.latency_requests, self.throughput_requests)
         if not self.timeout > 0 or min(counts) < 1 or self.clients < 1:
             raise InputError("probe settings: timeout must be above 0 and every count at least 1")
+        for option, path in (
+            ("--health-path", self.health_path),
+            ("--predict-path", self.predict_path),
+        ):
+            if not path.startswith("/") or any(c.isspace() for c in path):
+                raise InputError(
+                    f"{option} {path!r}: give the route's path from the server's root, "
+                    "starting with / (e.g. /health)"
+                )
 
 
 def check_serving(
@@ -173,9 +186,15 @@ def check_serving(
             )
         with running(server):
             client = Client(server.url, timeout=settings.timeout)
-            startup = wait_healthy(server, client, settings.timeout)
+            startup, route = wait_ready(
+                server,
+                client,
+                settings.timeout,
+                health_path=settings.health_path,
+                predict_path=settings.predict_path,
+            )
             probe = _Probe(server, client, settings, budget)
-            findings = probe.run(rows, offline, given_schema, target, startup)
+            findings = probe.run(rows, offline, given_schema, target, startup, route)
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     return Report(tuple(findings), title="mlgate serving check", run=clock.run_info(inputs))
 
@@ -241,6 +260,8 @@ class _Row:
     errors: list[dict[str, Any]] = field(default_factory=list)
     status: int = 0
     body: str = ""
+    #: What the server said it served outside the schema's range or domain (``warnings``).
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Probe:
@@ -259,8 +280,9 @@ class _Probe:
         schema: Schema | None,
         target: str | None,
         startup: float,
+        route: str = "GET /health",
     ) -> list[Finding]:
-        meta, health = self._metadata(startup)
+        meta, health = self._metadata(startup, route)
         if schema is None:
             published = meta.get("schema")
             if not isinstance(published, dict):
@@ -300,8 +322,15 @@ class _Probe:
 
     # -- health and metadata ------------------------------------------------------------
 
-    def _metadata(self, startup: float) -> tuple[dict[str, Any], Finding]:
-        details: dict[str, Any] = {"url": self.server.url, "startup_seconds": round(startup, 3)}
+    def _metadata(self, startup: float, route: str) -> tuple[dict[str, Any], Finding]:
+        details: dict[str, Any] = {
+            "url": self.server.url,
+            "startup_seconds": round(startup, 3),
+            "ready_route": route,
+        }
+        healthy = f"healthy after {startup:.1f} s at {self.server.url}"
+        if not route.startswith("GET "):
+            healthy = f"ready after {startup:.1f} s at {self.server.url} ({route})"
         try:
             resp = self.client.get("/metadata")
         except (OSError, http.client.HTTPException) as exc:
@@ -309,16 +338,13 @@ class _Probe:
         meta = resp.json() if resp.status == 200 else None
         if not isinstance(meta, dict):
             message = (
-                f"healthy after {startup:.1f} s at {self.server.url}, but GET /metadata "
-                f"answered {resp.status} without a JSON object; serve the model with mlgate"
+                f"{healthy}, but GET /metadata answered {resp.status} without a JSON "
+                "object; serve the model with mlgate"
             )
             return {}, Finding("serving.health", Status.WARN, message, details=details)
         for key in ("name", "version", "mlgate", "model"):
             details[key] = meta.get(key)
-        message = (
-            f"healthy after {startup:.1f} s at {self.server.url}, serving "
-            f"{meta.get('name')} version {meta.get('version')}"
-        )
+        message = f"{healthy}, serving {meta.get('name')} version {meta.get('version')}"
         return meta, Finding("serving.health", Status.PASS, message, details=details)
 
     def _lost(self, doing: str, exc: BaseException) -> MlgateError:
@@ -381,18 +407,24 @@ class _Probe:
             return
         if probas is not None and (not isinstance(probas, list) or len(probas) != len(idx)):
             probas = None
+        marked: dict[int, list[dict[str, Any]]] = {}
+        warnings = body.get("warnings") if isinstance(body, dict) else None
+        for w in warnings if isinstance(warnings, list) else ():
+            if isinstance(w, dict) and isinstance(w.get("record"), int):
+                marked.setdefault(w["record"], []).append(w)
         for pos, i in enumerate(idx):
             results[i] = _Row(
                 "ok",
                 prediction=preds[pos],
                 probabilities=probas[pos] if probas is not None else None,
                 status=200,
+                warnings=marked.get(pos, []),
             )
 
     def _post(self, payload: Any) -> Response:
         body = json.dumps(payload, default=_json_default).encode()
         try:
-            return self.client.post("/predict", body)
+            return self.client.post(self.settings.predict_path, body)
         except (OSError, http.client.HTTPException) as exc:
             return Response(0, f"{type(exc).__name__}: {exc}".encode())
 
@@ -402,7 +434,7 @@ class _Probe:
         probes: list[dict[str, Any]] = []
         for name, body in _bad_payloads(spec, base):
             try:
-                resp = self.client.post("/predict", body)
+                resp = self.client.post(self.settings.predict_path, body)
                 status, snippet = resp.status, _snippet(resp.body)
             except (OSError, http.client.HTTPException) as exc:
                 status, snippet = 0, f"{type(exc).__name__}: {exc}"
@@ -462,7 +494,7 @@ class _Probe:
     def _timed(self, body: bytes) -> tuple[float, int]:
         started = time.perf_counter()
         try:
-            status = self.client.post("/predict", body).status
+            status = self.client.post(self.settings.predict_path, body).status
         except (OSError, http.client.HTTPException):
             status = 0
         return time.perf_counter() - started, status
@@ -563,7 +595,12 @@ def _server_spec(meta: Mapping[str, Any], schema: Schema, target: str | None) ->
     max_records = meta.get("max_records")
     if not isinstance(max_records, int) or max_records < 1:
         max_records = DEFAULT_MAX_RECORDS
-    return InputSpec(columns, features, target, max_records)
+    # An mlgate server says whether it refuses values outside the schema's range and
+    # domain; a server that does not say (an older mlgate, a user's own) is held to that.
+    strict = meta.get("strict", True) is not False
+    closed = meta.get("closed_fields")
+    closed_set = frozenset(str(c) for c in closed) if isinstance(closed, list) else frozenset()
+    return InputSpec(columns, features, target, max_records, True, bool(strict), closed_set)
 
 
 def _row_findings(results: Sequence[_Row]) -> list[Finding]:
@@ -576,7 +613,24 @@ def _row_findings(results: Sequence[_Row]) -> list[Finding]:
         for i, r in rejected[:SHOW]
         for e in r.errors[:1]
     ]
-    details: dict[str, Any] = {"rows": n, "rejected": len(rejected), "examples": examples}
+    # Rows served although outside the schema's range or domain: counted, for the skew
+    # they hint at (the server marks them; a strict server refuses them instead).
+    outside = [(i, r) for i, r in enumerate(results) if r.outcome == "ok" and r.warnings]
+    details: dict[str, Any] = {
+        "rows": n,
+        "rejected": len(rejected),
+        "examples": examples,
+        "served_outside_schema": len(outside),
+        "outside_examples": [
+            {"row": i, "field": r.warnings[0].get("field"), "warning": r.warnings[0].get("warning")}
+            for i, r in outside[:SHOW]
+        ],
+    }
+    also = (
+        f"; {len(outside)} served outside the schema's range or domain, marked by the server"
+        if outside
+        else ""
+    )
     if rejected:
         first = examples[0] if examples else {"row": rejected[0][0], "field": None, "error": ""}
         where = f"{first['field']}: " if first.get("field") else ""
@@ -585,8 +639,8 @@ def _row_findings(results: Sequence[_Row]) -> list[Finding]:
                 "serving.rejected_rows",
                 Status.WARN,
                 f"{len(rejected)} of {n} held-out rows were refused with a 400 (row "
-                f"{first['row']}: {where}{first['error']}); if such rows are valid input, "
-                "widen the schema's range or domain",
+                f"{first['row']}: {where}{first['error']}){also}; if such rows are valid "
+                "input, widen the schema's range or domain",
                 details=details,
             )
         )
@@ -595,7 +649,7 @@ def _row_findings(results: Sequence[_Row]) -> list[Finding]:
             Finding(
                 "serving.rejected_rows",
                 Status.PASS,
-                f"the server accepted all {n} held-out rows",
+                f"the server accepted all {n} held-out rows{also}",
                 details=details,
             )
         )
@@ -821,11 +875,20 @@ def _bad_payloads(spec: InputSpec, base: Mapping[str, Any]) -> list[tuple[str, b
         out.append(("wrong_type", one(set={numeric[0][0]: "not a number"})))
     elif strings:
         out.append(("wrong_type", one(set={strings[0]: 12345})))
-    categorical = [f for f, c in cols if c.domain and all(isinstance(v, str) for v in c.domain)]
+    # A value outside the schema's domain or range is malformed only for a strict server
+    # (or, for a category, where the model's encoder refuses unseen values); a lenient
+    # one serves it with a warning.
+    categorical = [
+        f
+        for f, c in cols
+        if c.domain
+        and all(isinstance(v, str) for v in c.domain)
+        and (spec.strict or f in spec.closed_fields)
+    ]
     if categorical:
         out.append(("unknown_category", one(set={categorical[0]: UNKNOWN_CATEGORY})))
     ranged = [(f, c) for f, c in numeric if c.range is not None and c.range.max is not None]
-    if ranged:
+    if ranged and spec.strict:
         f, c = ranged[0]
         assert c.range is not None and c.range.max is not None
         span = abs(c.range.max - (c.range.min if c.range.min is not None else 0)) or 1

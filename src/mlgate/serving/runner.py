@@ -61,6 +61,7 @@ class ServeSettings:
     workers: int = defaults.WORKERS
     log_requests: Path | None = None
     trust_pickle: bool = False
+    strict: bool = False
     name: str | None = None
     version: str | None = None
     max_records: int = DEFAULT_MAX_RECORDS
@@ -70,6 +71,7 @@ class ServeSettings:
             "MODEL": str(Path(self.model).resolve()),
             "SCHEMA": str(Path(self.schema).resolve()),
             "TRUST_PICKLE": "1" if self.trust_pickle else "0",
+            "STRICT": "1" if self.strict else "0",
             "MAX_RECORDS": str(self.max_records),
         }
         optional = {
@@ -108,6 +110,7 @@ class ServeSettings:
             target=get("TARGET"),
             log_requests=Path(log) if log else None,
             trust_pickle=get("TRUST_PICKLE") in ("1", "true", "yes"),
+            strict=get("STRICT") in ("1", "true", "yes"),
             name=get("NAME"),
             version=get("VERSION"),
             max_records=int(max_records),
@@ -134,6 +137,7 @@ def build_app(settings: ServeSettings) -> Flask:
         log_path=settings.log_requests,
         target=settings.target,
         max_records=settings.max_records,
+        strict=settings.strict,
     )
 
 
@@ -484,10 +488,27 @@ def _sigterm_raises() -> Iterator[None]:
 
 
 def wait_healthy(server: Server, client: Client, timeout: float) -> float:
-    """Poll ``GET /health`` until it answers 200; the seconds it took.
+    """Poll ``GET /health`` until it answers 200; the seconds it took (see
+    :func:`wait_ready`)."""
+    return wait_ready(server, client, timeout)[0]
 
+
+def wait_ready(
+    server: Server,
+    client: Client,
+    timeout: float,
+    *,
+    health_path: str = "/health",
+    predict_path: str | None = None,
+) -> tuple[float, str]:
+    """Poll ``GET health_path`` until it answers 200; the seconds it took and the route
+    that answered.
+
+    With ``predict_path``, a server that has no health route (``GET health_path``
+    answers 404: a user's own app) is ready once ``POST predict_path`` of an empty JSON
+    list gets any answer that shows the route is there (neither 404 nor 405, below 500).
     Fails with one clear error (and the server's last lines of output) when the server
-    exits first or is not healthy within ``timeout`` seconds.
+    exits first or is not ready within ``timeout`` seconds.
     """
     start = time.monotonic()
     deadline = start + timeout
@@ -500,18 +521,28 @@ def wait_healthy(server: Server, client: Client, timeout: float) -> float:
                 f"healthy; {server.hint()}{_tail(server)}"
             )
         remaining = deadline - time.monotonic()
+        wait = max(0.2, min(2.0, remaining))
         try:
-            resp = client.get("/health", timeout=max(0.2, min(2.0, remaining)))
+            resp = client.get(health_path, timeout=wait)
+            if resp.status == 200:
+                return time.monotonic() - start, f"GET {health_path}"
+            last = f"GET {health_path} answered {resp.status}"
+            if resp.status == 404 and predict_path is not None:
+                json_type = {"Content-Type": "application/json"}
+                tried = client.request("POST", predict_path, b"[]", json_type, timeout=wait)
+                if tried.status not in (404, 405) and tried.status < 500:
+                    route = f"POST {predict_path} (GET {health_path} answered 404)"
+                    return time.monotonic() - start, route
+                last += f", POST {predict_path} answered {tried.status}"
         except (OSError, http.client.HTTPException) as exc:
             last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        else:
-            if resp.status == 200:
-                return time.monotonic() - start
-            last = f"GET /health answered {resp.status}"
         if time.monotonic() >= deadline:
+            hint = server.hint()
+            if last.startswith(f"GET {health_path} answered 404"):
+                hint = "give the server's routes with --health-path and --predict-path; " + hint
             raise MlgateError(
                 f"the server at {server.url} did not become healthy within {timeout:g} s "
-                f"(last: {last}); {server.hint()}{_tail(server)}"
+                f"(last: {last}); {hint}{_tail(server)}"
             )
         time.sleep(0.1)
 

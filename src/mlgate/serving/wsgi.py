@@ -1,7 +1,7 @@
 """The app factory gunicorn calls: ``gunicorn "mlgate.serving.wsgi:app()"``.
 
 Settings come from ``MLGATE_SERVE_*`` environment variables (``ServeSettings.to_env``):
-``MODEL`` and ``SCHEMA`` (required), ``TARGET``, ``LOG_REQUESTS``, ``TRUST_PICKLE``,
+``MODEL`` and ``SCHEMA`` (required), ``TARGET``, ``LOG_REQUESTS``, ``TRUST_PICKLE``, ``STRICT``,
 ``NAME``, ``VERSION``, ``MAX_RECORDS``. A serving image sets them in its Dockerfile.
 """
 
