@@ -25,6 +25,7 @@ from mlgate.data.schema import Schema, load_schema  # noqa: E402
 from mlgate.errors import InputError  # noqa: E402
 from mlgate.serving.app import RequestLog, create_app  # noqa: E402
 from mlgate.serving.artifacts import load_model, save_model  # noqa: E402
+from mlgate.serving.defaults import LOG_NOTES_KEY  # noqa: E402
 from mlgate.serving.runner import ServeSettings  # noqa: E402
 from tests.serving import (  # noqa: E402
     HELD_OUT,
@@ -397,8 +398,13 @@ def test_each_predicted_record_is_logged_as_one_json_line(model, schema, tmp_pat
     assert lines == [
         {**penguin_record(), TARGET: first["predictions"][0]},
         {**penguin_record(sex=None), TARGET: first["predictions"][1]},
-        # served outside the schema's range: logged with its value, for the skew check
-        {**penguin_record(body_mass_g=9000), TARGET: outside["predictions"][0]},
+        # served outside the schema's range: logged with its value, for the skew check,
+        # and marked with what was outside
+        {
+            **penguin_record(body_mass_g=9000),
+            TARGET: outside["predictions"][0],
+            LOG_NOTES_KEY: [f"body_mass_g: {outside['warnings'][0]['warning']}"],
+        },
         {**penguin_record(year=2007), TARGET: second["predictions"][0]},
     ]
 
@@ -451,6 +457,11 @@ def test_serving_logs_feed_the_skew_check_end_to_end(model, schema, tmp_path):
     assert {"skew.numeric", "skew.categorical", "skew.target"} <= names
     assert not any(n.startswith("drift.") for n in names)
     assert "schema.missing_column" not in names  # the prediction is logged as the target
+    # Rows served outside the schema are marked in the log, and the mark is no feature.
+    assert any(LOG_NOTES_KEY in json.loads(line) for line in log.read_text().splitlines())
+    assert all(f.column != LOG_NOTES_KEY for f in report.findings)
+    validated = mlgate.validate(log, SCHEMA)
+    assert all(f.column != LOG_NOTES_KEY for f in validated.findings)
 
 
 # -- the app factory gunicorn calls -----------------------------------------------------

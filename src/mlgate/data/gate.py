@@ -16,6 +16,7 @@ from mlgate.errors import InputError, name_hint
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
 from mlgate.reports.evidence import DataEvidence
 from mlgate.runinfo import RunClock, data_input, digest_data_ahead, file_input
+from mlgate.serving.defaults import LOG_NOTES_KEY
 
 MODES = ("drift", "skew")
 #: The stage every data-gate finding carries.
@@ -100,6 +101,7 @@ def check_data(
     clock = RunClock.start()
     digest_data_ahead(reference, current)
     ref, cur = profile_pair(reference, current, progress=progress)
+    ref, cur = _without_log_notes(ref), _without_log_notes(cur)
     sch = _as_schema(schema, ref)
     if target is not None and target not in sch.columns and ref.get(target) is None:
         raise UnknownTarget(
@@ -122,6 +124,14 @@ def check_data(
     return Report(tuple(findings), title=f"mlgate {kind} check", run=run, evidence=evidence)
 
 
+def _without_log_notes(prof: DatasetProfile) -> DatasetProfile:
+    """The profile without the request log's own column (``LOG_NOTES_KEY``: what mlgate
+    serve served outside the schema), which is no feature of the data."""
+    if prof.get(LOG_NOTES_KEY) is None:
+        return prof
+    return replace(prof, columns=tuple(c for c in prof.columns if c.name != LOG_NOTES_KEY))
+
+
 def validate(
     data: Any,
     schema: Schema | str | Path,
@@ -133,7 +143,7 @@ def validate(
     clock = RunClock.start()
     sch = schema if isinstance(schema, Schema) else load_schema(schema)
     digest_data_ahead(data)
-    cur = profile_input(data, progress=progress)
+    cur = _without_log_notes(profile_input(data, progress=progress))
     findings = _hint_headerless(validate_profile(cur, sch), cur)
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     run = clock.run_info([_data_input("data", data, cur), *_schema_input(schema)])

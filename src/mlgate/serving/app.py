@@ -4,8 +4,9 @@ Every request is checked against the committed schema before the model sees it: 
 the model cannot take (a missing field, a wrong type, NaN or inf where not allowed, a
 value its encoder refuses) gets a 400 listing each field at fault, never a 500. A value
 outside the schema's range or domain is served and marked: the response lists it under
-``warnings`` and the server logs it; with ``strict`` it is refused (400) instead. Predictions can
-be logged as JSON Lines (one line per record: its fields and the prediction), so
+``warnings``, the server logs it and the request log marks its line; with ``strict`` it
+is refused (400) instead. Predictions can be logged as JSON Lines (one line per record:
+its fields and the prediction), so
 ``mlgate check data --reference train --current serving-log.jsonl --mode skew``
 compares what the model is served with what it was trained on.
 """
@@ -23,7 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate import __version__
 from mlgate.errors import MissingExtraError
-from mlgate.serving.records import DEFAULT_MAX_RECORDS, BadRequest, InputSpec, jsonable
+from mlgate.serving.defaults import LOG_NOTES_KEY
+from mlgate.serving.records import (
+    DEFAULT_MAX_RECORDS,
+    BadRequest,
+    InputSpec,
+    RecordNote,
+    jsonable,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -116,9 +124,9 @@ def create_app(
             body["probabilities"] = probabilities
             body["classes"] = classes
         if notes:
-            # Served, but outside what the schema expected: said to the caller and in the
-            # server's log; the request log keeps the values, so the skew check on it
-            # (check data --mode skew) counts them.
+            # Served, but outside what the schema expected: said to the caller, in the
+            # server's log and on the record's line of the request log, which keeps the
+            # values too, so the skew check on it (check data --mode skew) counts them.
             body["warnings"] = [n.to_dict() for n in notes]
             app.logger.warning(
                 "served %d value(s) outside the schema: %s",
@@ -127,7 +135,7 @@ def create_app(
             )
         if log is not None:
             try:
-                log.write(records, predictions, spec.log_key)
+                log.write(records, predictions, spec.log_key, notes)
             except OSError:
                 app.logger.exception("could not append to the request log %s", log.path)
         return _json(body, 200)
@@ -181,14 +189,22 @@ class RequestLog:
         self._lock = threading.Lock()
 
     def write(
-        self, records: Sequence[dict[str, Any]], predictions: Sequence[Any], key: str
+        self,
+        records: Sequence[dict[str, Any]],
+        predictions: Sequence[Any],
+        key: str,
+        notes: Sequence[RecordNote] = (),
     ) -> None:
-        lines = [
-            (
-                json.dumps(_finite({**r, key: p}), ensure_ascii=False, allow_nan=False) + "\n"
-            ).encode()
-            for r, p in zip(records, predictions, strict=True)
-        ]
+        """One line per record: its fields, its prediction under ``key``, and, for a
+        record served outside the schema, what was outside under ``LOG_NOTES_KEY``."""
+        marks: dict[int, list[str]] = {}
+        for n in notes:
+            marks.setdefault(n.record, []).append(f"{n.field}: {n.note}")
+        lines = []
+        for i, (r, p) in enumerate(zip(records, predictions, strict=True)):
+            line = {**r, key: p, **({LOG_NOTES_KEY: marks[i]} if i in marks else {})}
+            text = json.dumps(_finite(line), ensure_ascii=False, allow_nan=False) + "\n"
+            lines.append(text.encode())
         with self._lock:
             fd = self._open()
             with _exclusive(fd):
