@@ -241,7 +241,11 @@ def _zero(df: DataFrame, label: str) -> DatasetProfile:
     of a Parquet file of no rows."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    frame = pl.from_arrow(to_arrow_schema(df.schema).empty_table())
+    try:
+        schema = to_arrow_schema(df.schema, timezone="UTC")
+    except TypeError:  # pyspark 3.5 takes no zone, and gives UTC
+        schema = to_arrow_schema(df.schema)
+    frame = pl.from_arrow(schema.empty_table())
     assert isinstance(frame, pl.DataFrame)
     return profile_frame(frame, label)
 
