@@ -10,6 +10,7 @@ import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +20,7 @@ def _missing() -> str | None:
     if importlib.util.find_spec("pyspark") is None:
         return "pyspark is not installed (pip install -e '.[test]')"
     home = os.environ.get("JAVA_HOME")
-    if not (home and os.path.exists(os.path.join(home, "bin", "java"))) and not shutil.which(
-        "java"
-    ):
+    if not (home and Path(home, "bin", "java").exists()) and not shutil.which("java"):
         return "Java is not installed (Spark needs Java 17 or 21)"
     return None
 

@@ -220,7 +220,7 @@ def test_the_data_stage_runs_on_spark_from_the_config(spark, tmp_path):
     assert [(f.name, f.status) for f in report.findings] == [
         (f.name, f.status) for f in want.findings
     ]
-    current = [i for i in report.run["inputs"] if i["role"] == "current"][0]
+    current = next(i for i in report.run["inputs"] if i["role"] == "current")
     assert current["path"] == "spark:mlgate_current" and current["digest"] is None
 
 
