@@ -237,3 +237,35 @@ def test_engine_is_passed_as_a_setting(spark, mixed_path):
 
     got = profile_input(str(mixed_path), engine=Engine("spark"))
     assert got.rows == N + DUPLICATES
+
+
+def _dated(n: int = 3000, late_word: bool = False) -> pl.DataFrame:
+    days = [f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(n)]
+    if late_word:
+        days[-1] = "soon"  # past the rows dates are judged on
+    return pl.DataFrame({"when": days, "v": np.arange(n)})
+
+
+@pytest.mark.parametrize("late_word", [False, True])
+@pytest.mark.parametrize("tree", [False, True])
+def test_text_dates_are_read_as_the_polars_engine_reads_them(
+    spark, tmp_path, monkeypatch, late_word, tree
+):
+    import mlgate.engines.spark as engine
+
+    if tree:
+        monkeypatch.setattr(engine, "TREE_ABOVE", 2)
+    path = tmp_path / "dated.parquet"
+    _dated(late_word=late_word).write_parquet(path)
+    runs = []
+    run = engine._run
+    monkeypatch.setattr(engine, "_run", lambda *a: runs.append(a[-1]) or run(*a))
+    df = spark.read.parquet(str(path))
+    want = profile(path)
+    got = profile_spark(df.repartition(4) if tree else df)
+    assert want.column("when").kind == ("string" if late_word else "datetime")
+    assert_same_profile(got, want, _dated(late_word=late_word))
+    if not tree:
+        # One partition in file order: the word is past the first rows, so the dates
+        # fail in the partition and the DataFrame is profiled again with text as text.
+        assert runs == ([["when"], []] if late_word else [["when"]])

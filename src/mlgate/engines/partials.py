@@ -78,17 +78,39 @@ def part_key_candidates(df: pl.DataFrame) -> list[str]:
     return out
 
 
-class PartBuilder:
-    """One part's profile and hash sets, built batch by batch (Polars frames)."""
+class LateDates(ValueError):
+    """A value of a column read as dates is no date: the dataset is to be read again
+    with its text left as text, as the Polars engine reads it again (``io``)."""
 
-    def __init__(self, source: str, send: int) -> None:
+
+def parse_dates(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """``df`` with the text columns ``names`` parsed as dates, as the Polars engine
+    parses a batch's; raises ``LateDates`` where a value is no date."""
+    if not names:
+        return df
+    try:
+        return df.with_columns(df.get_column(n).str.to_datetime(strict=True) for n in names)
+    except pl.exceptions.PolarsError:
+        raise LateDates(f"a value of {', '.join(names)} is no date") from None
+
+
+class PartBuilder:
+    """One part's profile and hash sets, built batch by batch (Polars frames).
+
+    ``dates`` are the text columns read as dates (``io.date_string_columns`` of the
+    dataset's first rows); ``add`` raises ``LateDates`` when one holds a non-date.
+    """
+
+    def __init__(self, source: str, send: int, dates: list[str] | None = None) -> None:
         self._source = source
         self._send = send
+        self._dates = dates or []
         self._profile: DatasetProfile | None = None
         self._rows = RowHashSet(cap=send)
         self._keys: dict[str, RowHashSet] | None = None
 
     def add(self, df: pl.DataFrame) -> None:
+        df = parse_dates(df, self._dates)
         if self._keys is None:
             self._keys = {name: RowHashSet(cap=self._send) for name in part_key_candidates(df)}
         part, hashes = profile_part(df, self._source)

@@ -40,7 +40,7 @@ import pyarrow as pa
 
 from mlgate.data import io
 from mlgate.data.profile import DatasetProfile, load, profile_frame
-from mlgate.engines.partials import Gatherer, PartBuilder, send_cap
+from mlgate.engines.partials import Gatherer, LateDates, PartBuilder, send_cap
 from mlgate.errors import InputError, MissingExtraError
 
 if TYPE_CHECKING:
@@ -136,20 +136,51 @@ def _read_parquet(spark: SparkSession, label: str, paths: list[str]) -> DataFram
 
 
 def profile_dataframe(df: DataFrame, label: str) -> DatasetProfile:
-    """Profile a Spark DataFrame: one partial profile per partition, merged here."""
+    """Profile a Spark DataFrame: one partial profile per partition, merged here.
+
+    Text columns whose first rows are all dates are read as dates, as the Polars engine
+    reads them; when a later value is no date, the DataFrame is profiled again with
+    its text as text (the Polars engine reads the file again).
+    """
     check_columns(df, label)
     parts = _partitions(df)
-    profile_fn = functools.partial(_profile_partition, source=label, send=send_cap(parts))
+    dates = _date_columns(df)
+    rows = _run(df, label, parts, dates)
+    if dates and any(part < 0 for part, _ in rows):
+        rows = _run(df, label, parts, [])
+    rows.sort(key=lambda r: r[0])
+    gathered = Gatherer(label).add_all(bytes(payload) for _, payload in rows)
+    return gathered.result(zero=_zero(df, label) if gathered.empty else None)
+
+
+#: First rows of the DataFrame whose text columns are looked at for dates.
+DATE_SAMPLE_ROWS = 1000
+
+
+def _date_columns(df: DataFrame) -> list[str]:
+    text = [f.name for f in df.schema.fields if f.dataType.typeName() == "string"]
+    if not text:
+        return []
+    with _quiet():
+        rows = df.select(*[df[name] for name in text]).limit(DATE_SAMPLE_ROWS).collect()
+    sample = pl.DataFrame(
+        [list(r) for r in rows], schema=dict.fromkeys(text, pl.String), orient="row"
+    )
+    return io.date_string_columns(sample) if sample.height else []
+
+
+def _run(df: DataFrame, label: str, parts: int, dates: list[str]) -> list[Any]:
+    """(part, payload) rows; a part whose dates failed is (-1, b"")."""
+    profile_fn = functools.partial(
+        _profile_partition, source=label, send=send_cap(parts), dates=dates
+    )
     with _quiet():
         out = df.mapInArrow(profile_fn, _PAYLOAD_SCHEMA)
         if parts > TREE_ABOVE:
             groups = math.isqrt(parts - 1) + 1
             merge_fn = functools.partial(_merge_partition, source=label, send=send_cap(groups))
             out = out.repartition(groups).mapInArrow(merge_fn, _PAYLOAD_SCHEMA)
-        rows = _collect(out)
-    rows.sort(key=lambda r: r[0])
-    gathered = Gatherer(label).add_all(bytes(r[1]) for r in rows)
-    return gathered.result(zero=_zero(df, label) if gathered.empty else None)
+        return [(int(r[0]), r[1]) for r in _collect(out)]
 
 
 def _collect(out: DataFrame) -> list[Any]:
@@ -174,22 +205,27 @@ def _partitions(df: DataFrame) -> int:
 
 
 def _profile_partition(
-    batches: Iterator[pa.RecordBatch], *, source: str, send: int
+    batches: Iterator[pa.RecordBatch], *, source: str, send: int, dates: list[str]
 ) -> Iterator[pa.RecordBatch]:
-    """In a Python worker: one partition's batches -> one row (part, payload)."""
-    builder = PartBuilder(source, send)
+    """In a Python worker: one partition's batches -> one row (part, payload), or
+    (-1, b"") when a column read as dates holds a non-date."""
+    builder = PartBuilder(source, send, dates)
     pending: list[pa.RecordBatch] = []
     rows = 0
-    for batch in batches:
-        if batch.num_rows == 0:
-            continue
-        pending.append(batch)
-        rows += batch.num_rows
-        if rows >= io.BATCH_ROWS:
+    try:
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            pending.append(batch)
+            rows += batch.num_rows
+            if rows >= io.BATCH_ROWS:
+                builder.add(_frame(pending))
+                pending, rows = [], 0
+        if pending:
             builder.add(_frame(pending))
-            pending, rows = [], 0
-    if pending:
-        builder.add(_frame(pending))
+    except LateDates:
+        yield _row(-1, b"")
+        return
     if builder.empty:
         return
     yield _row(_partition_id(), builder.payload())
@@ -207,6 +243,9 @@ def _merge_partition(
         )
     )
     if not rows:
+        return
+    if rows[0][0] < 0:  # a part's dates failed: pass the mark on
+        yield _row(-1, b"")
         return
     gathered = Gatherer(source, cap=send).add_all(payload for _, payload in rows)
     yield _row(rows[0][0], gathered.payload())
