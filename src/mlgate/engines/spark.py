@@ -330,7 +330,8 @@ def _refused_type(dtype: Any) -> str | None:
 
 
 def spark_session(master: str | None = None) -> SparkSession:
-    """The active SparkSession, else a new one on ``master`` (default: local mode).
+    """The active SparkSession, else a new one on ``master`` (default: spark-submit's
+    master when run by spark-submit, else local mode on every core).
 
     A local session runs its Python workers with this interpreter and can import
     mlgate as the driver does; it has no web UI and no progress bar. Raises
@@ -351,6 +352,10 @@ def spark_session(master: str | None = None) -> SparkSession:
             f"--spark-master {master}: a SparkSession on {running} is already running in "
             "this process; use it (leave out the master) or stop it first"
         )
+    if master is None and os.environ.get("PYSPARK_GATEWAY_PORT"):
+        # Started by spark-submit: its --master and --conf hold; only the session is new.
+        with _quiet():
+            return SparkSession.builder.appName("mlgate").getOrCreate()
     master = master or LOCAL
     if not _MASTER.fullmatch(master):
         raise InputError(
