@@ -269,3 +269,11 @@ def test_text_dates_are_read_as_the_polars_engine_reads_them(
         # One partition in file order: the word is past the first rows, so the dates
         # fail in the partition and the DataFrame is profiled again with text as text.
         assert runs == ([["when"], []] if late_word else [["when"]])
+
+
+def test_schema_infer_writes_the_same_schema_with_either_engine(spark, mixed_path, capsys):
+    code_polars, want, _ = run_main(capsys, ("schema", "infer", mixed_path))
+    code_spark, got, err = run_main(capsys, ("schema", "infer", mixed_path, "--engine", "spark"))
+    assert (code_spark, code_polars) == (0, 0), err
+    assert "  price:" in got and "  zoned:" in got
+    assert got == want
