@@ -9,7 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from mlgate._yaml import load_model
 from mlgate.codes import is_known_code_or_prefix, unknown_code_message
@@ -31,8 +38,18 @@ class DataStage(_Frozen):
     schema_file: str | None = Field(default=None, alias="schema")
     target: str | None = None
     mode: Literal["drift", "skew"] = "drift"
+    #: What profiles the data: polars, or spark (docs/scale.md), on ``spark_master``.
+    engine: Literal["polars", "spark"] = "polars"
+    spark_master: str | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("spark_master")
+    @classmethod
+    def _master_needs_spark(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("engine") != "spark":
+            raise ValueError("applies to engine: spark only; add engine: spark")
+        return value
 
 
 class TrainingStage(_Frozen):

@@ -86,18 +86,20 @@ def _data_stage(
     config_path: str | Path,
 ) -> Report:
     from mlgate.data.gate import UnknownTarget, check_data
+    from mlgate.engines import Engine
 
     data = config.data
     assert data is not None
     try:
         return check_data(
-            _path(root, data.reference),
-            str(current) if current is not None else _path(root, data.current),
+            _data_path(root, data.reference),
+            str(current) if current is not None else _data_path(root, data.current),
             schema=_path(root, data.schema_file) if data.schema_file else None,
             target=data.target,
             mode=data.mode,
             severity=config.severity,
             progress=progress,
+            engine=Engine(data.engine, data.spark_master),
         )
     except UnknownTarget as exc:
         # Point at the config's line, where the name is to be fixed.
@@ -222,6 +224,14 @@ def _relative(root: Path, path: str) -> str:
 def _path(root: Path, text: str) -> str:
     p = Path(text)
     return str(p if p.is_absolute() else root / p)
+
+
+def _data_path(root: Path, text: str) -> str:
+    """A dataset's path relative to the config's folder; a Spark table (``spark:db.t``)
+    or a URI (``s3://...``) as written."""
+    if text.startswith("spark:") or "://" in text:
+        return text
+    return _path(root, text)
 
 
 def _write_reports(report: Report, outputs: list, root: Path) -> None:

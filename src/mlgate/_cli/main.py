@@ -16,7 +16,13 @@ from mlgate import __version__
 from mlgate._cli.comment import comment_cmd
 from mlgate._cli.init import init_cmd
 from mlgate._cli.model import baseline_group, check_model_cmd
-from mlgate._cli.options import format_option, output_option, severity_option
+from mlgate._cli.options import (
+    engine_of,
+    engine_options,
+    format_option,
+    output_option,
+    severity_option,
+)
 from mlgate._cli.output import report_command, report_stream
 from mlgate._cli.pipeline import check_pipeline_cmd, pipeline_group
 from mlgate._cli.serving import check_serving_cmd, serve_cmd
@@ -57,15 +63,20 @@ cli.add_command(pipeline_group)
     default=None,
     help="text: a summary table; json: the profile file. Default: json with -o, else text.",
 )
+@engine_options
 @report_command
-def profile_cmd(data: str, output: str | None, fmt: str | None) -> None:
-    """Profile DATA (CSV, Parquet file/folder/glob, JSON Lines, Arrow IPC) once, into a
-    small mergeable profile that every other command accepts in place of the data."""
+def profile_cmd(
+    data: str, output: str | None, fmt: str | None, engine: str, spark_master: str | None
+) -> None:
+    """Profile DATA (CSV, Parquet file/folder/glob, JSON Lines, Arrow IPC; with --engine
+    spark, Parquet paths or URIs and spark:db.table) once, into a small mergeable
+    profile that every other command accepts in place of the data."""
     from mlgate.data.gate import is_empty_file, profile_input
     from mlgate.data.profile import dumps
 
+    settings = engine_of(engine, spark_master)
     with _progress("profiling") as tick:
-        prof = profile_input(data, progress=tick)
+        prof = profile_input(data, progress=tick, engine=settings)
     fmt = fmt or ("json" if output else "text")
     text = dumps(prof) if fmt == "json" else _profile_table(prof)
     _emit(text, output)
@@ -135,15 +146,17 @@ def schema_group() -> None:
     default=None,
     help="Write the schema YAML to FILE (atomically) instead of standard output.",
 )
+@engine_options
 @report_command
-def schema_infer(data: str, output: str | None) -> None:
+def schema_infer(data: str, output: str | None, engine: str, spark_master: str | None) -> None:
     """Infer a reviewable YAML schema (types, null fractions, ranges, domains, drift
     thresholds) from DATA or a saved profile."""
     from mlgate.data.gate import profile_input
     from mlgate.data.schema import dump_schema, infer_schema, kind_reasons
 
+    settings = engine_of(engine, spark_master)
     with _progress("profiling") as tick:
-        prof = profile_input(data, progress=tick)
+        prof = profile_input(data, progress=tick, engine=settings)
     if prof.rows == 0:
         from mlgate.errors import InputError
 
@@ -163,16 +176,24 @@ def schema_infer(data: str, output: str | None) -> None:
 @format_option
 @output_option
 @severity_option
+@engine_options
 @report_command
 def schema_validate(
-    data: str, schema_path: str, fmt: str, output: str | None, severity: tuple[str, ...]
+    data: str,
+    schema_path: str,
+    fmt: str,
+    output: str | None,
+    severity: tuple[str, ...],
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Validate DATA against a schema and report every anomaly."""
     from mlgate.data.gate import validate
 
     sev = _parse_severity(severity)
+    settings = engine_of(engine, spark_master)
     with _progress("profiling") as tick:
-        report = validate(data, schema_path, severity=sev, progress=tick)
+        report = validate(data, schema_path, severity=sev, progress=tick, engine=settings)
     _finish(report, fmt, output, schema_path)
 
 
@@ -217,6 +238,7 @@ check_group.add_command(check_pipeline_cmd)
 @format_option
 @output_option
 @severity_option
+@engine_options
 @report_command
 def check_data_cmd(
     reference: str,
@@ -227,11 +249,14 @@ def check_data_cmd(
     fmt: str,
     output: str | None,
     severity: tuple[str, ...],
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Check CUR against REF: schema, quality and drift (or training/serving skew)."""
     from mlgate.data.gate import check_data
 
     sev = _parse_severity(severity)
+    settings = engine_of(engine, spark_master)
     with _progress("profiling") as tick:
         report = check_data(
             reference,
@@ -241,6 +266,7 @@ def check_data_cmd(
             mode=mode,
             severity=sev,
             progress=tick,
+            engine=settings,
         )
     _finish(report, fmt, output, schema_path)
 

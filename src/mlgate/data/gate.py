@@ -12,6 +12,7 @@ from mlgate.data.drift import combine_evidence, compare_column, compare_profiles
 from mlgate.data.profile import DatasetProfile, ProgressFn, empty_profile, profile
 from mlgate.data.schema import Schema, infer_schema, kind_reasons, load_schema
 from mlgate.data.validate import validate_profile
+from mlgate.engines import Engine
 from mlgate.errors import InputError, name_hint
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
 from mlgate.reports.evidence import DataEvidence
@@ -28,23 +29,40 @@ class UnknownTarget(InputError):
 
 
 def profile_pair(
-    reference: Any, current: Any, *, progress: ProgressFn | None = None
+    reference: Any,
+    current: Any,
+    *,
+    progress: ProgressFn | None = None,
+    engine: Engine | None = None,
 ) -> tuple[DatasetProfile, DatasetProfile]:
     """Profile both sides, one after the other.
 
     Not in two processes: Polars already reads on every core, and a second process
     doubles the peak memory (two batches, two copies of the libraries) to gain little.
     """
-    return profile_input(reference, progress=progress), profile_input(current, progress=progress)
+    return (
+        profile_input(reference, progress=progress, engine=engine),
+        profile_input(current, progress=progress, engine=engine),
+    )
 
 
-def profile_input(data: Any, *, progress: ProgressFn | None = None) -> DatasetProfile:
+def profile_input(
+    data: Any, *, progress: ProgressFn | None = None, engine: Engine | None = None
+) -> DatasetProfile:
     """``profile(data)``, with the one rule for data with no rows: a file of 0 bytes is a
     table of no rows (and no columns), as a CSV file with only its header is one of no
     rows. As current data either fails ``quality.empty_dataset``; as a reference either
-    is refused where a schema must be inferred from it (docs/data-gate.md)."""
+    is refused where a schema must be inferred from it (docs/data-gate.md).
+
+    With the Spark engine (``engine``) the data is profiled by Spark
+    (``mlgate.engines.spark``): Parquet paths and URIs, ``spark:db.table``, DataFrames.
+    """
     if is_empty_file(data):
         return empty_profile(str(data))
+    if engine is not None and engine.is_spark:
+        from mlgate.engines.spark import profile_spark
+
+        return profile_spark(data, master=engine.spark_master)
     return profile(data, progress=progress)
 
 
@@ -86,13 +104,16 @@ def check_data(
     mode: str = "drift",
     severity: Mapping[str, str] | None = None,
     progress: ProgressFn | None = None,
+    engine: Engine | None = None,
 ) -> Report:
     """Run the data gate: schema and quality of ``current``, drift from ``reference``.
 
     ``reference`` and ``current`` are anything ``mlgate.profile`` accepts (paths, tables,
-    saved profiles). With ``mode="skew"`` the current data is serving logs and the
-    comparison is reported as training/serving skew. The report's ``run`` names the
-    reference, current and schema files with their rows, columns and digests.
+    saved profiles; with the Spark engine, ``engine=Engine("spark")``, also
+    ``spark:db.table`` and Spark DataFrames). With ``mode="skew"`` the current data is
+    serving logs and the comparison is reported as training/serving skew. The report's
+    ``run`` names the reference, current and schema files with their rows, columns and
+    digests.
 
     Raises ``InputError`` (exit 2) for data or a schema that cannot be read.
     """
@@ -100,7 +121,7 @@ def check_data(
         raise InputError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     clock = RunClock.start()
     digest_data_ahead(reference, current)
-    ref, cur = profile_pair(reference, current, progress=progress)
+    ref, cur = profile_pair(reference, current, progress=progress, engine=engine)
     ref, cur = _without_log_notes(ref), _without_log_notes(cur)
     sch = _as_schema(schema, ref)
     if target is not None and target not in sch.columns and ref.get(target) is None:
@@ -118,7 +139,10 @@ def check_data(
         findings = _say_inferred_kinds(findings, kind_reasons(ref))
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
     kind = "training/serving skew" if mode == "skew" else "data"
-    inputs = [_data_input("reference", reference, ref), _data_input("current", current, cur)]
+    inputs = [
+        _data_input("reference", reference, ref, engine),
+        _data_input("current", current, cur, engine),
+    ]
     run = clock.run_info([*inputs, *_schema_input(schema)])
     evidence = {STAGE: DataEvidence(ref, cur, mode)}
     return Report(tuple(findings), title=f"mlgate {kind} check", run=run, evidence=evidence)
@@ -138,23 +162,47 @@ def validate(
     *,
     severity: Mapping[str, str] | None = None,
     progress: ProgressFn | None = None,
+    engine: Engine | None = None,
 ) -> Report:
     """Validate one dataset against a schema (no drift: there is no reference)."""
     clock = RunClock.start()
     sch = schema if isinstance(schema, Schema) else load_schema(schema)
     digest_data_ahead(data)
-    cur = _without_log_notes(profile_input(data, progress=progress))
+    cur = _without_log_notes(profile_input(data, progress=progress, engine=engine))
     findings = _hint_headerless(validate_profile(cur, sch), cur)
     findings = with_stage(apply_severity(findings, severity or {}), STAGE)
-    run = clock.run_info([_data_input("data", data, cur), *_schema_input(schema)])
+    run = clock.run_info([_data_input("data", data, cur, engine), *_schema_input(schema)])
     return Report(tuple(findings), title="mlgate schema validation", run=run)
 
 
-def _data_input(role: str, data: Any, prof: DatasetProfile) -> dict[str, Any]:
-    """The dataset as a run input; a file of 0 bytes has no format to read, only a digest."""
+def _data_input(
+    role: str, data: Any, prof: DatasetProfile, engine: Engine | None = None
+) -> dict[str, Any]:
+    """The dataset as a run input; a file of 0 bytes has no format to read, only a digest,
+    and what only Spark reads (a catalog table, a URI) has neither."""
     if is_empty_file(data):
         return file_input(role, data, rows=0, columns=0)
+    if engine is not None and engine.is_spark and not _on_this_machine(data):
+        return {
+            "role": role,
+            "path": str(data),
+            "format": "spark",
+            "rows": prof.rows,
+            "columns": len(prof.columns),
+            "digest": None,
+        }
     return data_input(role, data, prof)
+
+
+def _on_this_machine(data: Any) -> bool:
+    """Whether ``data`` is an in-memory table or names files here (not a Spark table or
+    a URI only Spark reads)."""
+    if not isinstance(data, (str, Path)):
+        return True
+    import glob
+
+    text = str(data)
+    return Path(text).exists() or bool(glob.glob(text))  # noqa: PTH207 (a user's pattern)
 
 
 def _schema_input(schema: Schema | str | Path | None) -> list[dict[str, Any]]:

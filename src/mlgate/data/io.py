@@ -457,6 +457,12 @@ def _read_ahead(jobs: Iterator[Callable[[], T]]) -> Iterator[T]:
             yield ahead.result()
 
 
+def date_string_columns(batch: pl.DataFrame) -> list[str]:
+    """Text columns of ``batch`` that the readers parse as dates (every value an
+    ISO-like date or time stamp): for engines that read batches themselves."""
+    return _date_string_columns(batch)
+
+
 def _date_string_columns(batch: pl.DataFrame) -> list[str]:
     """Text columns whose every value in this first batch is an ISO-like date or time
     stamp, by the same format inference that CSV's date parsing uses."""

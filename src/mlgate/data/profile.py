@@ -420,7 +420,12 @@ def empty_profile(source: str = "") -> DatasetProfile:
 
 
 def profile(data: Any, *, progress: ProgressFn | None = None) -> DatasetProfile:
-    """Profile a file, folder, glob, saved profile, or Polars/pandas/pyarrow table."""
+    """Profile a file, folder, glob, saved profile, Polars/pandas/pyarrow table, or a
+    Spark DataFrame (with the Spark engine, ``mlgate.engines.spark``)."""
+    if type(data).__module__.startswith("pyspark."):
+        from mlgate.engines.spark import profile_spark
+
+        return profile_spark(data)
     source = io.resolve(data)
     if source.kind == "profile":
         return load(source.paths[0])
@@ -460,6 +465,18 @@ def profile_frame(df: pl.DataFrame, source: str = "") -> DatasetProfile:
         keys[name] = RowHashSet()
         keys[name].add(_value_hashes(df.get_column(name)))
     return _with_repeats(replace(part, duplicates=duplicates_of(hashes)), keys)
+
+
+def profile_part(df: pl.DataFrame, source: str = "") -> tuple[DatasetProfile, np.ndarray]:
+    """One batch's partial profile, without duplicate or repeat counts, and its rows'
+    64-bit hashes (uint64, one per row): for an engine that gathers the parts of a
+    dataset itself and counts duplicates over them (``mlgate.engines``)."""
+    return _profile_frame(df, source)
+
+
+def value_hashes(s: pl.Series) -> np.ndarray:
+    """The hashes of a column's non-null values, as candidate keys' repeats count them."""
+    return _value_hashes(s)
 
 
 #: Threads that profile a batch's columns: NumPy's sorts and arithmetic and Polars'

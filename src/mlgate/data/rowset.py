@@ -106,6 +106,36 @@ class RowHashSet:
             distinct = distinct[: self._cap].copy()
         self._sorted = distinct
 
+    def add_set(self, hashes: np.ndarray, theta: int, rows: int) -> None:
+        """Add another pass's set, as ``state()`` gives it: its distinct hashes below
+        ``theta`` (every one when theta is ``theta.FULL``) over ``rows`` rows.
+
+        The union stays exact while both sets are exact and within the cap; otherwise
+        it is a theta sketch at the lower threshold, as DataSketches' union is.
+        """
+        self._rows += rows
+        if theta < self._theta:
+            self._compact()
+            self._theta = min(self._theta, theta)
+            self._sorted = self._sorted[self._sorted < np.uint64(self._theta)]
+        hashes = np.asarray(hashes, dtype=np.uint64)
+        if self._theta < FULL:
+            hashes = hashes[hashes < np.uint64(self._theta)]
+        if hashes.size:
+            self._pending.append(hashes)
+            self._pending_size += hashes.size
+            if self._pending_size >= max(self._sorted.size // _GROWTH, _MIN_PENDING):
+                self._compact()
+
+    def state(self) -> tuple[np.ndarray, int]:
+        """(sorted distinct hashes below theta, theta): what ``add_set`` takes."""
+        self._compact()
+        return self._sorted, self._theta
+
+    @property
+    def cap(self) -> int:
+        return self._cap
+
     @property
     def rows(self) -> int:
         return self._rows

@@ -76,6 +76,16 @@ class ThetaSketch:
         return self._k
 
     @property
+    def theta(self) -> int:
+        """The threshold: every distinct hash below it is held (``FULL``: all are)."""
+        return self._theta
+
+    @property
+    def hashes(self) -> np.ndarray:
+        """The distinct hashes held, sorted (uint64)."""
+        return self._hashes
+
+    @property
     def is_exact(self) -> bool:
         return self._theta == FULL
 
