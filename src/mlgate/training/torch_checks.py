@@ -25,9 +25,16 @@ import torch
 
 from mlgate.findings import Finding, Status
 from mlgate.reports.evidence import LossSeries, TrainingEvidence
+from mlgate.training.loop_checks import (
+    check_batch_order,
+    check_eval_deterministic,
+    check_frozen,
+    first_inputs,
+    frozen_records,
+)
 from mlgate.training.spec import Budget, TorchSpec
-from mlgate.training.torch_run import ParamRecord, Run, preserved_rng, train
-from mlgate.training.torch_validate import validate_spec
+from mlgate.training.torch_run import ParamRecord, Run, fresh_copy, preserved_rng, train
+from mlgate.training.torch_validate import frozen_names, validate_spec
 
 #: The loss must fall by this share between the first and the last window of the run.
 MIN_RELATIVE_DROP = 0.01
@@ -58,7 +65,12 @@ def check_torch(spec: TorchSpec, budget: Budget) -> list[Finding]:
 
 def run_torch_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], TrainingEvidence]:
     """``check_torch``'s findings, and the losses of its main and one-batch runs per step
-    (the HTML report draws them)."""
+    (the HTML report draws them). A spec with the user's own loop (``train_step`` or
+    ``train``) is run and observed by ``torch_loop.run_loop_checks`` instead."""
+    if spec.observed:
+        from mlgate.training.torch_loop import run_loop_checks
+
+        return run_loop_checks(spec, budget)
     validate_spec(spec)
     with preserved_rng(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -77,6 +89,8 @@ def run_torch_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], Tr
             time_limit=budget.time_limit,
             label="reproducibility",
         )
+        inputs, source = first_inputs(spec.eval_batches, spec.batches)
+        eval_finding = check_eval_deterministic(fresh_copy(spec)[0], inputs, source)
     evidence = TrainingEvidence(
         "PyTorch",
         (
@@ -84,18 +98,33 @@ def run_torch_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], Tr
             LossSeries.of("one-batch run", "loss", "step", overfit.losses),
         ),
     )
+    declared = set(frozen_names(spec.model, spec.frozen))
+    if declared:
+        main.params = frozen_records(main.params, declared)
     findings = [
         check_loss_finite(main),
         check_tensors_finite(main),
         check_parameters_updated(main),
-        check_frozen_parameters(main),
+        check_frozen(main, None, sorted(declared)) if declared else check_frozen_parameters(main),
         check_loss_decreasing(main),
         check_overfit(overfit, overfit_eval),
         check_reproducible(main, repro, budget.seed),
+        *([_scheduler_not_driven()] if spec.scheduler is not None else []),
+        check_batch_order(spec.batches),
+        eval_finding,
         *check_warnings(caught),
         check_time_limit([main, overfit, repro], budget.time_limit),
     ]
     return findings, evidence
+
+
+def _scheduler_not_driven() -> Finding:
+    return Finding(
+        "training.lr_schedule_too_fast",
+        Status.SKIP,
+        "not applicable: mlgate's own loop does not step the scheduler (it never drives "
+        "yours); give train_step or train to have your loop's schedule checked",
+    )
 
 
 # --- the runs the checks judge -------------------------------------------------------

@@ -104,3 +104,47 @@ def _validate_optimizer_over_model(model: nn.Module, optimizer: torch.optim.Opti
             f"torch.optim.{type(optimizer).__name__}(model.parameters(), ...), after the "
             "model is created (was the model re-created or copied after the optimizer?)"
         )
+
+
+def validate_loop_spec(spec: TorchSpec) -> None:
+    """Raise SpecError for a loop-form spec (``train_step`` or ``train``) mlgate cannot
+    observe: the model, the optimizer when given, the batches ``train_step`` needs, and
+    ``frozen`` prefixes that name no parameter (a typo would silently check nothing)."""
+    if not isinstance(spec.model, nn.Module):
+        raise SpecError(
+            f"model is a {type(spec.model).__name__}, not a torch.nn.Module; return the "
+            "module your loop trains (for Lightning, the LightningModule)"
+        )
+    if spec.optimizer is not None and not isinstance(spec.optimizer, torch.optim.Optimizer):
+        raise SpecError(
+            f"optimizer is a {type(spec.optimizer).__name__}, not a torch.optim.Optimizer; "
+            "return the optimizer your loop steps"
+        )
+    if spec.loss_fn is not None and not callable(spec.loss_fn):
+        raise SpecError(f"loss_fn is a {type(spec.loss_fn).__name__}, not a callable")
+    if spec.train_step is not None and not spec.batches:
+        raise SpecError("batches is empty; train_step needs at least one batch")
+    names = [n for n, _ in spec.model.named_parameters()]
+    for prefix in spec.frozen:
+        if not any(n.startswith(prefix) for n in names):
+            shown = ", ".join(names[:6]) or "none"
+            raise SpecError(
+                f"frozen prefix {prefix!r} matches no parameter of the model "
+                f"(its parameters: {shown}); use names from model.named_parameters()"
+            )
+    for key, batches in (("eval_batches", spec.eval_batches),):
+        for i, batch in enumerate(batches):
+            if not any(True for _ in iter_tensors(_inputs_of(batch))):
+                raise SpecError(
+                    f"{key}[{i}] holds no tensor; give (inputs, targets) pairs of tensors"
+                )
+
+
+def _inputs_of(batch: Any) -> Any:
+    """The inputs of an ``(inputs, targets)`` pair, or the batch itself."""
+    return batch[0] if isinstance(batch, tuple) and len(batch) == 2 else batch
+
+
+def frozen_names(model: nn.Module, prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    """Names of the model's parameters under the declared ``frozen`` prefixes."""
+    return tuple(n for n, _ in model.named_parameters() if n.startswith(prefixes))

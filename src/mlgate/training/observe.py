@@ -1,0 +1,330 @@
+"""Watch a user's own training loop through PyTorch's hooks, never by patching its code.
+
+``LoopObserver`` is a context manager that registers, and removes in ``finally``:
+
+- a forward pre-hook and a forward hook on the model (training forwards, eval mode, the
+  inputs and the largest |output|), and a forward pre-hook on each dropout and batch norm
+  module (eval mode where it changes what the module does);
+- a gradient hook on each trainable parameter (``Tensor.register_hook``), which runs
+  before the new gradient is added to ``.grad``: at the first backward after an optimizer
+  step a ``.grad`` that still holds a gradient was not zeroed;
+- global optimizer step pre- and post-hooks
+  (``torch.optim.optimizer.register_optimizer_step_pre_hook``), so an optimizer the loop
+  builds itself (Lightning's ``configure_optimizers``) is watched too: per step the
+  learning rate of each param group, the largest |gradient| and |parameter|, frozen
+  parameters that got a gradient or were unfrozen;
+- with ``capture_loss``, a ``TorchFunctionMode`` that sees each ``Tensor.backward`` call:
+  the loss of a ``train(steps)`` loop, which returns nothing, is the tensor backward runs
+  from.
+
+Per step the hooks keep tensors and sync once (``tolist``) in the step post-hook, as
+mlgate's own loop does. A run is ended from a hook by raising ``StopLoop``, a
+``BaseException`` so that a loop's ``except Exception`` does not swallow it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.optim.optimizer import (
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
+from torch.overrides import TorchFunctionMode
+
+from mlgate.training.torch_validate import iter_tensors
+
+#: Modules whose forward depends on ``module.training``; eval mode changes what they do.
+MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
+
+
+class StopLoop(BaseException):
+    """Ends the user's loop from a hook: the time limit, the step budget or a NaN."""
+
+
+@dataclass
+class LoopRecord:
+    """What the hooks saw of the user's loop, beyond the losses (see ``Run``).
+
+    ``lrs`` holds, per optimizer step, each param group's learning rate as the step
+    began; ``stale`` maps a parameter to the optimizer steps after which its ``.grad``
+    still held a gradient at the next backward (not zeroed).
+    """
+
+    optimizer_steps: int = 0
+    lrs: list[tuple[float, ...]] = field(default_factory=list)
+    scheduler_lrs: list[tuple[float, ...]] = field(default_factory=list)
+    watched_steps: int = 0
+    stale: dict[str, list[int]] = field(default_factory=dict)
+    train_forwards: int = 0
+    eval_forwards: int = 0
+    module_forwards: dict[str, int] = field(default_factory=dict)
+    module_eval: dict[str, int] = field(default_factory=dict)
+    unfrozen: dict[str, int] = field(default_factory=dict)
+    frozen_with_grad: dict[str, int] = field(default_factory=dict)
+    optimizers: list[str] = field(default_factory=list)
+
+
+class _BackwardCatcher(TorchFunctionMode):
+    """Sees every ``Tensor.backward`` call: the tensor backward starts from is the loss."""
+
+    def __init__(self, on_backward: Callable[[torch.Tensor], None]) -> None:
+        super().__init__()
+        self.on_backward = on_backward
+
+    def __torch_function__(
+        self,
+        func: Callable[..., Any],
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        if func is torch.Tensor.backward and args and isinstance(args[0], torch.Tensor):
+            self.on_backward(args[0])
+        return func(*args, **(kwargs or {}))
+
+
+class LoopObserver:
+    """Observe one run of the user's loop over ``model``; see the module docstring.
+
+    ``frozen`` names the parameters that must not change (declared, or with
+    ``requires_grad=False`` at the start). ``max_steps`` ends the run after that many
+    optimizer steps, ``deadline`` (``time.monotonic()``) after the step that passes it.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        frozen: frozenset[str],
+        scheduler: Any = None,
+        capture_loss: bool = False,
+        max_steps: int | None = None,
+        deadline: float = math.inf,
+    ) -> None:
+        self.model = model
+        self.named = [(n, p) for n, p in model.named_parameters() if p.numel() > 0]
+        self.index = {id(p): i for i, (_, p) in enumerate(self.named)}
+        self.frozen = frozen
+        self.scheduler = scheduler
+        self.capture_loss = capture_loss
+        self.max_steps = max_steps
+        self.deadline = deadline
+        self.record = LoopRecord()
+        self.losses: list[float] = []
+        self.last_loss: torch.Tensor | None = None
+        self.last_inputs: Any = None
+        self.last_outputs: Any = None
+        self.stopped_by_time = False
+        self.non_finite_step: int | None = None  # optimizer step whose values were not finite
+        self.has_grad = [False] * len(self.named)
+        self.in_optimizer: dict[int, dict[str, Any]] = {}
+        self._zero = torch.zeros(())
+        self.grad_peak = torch.zeros(len(self.named))
+        self._out_max = self._zero
+        self._grad_max = self._zero
+        self._armed: set[int] = set()
+        self._stale: list[tuple[int, int, torch.Tensor]] = []
+        self._frozen_grads: list[tuple[str, torch.Tensor]] = []
+        self._seen_optimizers: set[int] = set()
+        self._handles: list[Any] = []
+        self._mode: _BackwardCatcher | None = None
+        self.param_hist: list[float] = []
+        with torch.no_grad():
+            self.param_start = _max_abs([p for _, p in self.named], self._zero).item()
+
+    # --- registration -----------------------------------------------------------------
+
+    def __enter__(self) -> LoopObserver:
+        try:
+            self._register()
+        except BaseException:
+            self._remove()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._remove()
+        self._finish()
+
+    def _register(self) -> None:
+        add = self._handles.append
+        add(self.model.register_forward_pre_hook(self._on_model_pre))
+        add(self.model.register_forward_hook(self._on_model_out))
+        for name, module in self.model.named_modules():
+            if isinstance(module, MODE_SENSITIVE):
+                add(module.register_forward_pre_hook(self._module_hook(name or "model")))
+        for i, (_, p) in enumerate(self.named):
+            if p.requires_grad:
+                add(p.register_hook(self._grad_hook(i)))
+        add(register_optimizer_step_pre_hook(self._on_step_pre))
+        add(register_optimizer_step_post_hook(self._on_step_post))
+        if self.capture_loss:
+            self._mode = _BackwardCatcher(self._on_backward)
+            self._mode.__enter__()
+
+    def _remove(self) -> None:
+        if self._mode is not None:
+            self._mode.__exit__(None, None, None)
+            self._mode = None
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+
+    # --- forward passes ---------------------------------------------------------------
+
+    def _on_model_pre(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        # Forwards without grad are evaluation (a validation loop); only training ones count.
+        if torch.is_grad_enabled():
+            self.record.train_forwards += 1
+            if not module.training:
+                self.record.eval_forwards += 1
+            self.last_inputs = args
+
+    def _on_model_out(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        if torch.is_grad_enabled():
+            self.last_outputs = output
+            with torch.no_grad():
+                self._out_max = torch.maximum(
+                    self._out_max, _max_abs(list(iter_tensors(output)), self._zero)
+                )
+
+    def _module_hook(self, name: str) -> Callable[[nn.Module, tuple[Any, ...]], None]:
+        forwards, in_eval = self.record.module_forwards, self.record.module_eval
+
+        def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
+            if torch.is_grad_enabled():
+                forwards[name] = forwards.get(name, 0) + 1
+                if not module.training:
+                    in_eval[name] = in_eval.get(name, 0) + 1
+
+        return hook
+
+    # --- gradients and the loss -------------------------------------------------------
+
+    def _grad_hook(self, i: int) -> Callable[[torch.Tensor], None]:
+        param = self.named[i][1]
+
+        def hook(grad: torch.Tensor) -> None:
+            if i in self._armed:  # the first backward since the last optimizer step
+                self._armed.discard(i)
+                held = param.grad
+                if held is not None:
+                    self._stale.append((self.record.optimizer_steps, i, _dense(held).abs().max()))
+
+        return hook
+
+    def _on_backward(self, loss: torch.Tensor) -> None:
+        self.last_loss = loss.detach()
+        if loss.numel() == 1:
+            self.losses.append(float(loss.detach()))
+
+    # --- optimizer steps --------------------------------------------------------------
+
+    def _ours(self, optimizer: torch.optim.Optimizer) -> bool:
+        """Whether the optimizer trains this model (the hooks are global: a second model's
+        optimizer, a GAN's discriminator say, is not watched)."""
+        if id(optimizer) in self._seen_optimizers:
+            return True
+        if any(id(p) in self.index for g in optimizer.param_groups for p in g["params"]):
+            self._seen_optimizers.add(id(optimizer))
+            self.record.optimizers.append(type(optimizer).__name__)
+            return True
+        return False
+
+    def _on_step_pre(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        if not self._ours(optimizer):
+            return
+        self.record.lrs.append(tuple(_float(g.get("lr")) for g in optimizer.param_groups))
+        if self.scheduler is not None and callable(getattr(self.scheduler, "get_last_lr", None)):
+            # A scheduler not stepped yet may have no last lr; the groups' lr is kept anyway.
+            with contextlib.suppress(Exception):
+                self.record.scheduler_lrs.append(
+                    tuple(_float(v) for v in self.scheduler.get_last_lr())
+                )
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                i = self.index.get(id(p))
+                if i is not None:
+                    self.in_optimizer[i] = group
+        grads = []
+        for i, (name, p) in enumerate(self.named):
+            g = p.grad
+            if g is not None:
+                self.has_grad[i] = True
+            grads.append(_dense(g) if g is not None else self._zero)
+            if name in self.frozen:
+                if p.requires_grad:
+                    self.record.unfrozen.setdefault(name, self.record.optimizer_steps)
+                if g is not None:
+                    self._frozen_grads.append((name, _dense(g).abs().max()))
+        with torch.no_grad():
+            if grads:
+                norms = torch.stack(torch._foreach_norm(grads, ord=math.inf))
+                self.grad_peak = torch.maximum(self.grad_peak, norms)
+                self._grad_max = norms.max()
+
+    def _on_step_post(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        if not self._ours(optimizer):
+            return
+        step = self.record.optimizer_steps
+        self.record.optimizer_steps += 1
+        self._armed = {i for i, (_, p) in enumerate(self.named) if p.requires_grad}
+        with torch.no_grad():
+            par = _max_abs([p for _, p in self.named], self._zero)
+            out_v, grad_v, par_v = torch.stack([self._out_max, self._grad_max, par]).tolist()
+        self._out_max = self._zero
+        if not math.isfinite(out_v + grad_v + par_v):
+            self.non_finite_step = step
+            if self.capture_loss:
+                raise StopLoop
+        self.param_hist.append(par_v)
+        if self.max_steps is not None and self.record.optimizer_steps >= self.max_steps:
+            raise StopLoop
+        if time.monotonic() > self.deadline:
+            self.stopped_by_time = True
+            raise StopLoop
+
+    # --- the end ----------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        """Turn the tensors the hooks kept into the record's numbers (one sync)."""
+        if self._stale:
+            values = torch.stack([v for _, _, v in self._stale]).tolist()
+            for (step, i, _), value in zip(self._stale, values, strict=True):
+                if value > 0:
+                    self.record.stale.setdefault(self.named[i][0], []).append(step)
+            self._stale.clear()
+        self.record.watched_steps = self.record.optimizer_steps
+        if self._frozen_grads:
+            values = torch.stack([v for _, v in self._frozen_grads]).tolist()
+            for (name, _), value in zip(self._frozen_grads, values, strict=True):
+                if value > 0:
+                    counts = self.record.frozen_with_grad
+                    counts[name] = counts.get(name, 0) + 1
+            self._frozen_grads.clear()
+
+
+def _max_abs(tensors: list[torch.Tensor], zero: torch.Tensor) -> torch.Tensor:
+    tensors = [t.detach() for t in tensors if t.is_floating_point() and t.numel() > 0]
+    if not tensors:
+        return zero
+    return torch.stack(torch._foreach_norm(tensors, ord=math.inf)).max()
+
+
+def _dense(t: torch.Tensor) -> torch.Tensor:
+    return t.coalesce().values() if t.is_sparse else t
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
