@@ -31,6 +31,7 @@ CODES: dict[str, str] = {
     "training.not_reproducible": "two runs with the same seed gave different results",
     "training.runtime_warning": "a warning was raised during training",
     "training.time_limit": "the time limit stopped the run before its budget of steps",
+    "training.optimizer_not_over_model": "the optimizer holds tensors that are not the model's",
     "training.gradients_not_zeroed": "gradients carried over optimizer steps (zero_grad missing)",
     "training.lr_schedule_too_fast": "the learning rate collapsed early in the run",
     "training.eval_mode_in_training": "dropout or batch norm in eval mode in training forwards",

@@ -27,6 +27,7 @@ FAST = Budget(steps=48, overfit_steps=100)
 FORMS = ["train_step", "train"]
 
 LOOP_CHECKS = [
+    "training.optimizer_not_over_model",
     "training.loss_not_finite",
     "training.not_finite",
     "training.parameter_not_updated",

@@ -26,6 +26,7 @@ from mlgate.training.torch_run import (
     Run,
     _diagnose,
     _settings,
+    float16_eps_cause,
     seed_everything,
     user_error,
 )
@@ -82,7 +83,7 @@ def run_loop(
     try:
         with observer:
             if spec.train_step is not None:
-                _run_steps(spec.train_step, batches, steps, run, observer, named, stop)
+                _run_steps(spec, batches, steps, run, observer, named, stop)
             else:
                 _run_train(spec.train, steps)  # type: ignore[arg-type]
     except StopLoop:
@@ -90,7 +91,8 @@ def run_loop(
     if spec.train is not None:
         run.losses = observer.losses
         if observer.non_finite_step is not None and run.losses:
-            run.non_finite = _non_finite(run, observer, named, None, len(run.losses) - 1, 0)
+            step = len(run.losses) - 1
+            run.non_finite = _non_finite(run, observer, named, None, step, 0, spec.optimizer)
     run.stopped_by_time = run.stopped_by_time or observer.stopped_by_time
     run.elapsed = time.monotonic() - began
     run.loss_required_grad = any(observer.has_grad)
@@ -99,7 +101,7 @@ def run_loop(
 
 
 def _run_steps(
-    train_step: Callable[[Any], Any],
+    spec: TorchSpec,
     batches: tuple[Any, ...],
     steps: int,
     run: Run,
@@ -107,6 +109,8 @@ def _run_steps(
     named: list[tuple[str, nn.Parameter]],
     stop: Callable[[list[float]], bool] | None,
 ) -> None:
+    train_step, optimizer = spec.train_step, spec.optimizer
+    assert train_step is not None
     for step in range(steps):
         if step and time.monotonic() > observer.deadline:
             run.stopped_by_time = True
@@ -132,7 +136,7 @@ def _run_steps(
         observer.last_loss = loss.detach()
         run.losses.append(float(loss.detach()))
         if observer.non_finite_step is not None or not math.isfinite(run.losses[-1]):
-            found = _non_finite(run, observer, named, batch, step, b)
+            found = _non_finite(run, observer, named, batch, step, b, optimizer)
             if found is not None:
                 run.non_finite = found
                 return
@@ -162,11 +166,12 @@ def _non_finite(
     batch: Any,
     step: int,
     b: int,
+    optimizer: Any = None,
 ) -> NonFinite | None:
     """Name the first non-finite tensor, as mlgate's own loop does."""
     targets = batch[1] if isinstance(batch, tuple) and len(batch) == 2 else None
     loss = observer.last_loss if observer.last_loss is not None else torch.tensor(math.nan)
-    return _diagnose(
+    found = _diagnose(
         step,
         b,
         observer.last_inputs,
@@ -178,6 +183,9 @@ def _non_finite(
         observer.param_start,
         observer.param_hist,
     )
+    if found is None or optimizer is None:
+        return found
+    return float16_eps_cause(found, optimizer)
 
 
 def _records(

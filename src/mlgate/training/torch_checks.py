@@ -34,7 +34,11 @@ from mlgate.training.loop_checks import (
 )
 from mlgate.training.spec import Budget, TorchSpec
 from mlgate.training.torch_run import ParamRecord, Run, fresh_copy, preserved_rng, train
-from mlgate.training.torch_validate import frozen_names, validate_spec
+from mlgate.training.torch_validate import (
+    check_optimizer_over_model,
+    frozen_names,
+    validate_spec,
+)
 
 #: The loss must fall by this share between the first and the last window of the run.
 MIN_RELATIVE_DROP = 0.01
@@ -102,6 +106,7 @@ def run_torch_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], Tr
     if declared:
         main.params = frozen_records(main.params, declared)
     findings = [
+        check_optimizer_over_model(spec.model, spec.optimizer),
         check_loss_finite(main),
         check_tensors_finite(main),
         check_parameters_updated(main),

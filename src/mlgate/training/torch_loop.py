@@ -20,7 +20,11 @@ from mlgate.training import loop_checks as lc
 from mlgate.training.loop_run import LoopRun, run_loop
 from mlgate.training.spec import Budget, TorchSpec
 from mlgate.training.torch_run import preserved_rng
-from mlgate.training.torch_validate import frozen_names, validate_loop_spec
+from mlgate.training.torch_validate import (
+    check_optimizer_over_model,
+    frozen_names,
+    validate_loop_spec,
+)
 from mlgate.training.user_state import UserState
 
 
@@ -80,6 +84,7 @@ def run_loop_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], Tra
     if overfit is not None:
         series.append(LossSeries.of("one-batch run", "loss", "step", overfit.run.losses))
     findings = [
+        check_optimizer_over_model(spec.model, spec.optimizer),
         tc.check_loss_finite(run),
         tc.check_tensors_finite(run),
         tc.check_parameters_updated(run),
