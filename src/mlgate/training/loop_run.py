@@ -204,7 +204,7 @@ def _records(
                 i = observer.index.get(id(p))
                 if i is not None:
                     groups.setdefault(i, group)
-    peaks = observer.grad_peak.tolist()
+    peaks = observer.grad_peak
     out = []
     with torch.no_grad():
         for i, ((name, p), before) in enumerate(zip(named, start, strict=True)):

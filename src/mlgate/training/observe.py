@@ -5,9 +5,11 @@
 - a forward pre-hook and a forward hook on the model (training forwards, eval mode, the
   inputs and the largest |output|), and a forward pre-hook on each dropout and batch norm
   module (eval mode where it changes what the module does);
-- a gradient hook on each trainable parameter (``Tensor.register_hook``), which runs
-  before the new gradient is added to ``.grad``: at the first backward after an optimizer
-  step a ``.grad`` that still holds a gradient was not zeroed;
+- a gradient hook (``Tensor.register_hook``) on the model's output of the first
+  training forward after each optimizer step: it runs as backward starts, before any
+  new gradient reaches a parameter, so a ``.grad`` still holding a gradient then was not
+  zeroed (one hook per step rather than one per parameter, whose calls from the autograd
+  engine cost more than the rest of the observation);
 - global optimizer step pre- and post-hooks
   (``torch.optim.optimizer.register_optimizer_step_pre_hook``), so an optimizer the loop
   builds itself (Lightning's ``configure_optimizers``) is watched too: per step the
@@ -127,12 +129,14 @@ class LoopObserver:
         self.has_grad = [False] * len(self.named)
         self.in_optimizer: dict[int, dict[str, Any]] = {}
         self._zero = torch.zeros(())
-        self.grad_peak = torch.zeros(len(self.named))
-        self._out_max = self._zero
-        self._grad_max = self._zero
-        self._armed: set[int] = set()
-        self._stale: list[tuple[int, int, torch.Tensor]] = []
-        self._frozen_grads: list[tuple[str, torch.Tensor]] = []
+        self.grad_peak = [0.0] * len(self.named)
+        self.by_name = dict(self.named)
+        self._groups_seen: dict[int, int] = {}
+        self._outs: list[torch.Tensor] = []
+        self._floats = [p for _, p in self.named if p.is_floating_point()]
+        self._armed = False
+        self._output_hooks: list[Any] = []
+        self._stale: list[tuple[int, list[int], torch.Tensor]] = []
         self._seen_optimizers: set[int] = set()
         self._handles: list[Any] = []
         self._mode: _BackwardCatcher | None = None
@@ -161,9 +165,6 @@ class LoopObserver:
         for name, module in self.model.named_modules():
             if isinstance(module, MODE_SENSITIVE):
                 add(module.register_forward_pre_hook(self._module_hook(name or "model")))
-        for i, (_, p) in enumerate(self.named):
-            if p.requires_grad:
-                add(p.register_hook(self._grad_hook(i)))
         add(register_optimizer_step_pre_hook(self._on_step_pre))
         add(register_optimizer_step_post_hook(self._on_step_post))
         if self.capture_loss:
@@ -174,9 +175,10 @@ class LoopObserver:
         if self._mode is not None:
             self._mode.__exit__(None, None, None)
             self._mode = None
-        for handle in self._handles:
+        for handle in (*self._handles, *self._output_hooks):
             handle.remove()
         self._handles.clear()
+        self._output_hooks.clear()
 
     # --- forward passes ---------------------------------------------------------------
 
@@ -191,10 +193,15 @@ class LoopObserver:
     def _on_model_out(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if torch.is_grad_enabled():
             self.last_outputs = output
-            with torch.no_grad():
-                self._out_max = torch.maximum(
-                    self._out_max, _max_abs(list(iter_tensors(output)), self._zero)
-                )
+            if self._armed:
+                for t in iter_tensors(output):
+                    if t.requires_grad:
+                        self._output_hooks.append(t.register_hook(self._on_output_grad))
+                        break
+            # Reduced with the parameters in the step post-hook: one fused call per step.
+            self._outs.extend(
+                t.detach() for t in iter_tensors(output) if t.is_floating_point() and t.numel()
+            )
 
     def _module_hook(self, name: str) -> Callable[[nn.Module, tuple[Any, ...]], None]:
         forwards, in_eval = self.record.module_forwards, self.record.module_eval
@@ -209,17 +216,16 @@ class LoopObserver:
 
     # --- gradients and the loss -------------------------------------------------------
 
-    def _grad_hook(self, i: int) -> Callable[[torch.Tensor], None]:
-        param = self.named[i][1]
-
-        def hook(grad: torch.Tensor) -> None:
-            if i in self._armed:  # the first backward since the last optimizer step
-                self._armed.discard(i)
-                held = param.grad
-                if held is not None:
-                    self._stale.append((self.record.optimizer_steps, i, _dense(held).abs().max()))
-
-        return hook
+    def _on_output_grad(self, grad: torch.Tensor) -> None:
+        if not self._armed:  # only the first backward since the last optimizer step
+            return
+        self._armed = False
+        held = [(i, p.grad) for i, (_, p) in enumerate(self.named) if p.grad is not None]
+        if held:
+            grads = [_dense(g) for _, g in held]
+            with torch.no_grad():
+                norms = torch.stack(torch._foreach_norm(grads, ord=math.inf))
+            self._stale.append((self.record.optimizer_steps, [i for i, _ in held], norms))
 
     def _on_backward(self, loss: torch.Tensor) -> None:
         self.last_loss = loss.detach()
@@ -249,39 +255,48 @@ class LoopObserver:
                 self.record.scheduler_lrs.append(
                     tuple(_float(v) for v in self.scheduler.get_last_lr())
                 )
-        for group in optimizer.param_groups:
-            for p in group["params"]:
-                i = self.index.get(id(p))
-                if i is not None:
-                    self.in_optimizer[i] = group
-        grads = []
-        for i, (name, p) in enumerate(self.named):
-            g = p.grad
-            if g is not None:
-                self.has_grad[i] = True
-            grads.append(_dense(g) if g is not None else self._zero)
-            if name in self.frozen:
-                if p.requires_grad:
-                    self.record.unfrozen.setdefault(name, self.record.optimizer_steps)
-                if g is not None:
-                    self._frozen_grads.append((name, _dense(g).abs().max()))
-        with torch.no_grad():
-            if grads:
-                norms = torch.stack(torch._foreach_norm(grads, ord=math.inf))
-                self.grad_peak = torch.maximum(self.grad_peak, norms)
-                self._grad_max = norms.max()
+        if len(optimizer.param_groups) != self._groups_seen.get(id(optimizer)):
+            # Mapped once per optimizer, again when the loop adds a param group.
+            self._groups_seen[id(optimizer)] = len(optimizer.param_groups)
+            for group in optimizer.param_groups:
+                for p in group["params"]:
+                    i = self.index.get(id(p))
+                    if i is not None:
+                        self.in_optimizer[i] = group
+        for name in self.frozen:
+            p = self.by_name.get(name)
+            if p is not None and p.requires_grad:
+                self.record.unfrozen.setdefault(name, self.record.optimizer_steps)
 
     def _on_step_post(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         if not self._ours(optimizer):
             return
         step = self.record.optimizer_steps
         self.record.optimizer_steps += 1
-        self._armed = {i for i, (_, p) in enumerate(self.named) if p.requires_grad}
+        self._armed = True
+        for handle in self._output_hooks:
+            handle.remove()
+        self._output_hooks.clear()
+        # One fused reduction and one sync per step: the largest |value| of each gradient
+        # (still in .grad after the step), each parameter and each output since the last
+        # step; the rest is arithmetic on a short Python list.
+        held = [(i, p.grad) for i, (_, p) in enumerate(self.named) if p.grad is not None]
+        tensors = [_dense(g) for _, g in held] + self._floats + self._outs
         with torch.no_grad():
-            par = _max_abs([p for _, p in self.named], self._zero)
-            out_v, grad_v, par_v = torch.stack([self._out_max, self._grad_max, par]).tolist()
-        self._out_max = self._zero
-        if not math.isfinite(out_v + grad_v + par_v):
+            values = (
+                torch.stack(torch._foreach_norm(tensors, ord=math.inf)).tolist() if tensors else []
+            )
+        self._outs = []
+        n_grads, n_params = len(held), len(self._floats)
+        for (i, _), value in zip(held, values, strict=False):
+            self.has_grad[i] = True
+            if value > self.grad_peak[i] or math.isnan(value):
+                self.grad_peak[i] = value
+            name = self.named[i][0]
+            if name in self.frozen and value > 0:
+                self.record.frozen_with_grad[name] = self.record.frozen_with_grad.get(name, 0) + 1
+        par_v = max(values[n_grads : n_grads + n_params], default=0.0)
+        if not all(math.isfinite(v) for v in values):
             self.non_finite_step = step
             if self.capture_loss:
                 raise StopLoop
@@ -297,19 +312,13 @@ class LoopObserver:
     def _finish(self) -> None:
         """Turn the tensors the hooks kept into the record's numbers (one sync)."""
         if self._stale:
-            values = torch.stack([v for _, _, v in self._stale]).tolist()
-            for (step, i, _), value in zip(self._stale, values, strict=True):
+            values = torch.cat([v for _, _, v in self._stale]).tolist()
+            flat = [(step, i) for step, held, _ in self._stale for i in held]
+            for (step, i), value in zip(flat, values, strict=True):
                 if value > 0:
                     self.record.stale.setdefault(self.named[i][0], []).append(step)
             self._stale.clear()
         self.record.watched_steps = self.record.optimizer_steps
-        if self._frozen_grads:
-            values = torch.stack([v for _, v in self._frozen_grads]).tolist()
-            for (name, _), value in zip(self._frozen_grads, values, strict=True):
-                if value > 0:
-                    counts = self.record.frozen_with_grad
-                    counts[name] = counts.get(name, 0) + 1
-            self._frozen_grads.clear()
 
 
 def _max_abs(tensors: list[torch.Tensor], zero: torch.Tensor) -> torch.Tensor:
