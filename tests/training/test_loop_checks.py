@@ -281,3 +281,34 @@ def test_an_exception_in_train_names_the_users_line():
 
     with pytest.raises(SpecError, match=r"train\(48\) failed: KeyError: 'lr' at .*test_loop"):
         check_torch(as_spec(_spec(train_step=None, train=train)), FAST)
+
+
+def test_a_model_that_fails_in_eval_mode_is_a_warning_not_an_exit():
+    class TrainOnly(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if not self.training:
+                raise RuntimeError("predict() is the eval entry point")
+            return self.fc(x)
+
+    from mlgate.training.loop_checks import check_eval_deterministic
+
+    model = TrainOnly()
+    f = check_eval_deterministic(model, torch.zeros(2, 4), "batches[0]")
+    assert f.status is Status.WARN
+    assert "RuntimeError: predict() is the eval entry point" in f.message
+    assert model.training  # its mode put back
+
+
+def test_a_new_codes_severity_is_configurable_like_the_others():
+    report = check_training(
+        loops.loop_spec("sorted_batches", "train_step"),
+        budget=FAST,
+        severity={"training.batches_ordered_by_target": "warn"},
+    )
+    f = next(f for f in report.findings if f.name == "training.batches_ordered_by_target")
+    assert f.status is Status.WARN
+    assert report.passed

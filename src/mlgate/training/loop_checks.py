@@ -14,7 +14,7 @@ from torch import nn
 
 from mlgate.findings import Finding, Status
 from mlgate.training.observe import MODE_SENSITIVE, LoopRecord
-from mlgate.training.spec import user_code_error
+from mlgate.training.spec import describe_exception
 from mlgate.training.torch_run import ParamRecord, Run
 from mlgate.training.torch_validate import iter_tensors
 
@@ -244,8 +244,9 @@ def check_training_mode(record: LoopRecord, frozen_modules: Sequence[str] = ()) 
             code,
             Status.WARN,
             f"the model was in eval mode in {record.eval_forwards} of {record.train_forwards} "
-            "training forwards; it has no dropout or batch norm, so nothing changes today, but "
-            "call model.train() before training so modules that read self.training behave",
+            "training forwards; it has no dropout or batch norm outside the frozen prefixes, "
+            "so nothing changes today, but call model.train() before training so modules "
+            "that read self.training behave",
             details=details,
         )
     return Finding(
@@ -334,7 +335,8 @@ def check_eval_deterministic(model: nn.Module, inputs: Any, source: str) -> Find
 
     Dropout written functionally (``F.dropout(x, p)`` without ``training=self.training``)
     stays on in eval mode: predictions are noisy and validation metrics understated.
-    The model's modes are put back afterwards. Raises SpecError for an exception in forward.
+    The model's modes are put back afterwards. A forward that raises in eval mode (the
+    training checks ran in training mode) is a warning naming the exception.
     """
     code = "training.eval_not_deterministic"
     if inputs is None:
@@ -347,8 +349,17 @@ def check_eval_deterministic(model: nn.Module, inputs: Any, source: str) -> Find
     try:
         model.eval()
         with torch.no_grad():
-            first = _forward(model, inputs)
-            second = _forward(model, inputs)
+            first = model(inputs)
+            second = model(inputs)
+    except Exception as exc:
+        return Finding(
+            code,
+            Status.WARN,
+            f"cannot be judged: the model's forward on {source} in eval mode failed "
+            f"({describe_exception(exc)}); give eval_batches whose inputs the model takes "
+            "in eval mode",
+            details={"inputs": source, "exception": type(exc).__name__},
+        )
     finally:
         for module, mode in zip(model.modules(), modes, strict=True):
             module.training = mode
@@ -374,13 +385,6 @@ def check_eval_deterministic(model: nn.Module, inputs: Any, source: str) -> Find
         f"in eval mode, two forwards of the same inputs ({source}) gave the same outputs",
         details=details,
     )
-
-
-def _forward(model: nn.Module, inputs: Any) -> Any:
-    try:
-        return model(inputs)
-    except Exception as exc:
-        raise user_code_error("the model's forward in eval mode failed", exc) from None
 
 
 # --- batches ordered by target ------------------------------------------------------------
