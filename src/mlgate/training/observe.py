@@ -17,7 +17,11 @@
   parameters that got a gradient or were unfrozen;
 - with ``capture_loss``, a ``TorchFunctionMode`` that sees each ``Tensor.backward`` call:
   the loss of a ``train(steps)`` loop, which returns nothing, is the tensor backward runs
-  from.
+  from. The mode routes every torch call through Python, so it is on only from the end
+  of the model's forward (its forward hook) to the next optimizer step (the step
+  pre-hook), where the loss and its backward are; a loop that never calls the model's
+  own forward (a Lightning ``training_step`` calling submodules) gets it for the whole
+  run, from the first step on which no loss was seen.
 
 Per step the hooks keep tensors and sync once (``tolist``) in the step post-hook, as
 mlgate's own loop does. A run is ended from a hook by raising ``StopLoop``, a
@@ -140,6 +144,9 @@ class LoopObserver:
         self._seen_optimizers: set[int] = set()
         self._handles: list[Any] = []
         self._mode: _BackwardCatcher | None = None
+        self._mode_on = False
+        self._mode_always = False
+        self._losses_at_step = 0
         self.param_hist: list[float] = []
         with torch.no_grad():
             self.param_start = _max_abs([p for _, p in self.named], self._zero).item()
@@ -169,12 +176,10 @@ class LoopObserver:
         add(register_optimizer_step_post_hook(self._on_step_post))
         if self.capture_loss:
             self._mode = _BackwardCatcher(self._on_backward)
-            self._mode.__enter__()
 
     def _remove(self) -> None:
-        if self._mode is not None:
-            self._mode.__exit__(None, None, None)
-            self._mode = None
+        self._mode_off()
+        self._mode = None
         for handle in (*self._handles, *self._output_hooks):
             handle.remove()
         self._handles.clear()
@@ -190,8 +195,19 @@ class LoopObserver:
                 self.record.eval_forwards += 1
             self.last_inputs = args
 
+    def _mode_on_now(self) -> None:
+        if self._mode is not None and not self._mode_on:
+            self._mode.__enter__()
+            self._mode_on = True
+
+    def _mode_off(self) -> None:
+        if self._mode is not None and self._mode_on:
+            self._mode.__exit__(None, None, None)
+            self._mode_on = False
+
     def _on_model_out(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if torch.is_grad_enabled():
+            self._mode_on_now()
             self.last_outputs = output
             if self._armed:
                 for t in iter_tensors(output):
@@ -248,6 +264,15 @@ class LoopObserver:
     def _on_step_pre(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         if not self._ours(optimizer):
             return
+        if self._mode is not None and not self._mode_always:
+            if len(self.losses) == self._losses_at_step:
+                # No backward seen since the last step: the loop bypasses the model's
+                # forward, so watch every call from now on.
+                self._mode_always = True
+                self._mode_on_now()
+            else:
+                self._mode_off()
+            self._losses_at_step = len(self.losses)
         self.record.lrs.append(tuple(_float(g.get("lr")) for g in optimizer.param_groups))
         if self.scheduler is not None and callable(getattr(self.scheduler, "get_last_lr", None)):
             # A scheduler not stepped yet may have no last lr; the groups' lr is kept anyway.
