@@ -17,6 +17,7 @@ import torch
 from mlgate.findings import Finding, Status
 from mlgate.reports.evidence import LossSeries, TrainingEvidence
 from mlgate.training import loop_checks as lc
+from mlgate.training import run_checks as rc
 from mlgate.training.loop_run import LoopRun, run_loop
 from mlgate.training.spec import Budget, TorchSpec
 from mlgate.training.torch_run import preserved_rng
@@ -91,14 +92,14 @@ def run_loop_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], Tra
         lc.check_frozen(run, record, declared),
         tc.check_loss_decreasing(run) if run.losses else _no_loss(),
         tc.check_overfit(overfit.run, overfit_eval) if overfit is not None else _no_overfit(),
-        tc.check_reproducible(run, repro.run, budget.seed),
+        rc.check_reproducible(run, repro.run, budget.seed),
         lc.check_gradients_zeroed(record, spec.accumulate_grad_batches, calls),
         lc.check_lr_schedule(record),
         lc.check_training_mode(record, spec.frozen),
         lc.check_batch_order(spec.batches),
         eval_finding,
-        *tc.check_warnings(caught),
-        tc.check_time_limit(
+        *rc.check_warnings(caught),
+        rc.check_time_limit(
             [main.run, *([overfit.run] if overfit else []), repro.run], budget.time_limit
         ),
     ]
