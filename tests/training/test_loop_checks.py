@@ -334,3 +334,31 @@ def test_a_train_loop_that_bypasses_the_models_forward_still_has_its_losses_seen
     f = find(findings, "training.loss_not_decreasing")
     assert f.status is Status.PASS
     assert f.details["steps"] == FAST.steps - 1  # the first step's loss is the one missed
+
+
+def test_two_optimizers_with_different_rates_do_not_read_as_a_collapsing_schedule():
+    # Two optimizers, each over part of the model, at rates 100x apart: the schedule is
+    # read from the spec's optimizer, not from both interleaved.
+    spec = loops.loop_spec(None, "train_step")
+    model = spec["model"]
+    body = [*model.norm.parameters(), *model.head.parameters()]
+    fast = torch.optim.SGD(body, lr=0.1, momentum=0.9)
+    slow = torch.optim.SGD(model.encoder.parameters(), lr=1e-3)
+    model.encoder.requires_grad_(True)
+
+    def train_step(batch):
+        x, y = batch
+        model.train()
+        fast.zero_grad()
+        slow.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        fast.step()
+        slow.step()
+        return loss
+
+    spec.update(optimizer=fast, train_step=train_step, scheduler=None, frozen=None)
+    findings = check_torch(as_spec({k: v for k, v in spec.items() if v is not None}), FAST)
+    f = find(findings, "training.lr_schedule_too_fast")
+    assert f.status is Status.PASS, f.message
+    assert f.details["peak"] == 0.1 and f.details["changes"] == 0

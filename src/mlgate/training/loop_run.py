@@ -76,6 +76,7 @@ def run_loop(
         model,
         frozen=frozen,
         scheduler=spec.scheduler,
+        optimizer=spec.optimizer,
         capture_loss=spec.train is not None,
         max_steps=(max_optimizer_steps or steps) if spec.train is not None else None,
         deadline=began + time_limit,

@@ -111,6 +111,7 @@ class LoopObserver:
         *,
         frozen: frozenset[str],
         scheduler: Any = None,
+        optimizer: Any = None,
         capture_loss: bool = False,
         max_steps: int | None = None,
         deadline: float = math.inf,
@@ -120,6 +121,10 @@ class LoopObserver:
         self.index = {id(p): i for i, (_, p) in enumerate(self.named)}
         self.frozen = frozen
         self.scheduler = scheduler
+        # The schedule is read from one optimizer (the spec's when it stepped, else the
+        # first stepped): two optimizers' rates interleaved would read as a rate jumping.
+        self._lr_source = id(optimizer) if optimizer is not None else None
+        self._lrs: dict[int, list[tuple[float, ...]]] = {}
         self.capture_loss = capture_loss
         self.max_steps = max_steps
         self.deadline = deadline
@@ -273,13 +278,7 @@ class LoopObserver:
             else:
                 self._mode_off()
             self._losses_at_step = len(self.losses)
-        self.record.lrs.append(tuple(_float(g.get("lr")) for g in optimizer.param_groups))
-        if self.scheduler is not None and callable(getattr(self.scheduler, "get_last_lr", None)):
-            # A scheduler not stepped yet may have no last lr; the groups' lr is kept anyway.
-            with contextlib.suppress(Exception):
-                self.record.scheduler_lrs.append(
-                    tuple(_float(v) for v in self.scheduler.get_last_lr())
-                )
+        self._record_lr(optimizer)
         if len(optimizer.param_groups) != self._groups_seen.get(id(optimizer)):
             # Mapped once per optimizer, again when the loop adds a param group.
             self._groups_seen[id(optimizer)] = len(optimizer.param_groups)
@@ -292,6 +291,16 @@ class LoopObserver:
             p = self.by_name.get(name)
             if p is not None and p.requires_grad:
                 self.record.unfrozen.setdefault(name, self.record.optimizer_steps)
+
+    def _record_lr(self, optimizer: torch.optim.Optimizer) -> None:
+        lrs = self._lrs.setdefault(id(optimizer), [])
+        lrs.append(tuple(_float(g.get("lr")) for g in optimizer.param_groups))
+        if self.scheduler is not None and callable(getattr(self.scheduler, "get_last_lr", None)):
+            # A scheduler not stepped yet may have no last lr; the groups' lr is kept anyway.
+            with contextlib.suppress(Exception):
+                self.record.scheduler_lrs.append(
+                    tuple(_float(v) for v in self.scheduler.get_last_lr())
+                )
 
     def _on_step_post(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         if not self._ours(optimizer):
@@ -344,6 +353,9 @@ class LoopObserver:
                     self.record.stale.setdefault(self.named[i][0], []).append(step)
             self._stale.clear()
         self.record.watched_steps = self.record.optimizer_steps
+        source = self._lr_source if self._lr_source in self._lrs else next(iter(self._lrs), None)
+        if source is not None:
+            self.record.lrs = self._lrs[source]
 
 
 def _max_abs(tensors: list[torch.Tensor], zero: torch.Tensor) -> torch.Tensor:
