@@ -148,7 +148,7 @@ def check_lr_schedule(record: LoopRecord) -> Finding:
     code = "training.lr_schedule_too_fast"
     series = [lrs[0] for lrs in record.lrs if lrs]
     n = len(series)
-    details: dict[str, Any] = {"optimizer_steps": n}
+    details: dict[str, Any] = {"optimizer_steps": n, "optimizers": list(record.optimizers)}
     if n < LR_MIN_STEPS:
         return Finding(
             code,

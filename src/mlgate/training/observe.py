@@ -67,7 +67,6 @@ class LoopRecord:
     optimizer_steps: int = 0
     lrs: list[tuple[float, ...]] = field(default_factory=list)
     scheduler_lrs: list[tuple[float, ...]] = field(default_factory=list)
-    watched_steps: int = 0
     stale: dict[str, list[int]] = field(default_factory=dict)
     train_forwards: int = 0
     eval_forwards: int = 0
@@ -352,7 +351,6 @@ class LoopObserver:
                 if value > 0:
                     self.record.stale.setdefault(self.named[i][0], []).append(step)
             self._stale.clear()
-        self.record.watched_steps = self.record.optimizer_steps
         source = self._lr_source if self._lr_source in self._lrs else next(iter(self._lrs), None)
         if source is not None:
             self.record.lrs = self._lrs[source]
