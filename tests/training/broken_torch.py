@@ -188,9 +188,9 @@ def optimizer_over_other_model() -> Spec:
 def frozen_layer_in_optimizer() -> Spec:
     """The encoder is frozen after a warm-up step but left in an SGD with weight decay.
 
-    Its ``.grad`` from the warm-up stays, so a loop that zeroes gradients (rather than
-    setting them to None) hands the optimizer a zero gradient, and weight decay keeps
-    shrinking the "frozen" weights.
+    Its ``.grad`` from the warm-up stays, so a loop that zeroes gradients in place
+    (``zero_grad(set_to_none=False)``) hands the optimizer a zero gradient, and weight
+    decay keeps shrinking the "frozen" weights; PyTorch 2's default (None) does not.
     """
     model = FineTuned()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, weight_decay=0.1)
@@ -296,4 +296,17 @@ def warns_every_step() -> Spec:
     x, y = regression_data()
     return _spec(
         model, torch.optim.Adam(model.parameters(), lr=1e-2), nn.MSELoss(), batches_of(x, y)
+    )
+
+
+def float16_adam() -> Spec:
+    """A model cast to float16 trained with Adam's default eps=1e-8, which is 0 in float16:
+    where squared gradients underflow the update divides by zero."""
+    model = mlp().half()
+    x, y = regression_data()
+    return _spec(
+        model,
+        torch.optim.Adam(model.parameters(), lr=1e-3),
+        nn.MSELoss(),
+        batches_of(x.half(), y.half()),
     )

@@ -628,3 +628,20 @@ def test_an_entrypoint_names_the_stage_as_given_and_its_file_as_the_input(tmp_pa
     spec = {"estimator": LogisticRegression(), "X": blobs()[0], "y": blobs()[1]}
     run = check_training(spec).run
     assert run is not None and run["inputs"] == []
+
+
+def test_a_single_class_validation_set_is_named_as_such_not_blamed_on_the_features():
+    # Rows sorted by class and split without shuffling: the tail holds one class only.
+    X, y = blobs(n_per_class=30)
+    keep = y < 2
+    X, y = X[keep], y[keep]
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    f = only(
+        run(LogisticRegression(), X[:40], y[:40], X[40:], y[40:]),
+        "training.no_better_than_baseline",
+    )
+    assert f.status is Status.FAIL
+    assert "the validation set holds a single class (20 rows of [1])" in f.message
+    assert "stratify=y" in f.message and "line up" not in f.message
+    assert f.details["validation_classes"] == 1

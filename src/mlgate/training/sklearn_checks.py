@@ -947,6 +947,20 @@ def check_baseline(
         scores["p_value"],
     )
     compare = f"{metric} {model:.3f} vs {baseline:.3f} (margin {margin:+.3f}"
+    eval_classes = _distinct_rows(y_eval) if is_clf else 0
+    if is_clf and not evaluation.on_training and eval_classes == 1 < _distinct_rows(y_train):
+        # One class in y_valid: no label shuffle changes it and balanced accuracy is one
+        # recall, so any verdict on it ("only by chance", "perfect baseline") misleads.
+        return Finding(
+            "training.no_better_than_baseline",
+            Status.FAIL,
+            f"the validation set holds a single class ({n_eval} rows of "
+            f"{_clip(str(np.asarray(y_eval).reshape(n_eval, -1)[0].tolist()), 40)}) while y "
+            f"holds {_distinct_rows(y_train)}, so no model can beat the baseline on it: an "
+            "unshuffled split of data sorted by class? split with shuffle=True and "
+            "stratify=y (train_test_split)",
+            details={**details, "validation_classes": 1},
+        )
     if baseline >= 1.0 - 1e-12:
         return Finding(
             "training.no_better_than_baseline",
@@ -974,6 +988,12 @@ def check_baseline(
             f"shuffled {N_PERMUTATIONS} times, need p<{ALPHA}); {fix}, or give more rows"
         )
     return Finding("training.no_better_than_baseline", Status.FAIL, message, details=details)
+
+
+def _distinct_rows(y: np.ndarray) -> int:
+    """The number of distinct labels (rows, for multi-output targets) in y."""
+    flat = np.asarray(y).reshape(len(y), -1)
+    return len({tuple(row) for row in flat.tolist()})
 
 
 def _score_pair(

@@ -7,7 +7,9 @@ keys, for one of two kinds of spec:
 
 - PyTorch: ``model`` (nn.Module), ``optimizer`` (over the model's parameters),
   ``loss_fn`` (callable(outputs, targets) -> scalar tensor), ``batches`` (a sequence of
-  ``(inputs, targets)``);
+  ``(inputs, targets)``); or, for the user's own loop, ``train_step`` (callable(batch) ->
+  scalar loss tensor, with ``batches``) or ``train`` (callable(steps) -> None), with
+  optional ``scheduler``, ``frozen``, ``eval_batches`` and ``accumulate_grad_batches``;
 - scikit-learn-like: ``estimator``, ``X``, ``y`` and optionally ``X_valid``, ``y_valid``.
 """
 
@@ -25,6 +27,9 @@ from typing import Any
 from mlgate.errors import MissingExtraError, MlgateError
 
 TORCH_KEYS = ("model", "optimizer", "loss_fn", "batches")
+#: Keys of a spec whose own loop mlgate observes; with one of them, loss_fn is optional.
+LOOP_KEYS = ("train_step", "train")
+TORCH_OPTIONAL_KEYS = ("scheduler", "frozen", "eval_batches", "accumulate_grad_batches")
 SKLEARN_KEYS = ("estimator", "X", "y")
 
 
@@ -63,10 +68,28 @@ class Budget:
 
 @dataclass(frozen=True)
 class TorchSpec:
+    """A PyTorch spec, in mlgate's loop form (``loss_fn`` and ``batches``) or the loop
+    form (``train_step`` with ``batches``, or ``train``), see ``as_spec``.
+
+    ``frozen`` holds parameter-name prefixes that must not change; ``accumulate_grad_batches``
+    declares how many backward passes the loop adds up before each optimizer step (1: none).
+    """
+
     model: Any
     optimizer: Any
-    loss_fn: Callable[[Any, Any], Any]
-    batches: tuple[tuple[Any, Any], ...]
+    loss_fn: Callable[[Any, Any], Any] | None
+    batches: tuple[Any, ...]
+    train_step: Callable[[Any], Any] | None = None
+    train: Callable[[int], Any] | None = None
+    scheduler: Any = None
+    frozen: tuple[str, ...] = ()
+    eval_batches: tuple[Any, ...] = ()
+    accumulate_grad_batches: int = 1
+
+    @property
+    def observed(self) -> bool:
+        """True when mlgate runs the user's own loop (``train_step`` or ``train``)."""
+        return self.train_step is not None or self.train is not None
 
 
 @dataclass(frozen=True)
@@ -250,25 +273,8 @@ def as_spec(obj: Any, label: str = "the spec") -> Spec:
     """Accept a spec object, a dict, or an already typed spec."""
     if isinstance(obj, (TorchSpec, SklearnSpec)):
         return obj
-    if all(spec_value(obj, k) is not None for k in TORCH_KEYS):
-        if "torch" not in sys.modules:
-            try:
-                import torch  # noqa: F401
-            except ModuleNotFoundError:
-                raise MissingExtraError("torch", "torch") from None
-        batches = spec_value(obj, "batches")
-        try:
-            batches = tuple(tuple(b) for b in batches)
-        except TypeError:
-            raise SpecError(
-                f"{label}: batches must be a sequence of (inputs, targets) pairs"
-            ) from None
-        return TorchSpec(
-            model=spec_value(obj, "model"),
-            optimizer=spec_value(obj, "optimizer"),
-            loss_fn=spec_value(obj, "loss_fn"),
-            batches=batches,
-        )
+    if _is_torch_spec(obj):
+        return _torch_spec(obj, label)
     if all(spec_value(obj, k) is not None for k in SKLEARN_KEYS):
         return SklearnSpec(
             estimator=spec_value(obj, "estimator"),
@@ -279,10 +285,104 @@ def as_spec(obj: Any, label: str = "the spec") -> Spec:
         )
     present = sorted(
         k
-        for k in (*TORCH_KEYS, *SKLEARN_KEYS, "X_valid", "y_valid")
+        for k in (*TORCH_KEYS, *LOOP_KEYS, *SKLEARN_KEYS, "X_valid", "y_valid")
         if spec_value(obj, k) is not None
     )
     raise SpecError(
         f"{label}: returned {type(obj).__name__} with {present or 'none'} of the spec's keys; "
-        f"return {', '.join(TORCH_KEYS)} (PyTorch) or {', '.join(SKLEARN_KEYS)} (scikit-learn)"
+        f"return {', '.join(TORCH_KEYS)} (PyTorch), model, optimizer and train_step with "
+        f"batches or train (your own PyTorch loop), or {', '.join(SKLEARN_KEYS)} (scikit-learn)"
     )
+
+
+def _is_torch_spec(obj: Any) -> bool:
+    if all(spec_value(obj, k) is not None for k in TORCH_KEYS):
+        return True
+    has = {k for k in ("model", *LOOP_KEYS) if spec_value(obj, k) is not None}
+    return "model" in has and len(has) > 1
+
+
+def _torch_spec(obj: Any, label: str) -> TorchSpec:
+    """The PyTorch spec, its keys checked for type here so a wrong one is one line."""
+    if "torch" not in sys.modules:
+        try:
+            import torch  # noqa: F401
+        except ModuleNotFoundError:
+            raise MissingExtraError("torch", "torch") from None
+    train_step, train = spec_value(obj, "train_step"), spec_value(obj, "train")
+    for key, fn in (("train_step", train_step), ("train", train)):
+        if fn is not None and not callable(fn):
+            raise SpecError(
+                f"{label}: {key} is a {type(fn).__name__}, not a callable; give a function "
+                + (
+                    "taking one batch and returning the loss tensor"
+                    if key == "train_step"
+                    else "taking the number of steps to train"
+                )
+            )
+    if train_step is not None and train is not None:
+        raise SpecError(
+            f"{label}: give train_step or train, not both; mlgate runs one of your loops"
+        )
+    raw = spec_value(obj, "batches")
+    if train_step is not None and raw is None:
+        raise SpecError(
+            f"{label}: train_step needs batches, the batches mlgate hands it one at a time"
+        )
+    optimizer = spec_value(obj, "optimizer")
+    if optimizer is None and train_step is not None:
+        raise SpecError(
+            f"{label}: train_step needs the optimizer it steps, to observe its steps; "
+            "return it as optimizer"
+        )
+    return TorchSpec(
+        model=spec_value(obj, "model"),
+        optimizer=optimizer,
+        loss_fn=spec_value(obj, "loss_fn"),
+        batches=_sequence(raw, "batches", label) if raw is not None else (),
+        train_step=train_step,
+        train=train,
+        scheduler=spec_value(obj, "scheduler"),
+        frozen=_prefixes(spec_value(obj, "frozen"), label),
+        eval_batches=_sequence(spec_value(obj, "eval_batches"), "eval_batches", label),
+        accumulate_grad_batches=_accumulation(spec_value(obj, "accumulate_grad_batches"), label),
+    )
+
+
+def _sequence(raw: Any, key: str, label: str) -> tuple[Any, ...]:
+    """A sequence of batches as a tuple; each (inputs, targets) pair as a tuple."""
+    if raw is None:
+        return ()
+    if isinstance(raw, (str, bytes, Mapping)):
+        raise SpecError(f"{label}: {key} must be a sequence of (inputs, targets) pairs")
+    try:
+        items = list(raw)
+    except TypeError:
+        raise SpecError(f"{label}: {key} must be a sequence of (inputs, targets) pairs") from None
+    return tuple(tuple(b) if isinstance(b, (tuple, list)) else b for b in items)
+
+
+def _prefixes(raw: Any, label: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (raw,)
+    if not isinstance(raw, (list, tuple, set, frozenset)) or not all(
+        isinstance(p, str) and p for p in raw
+    ):
+        raise SpecError(
+            f"{label}: frozen must be a list of parameter-name prefixes such as "
+            f"['encoder.', 'embed.weight'], not {type(raw).__name__}"
+        )
+    return tuple(sorted(raw))
+
+
+def _accumulation(raw: Any, label: str) -> int:
+    if raw is None:
+        return 1
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise SpecError(
+            f"{label}: accumulate_grad_batches must be a whole number of batches, at least "
+            f"1, not {raw!r}"
+        )
+    return raw

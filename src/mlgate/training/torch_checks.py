@@ -25,9 +25,25 @@ import torch
 
 from mlgate.findings import Finding, Status
 from mlgate.reports.evidence import LossSeries, TrainingEvidence
+from mlgate.training.loop_checks import (
+    check_batch_order,
+    check_eval_deterministic,
+    check_frozen,
+    first_inputs,
+    frozen_records,
+)
+from mlgate.training.run_checks import (
+    check_reproducible,
+    check_time_limit,
+    check_warnings,
+)
 from mlgate.training.spec import Budget, TorchSpec
-from mlgate.training.torch_run import ParamRecord, Run, preserved_rng, train
-from mlgate.training.torch_validate import validate_spec
+from mlgate.training.torch_run import ParamRecord, Run, fresh_copy, preserved_rng, train
+from mlgate.training.torch_validate import (
+    check_optimizer_over_model,
+    frozen_names,
+    validate_spec,
+)
 
 #: The loss must fall by this share between the first and the last window of the run.
 MIN_RELATIVE_DROP = 0.01
@@ -41,8 +57,6 @@ OVERFIT_RATIO = 0.1
 OVERFIT_NEAR_ZERO = 1e-4
 #: Steps of the second run, compared with the main run's first steps.
 REPRO_STEPS = 20
-#: Losses of two runs differing by less than this (relative) count as the same.
-REPRO_RTOL = 1e-6
 #: Parameters named in a message before "and N more".
 MAX_NAMED = 5
 
@@ -58,7 +72,12 @@ def check_torch(spec: TorchSpec, budget: Budget) -> list[Finding]:
 
 def run_torch_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], TrainingEvidence]:
     """``check_torch``'s findings, and the losses of its main and one-batch runs per step
-    (the HTML report draws them)."""
+    (the HTML report draws them). A spec with the user's own loop (``train_step`` or
+    ``train``) is run and observed by ``torch_loop.run_loop_checks`` instead."""
+    if spec.observed:
+        from mlgate.training.torch_loop import run_loop_checks
+
+        return run_loop_checks(spec, budget)
     validate_spec(spec)
     with preserved_rng(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -77,6 +96,8 @@ def run_torch_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], Tr
             time_limit=budget.time_limit,
             label="reproducibility",
         )
+        inputs, source = first_inputs(spec.eval_batches, spec.batches)
+        eval_finding = check_eval_deterministic(fresh_copy(spec)[0], inputs, source)
     evidence = TrainingEvidence(
         "PyTorch",
         (
@@ -84,18 +105,34 @@ def run_torch_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], Tr
             LossSeries.of("one-batch run", "loss", "step", overfit.losses),
         ),
     )
+    declared = set(frozen_names(spec.model, spec.frozen))
+    if declared:
+        main.params = frozen_records(main.params, declared)
     findings = [
+        check_optimizer_over_model(spec.model, spec.optimizer),
         check_loss_finite(main),
         check_tensors_finite(main),
         check_parameters_updated(main),
-        check_frozen_parameters(main),
+        check_frozen(main, None, sorted(declared)) if declared else check_frozen_parameters(main),
         check_loss_decreasing(main),
         check_overfit(overfit, overfit_eval),
         check_reproducible(main, repro, budget.seed),
+        *([_scheduler_not_driven()] if spec.scheduler is not None else []),
+        check_batch_order(spec.batches),
+        eval_finding,
         *check_warnings(caught),
         check_time_limit([main, overfit, repro], budget.time_limit),
     ]
     return findings, evidence
+
+
+def _scheduler_not_driven() -> Finding:
+    return Finding(
+        "training.lr_schedule_too_fast",
+        Status.SKIP,
+        "not applicable: mlgate's own loop does not step the scheduler (it never drives "
+        "yours); give train_step or train to have your loop's schedule checked",
+    )
 
 
 # --- the runs the checks judge -------------------------------------------------------
@@ -466,113 +503,5 @@ def check_overfit(run: Run, eval_loss: float | None) -> Finding:
         "outputs and targets have the same shape (an (N,1) output against (N,) targets "
         "broadcasts), that the targets are encoded as the loss expects (class indices and "
         "raw logits for CrossEntropyLoss, no softmax before it), and the learning rate",
-        details=details,
-    )
-
-
-# --- reproducibility, warnings, time ------------------------------------------------
-
-
-def _same(a: float, b: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return a == b or math.isclose(a, b, rel_tol=REPRO_RTOL, abs_tol=0.0)
-
-
-def check_reproducible(first: Run, second: Run, seed: int) -> Finding:
-    """Two runs with the same seed give the same losses; a warning names where they part."""
-    n = min(first.steps, second.steps)
-    details: dict[str, Any] = {"steps": n, "seed": seed}
-    for step in range(n):
-        a, b = first.losses[step], second.losses[step]
-        if not _same(a, b):
-            return Finding(
-                "training.not_reproducible",
-                Status.WARN,
-                f"two runs with seed {seed} parted at step {step} (loss {a:.6g} vs {b:.6g}): "
-                "something draws randomness that the seed does not fix (a generator "
-                "seeded from the clock or os.urandom, torch.seed(), a nondeterministic op); "
-                "derive every seed from the run's seed",
-                details={**details, "step": step, "first": a, "second": b},
-            )
-    return Finding(
-        "training.not_reproducible",
-        Status.PASS,
-        f"two runs with seed {seed} gave the same losses over {n} steps",
-        details=details,
-    )
-
-
-def _warning_hint(message: str) -> str:
-    if "target size" in message and "input size" in message:
-        return (
-            "give outputs and targets the same shape (outputs.squeeze(-1) or "
-            "targets.view_as(outputs)): broadcasting computes the wrong loss"
-        )
-    return "fix its cause: a warning in the training loop often marks a silent bug"
-
-
-def check_warnings(caught: Sequence[warnings.WarningMessage]) -> list[Finding]:
-    """One warning finding per distinct (category, message), or a pass when none."""
-    seen: dict[tuple[str, str], tuple[warnings.WarningMessage, int]] = {}
-    for w in caught:
-        key = (w.category.__name__, str(w.message))
-        first, count = seen.get(key, (w, 0))
-        seen[key] = (first, count + 1)
-    if not seen:
-        return [
-            Finding(
-                "training.runtime_warning",
-                Status.PASS,
-                "no warning was raised during training",
-                details={"warnings": 0},
-            )
-        ]
-    out = []
-    for (category, message), (w, count) in seen.items():
-        text = " ".join(message.split())
-        short = text if len(text) <= 300 else text[:297] + "..."
-        out.append(
-            Finding(
-                "training.runtime_warning",
-                Status.WARN,
-                f"{category} raised {count}x during training: {short} "
-                f"({_short_path(w.filename)}:{w.lineno}); {_warning_hint(text)}",
-                details={
-                    "category": category,
-                    "message": text,
-                    "count": count,
-                    "location": f"{w.filename}:{w.lineno}",
-                },
-            )
-        )
-    return out
-
-
-def _short_path(path: str) -> str:
-    parts = path.replace("\\", "/").split("/")
-    return "/".join(parts[-2:])
-
-
-def check_time_limit(runs: Sequence[Run], limit: float) -> Finding:
-    """A warning when the time limit cut a run short; the verdicts use the steps that ran."""
-    cut = [r for r in runs if r.stopped_by_time]
-    details: dict[str, Any] = {
-        "time_limit": limit,
-        "runs": {r.label: {"steps": r.steps, "planned": r.planned} for r in runs},
-    }
-    if not cut:
-        return Finding(
-            "training.time_limit",
-            Status.PASS,
-            f"every run finished within the time limit of {limit:g}s",
-            details=details,
-        )
-    what = ", ".join(f"the {r.label} run after {r.steps} of {r.planned} steps" for r in cut)
-    return Finding(
-        "training.time_limit",
-        Status.WARN,
-        f"the time limit of {limit:g}s stopped {what}; the checks judge the steps that ran: "
-        "raise the time limit or lower the steps",
         details=details,
     )

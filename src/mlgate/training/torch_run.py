@@ -18,7 +18,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -169,7 +169,7 @@ def train(
             break
         b = step % len(batches)
         inputs, targets = batches[b]
-        optimizer.zero_grad(set_to_none=False)
+        optimizer.zero_grad()  # set_to_none=True, as in PyTorch 2 loops: no decay without grads
         where = (step, b, model)
         outputs = _call(model, (inputs,), "the model's forward", inputs, where)
         loss = _call(spec.loss_fn, (outputs, targets), "loss_fn", targets, where)
@@ -199,7 +199,7 @@ def train(
                 step, b, inputs, targets, outputs, loss, named, run.losses, param_start, param_hist
             )
             if found is not None:
-                run.non_finite = found
+                run.non_finite = float16_eps_cause(found, optimizer)
                 break
         param_hist.append(par_v)
         if stop is not None and stop(run.losses):
@@ -379,6 +379,31 @@ def _cause(
         "the optimizer step overflowed the parameter: lower the learning rate, or clip "
         "gradients with torch.nn.utils.clip_grad_norm_"
     )
+
+
+def float16_eps_cause(found: NonFinite, optimizer: Any) -> NonFinite:
+    """Blame an overflow in a float16 model on the optimizer's ``eps`` when it is below
+    float16's smallest normal number (Adam's default 1e-8 rounds to 0 there): the step
+    then divides by sqrt(v) + 0 where squared gradients underflowed, and a lower
+    learning rate or clipping does not help."""
+    if found.cause != "overflow" and found.kind != "parameter":
+        return found
+    tiny = torch.finfo(torch.float16).tiny
+    for group in getattr(optimizer, "param_groups", ()):
+        eps = group.get("eps")
+        halves = any(
+            isinstance(p, torch.Tensor) and p.dtype == torch.float16 for p in group["params"]
+        )
+        if halves and isinstance(eps, (int, float)) and 0 <= eps < tiny:
+            hint = (
+                f"the optimizer's eps={eps:g} underflows in float16 (smallest normal "
+                f"{tiny:.3g}), so its update divides by a zero denominator where squared "
+                "gradients underflow; use a larger eps (e.g. eps=1e-4), keep float32 master "
+                "weights, or train in float32 under torch.autocast with a "
+                "torch.amp.GradScaler"
+            )
+            return replace(found, cause="float16_eps", hint=hint)
+    return found
 
 
 def _growth(losses_before: list[float], param_start: float, param_hist: list[float]) -> str:

@@ -1,6 +1,7 @@
 """Validate a PyTorch training spec before any step runs: bad specs are exit 2, one line.
 
-What needs no forward pass is checked here (types, batches, the optimizer's tensors).
+What needs no forward pass is checked here (types, batches). An optimizer over tensors
+that are not the model's is a finding (``check_optimizer_over_model``), not a usage error.
 What does (the inputs' dtype for the model, the loss being a scalar tensor) is checked
 by the run itself at the step that shows it; see ``torch_run.user_error``.
 """
@@ -13,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mlgate.findings import Finding, Status
 from mlgate.training.spec import SpecError, TorchSpec
 
 
@@ -33,7 +35,6 @@ def validate_spec(spec: TorchSpec) -> None:
             "or module taking (outputs, targets), e.g. torch.nn.MSELoss()"
         )
     _validate_batches(spec.batches)
-    _validate_optimizer_over_model(spec.model, spec.optimizer)
 
 
 def _validate_batches(batches: tuple[tuple[Any, Any], ...]) -> None:
@@ -92,15 +93,79 @@ def iter_tensors(obj: Any) -> Iterator[torch.Tensor]:
             yield from iter_tensors(item)
 
 
-def _validate_optimizer_over_model(model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+def check_optimizer_over_model(model: nn.Module, optimizer: Any) -> Finding:
+    """``training.optimizer_not_over_model``: the optimizer holds only the model's
+    parameters. Tensors that are not (a model re-created or copied after its optimizer
+    was built) are a bug in the training code, so a failed finding, not a usage error:
+    the model they should train never moves."""
+    code = "training.optimizer_not_over_model"
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        return Finding(
+            code, Status.SKIP, "not applicable: the spec gives no optimizer (your loop builds it)"
+        )
     model_ids = {id(p) for p in model.parameters()}
     held = [p for group in optimizer.param_groups for p in group["params"]]
     foreign = [p for p in held if id(p) not in model_ids]
-    if foreign:
-        shapes = ", ".join(str(tuple(p.shape)) for p in foreign[:3])
-        raise SpecError(
-            f"the optimizer holds {len(foreign)} of its {len(held)} tensors that are not "
-            f"parameters of the model (shapes {shapes}); build it over this model, e.g. "
-            f"torch.optim.{type(optimizer).__name__}(model.parameters(), ...), after the "
-            "model is created (was the model re-created or copied after the optimizer?)"
+    details = {"optimizer_tensors": len(held), "foreign_tensors": len(foreign)}
+    if not foreign:
+        return Finding(
+            code,
+            Status.PASS,
+            f"the optimizer's {len(held)} tensors are all parameters of the model",
+            details=details,
         )
+    shapes = ", ".join(str(tuple(p.shape)) for p in foreign[:3])
+    return Finding(
+        code,
+        Status.FAIL,
+        f"the optimizer holds {len(foreign)} of its {len(held)} tensors that are not "
+        f"parameters of the model (shapes {shapes}), so steps move tensors the model does "
+        f"not use; build it over this model, e.g. torch.optim.{type(optimizer).__name__}"
+        "(model.parameters(), ...), after the model is created (was the model re-created "
+        "or copied after the optimizer?)",
+        details=details,
+    )
+
+
+def validate_loop_spec(spec: TorchSpec) -> None:
+    """Raise SpecError for a loop-form spec (``train_step`` or ``train``) mlgate cannot
+    observe: the model, the optimizer when given, the batches ``train_step`` needs, and
+    ``frozen`` prefixes that name no parameter (a typo would silently check nothing)."""
+    if not isinstance(spec.model, nn.Module):
+        raise SpecError(
+            f"model is a {type(spec.model).__name__}, not a torch.nn.Module; return the "
+            "module your loop trains (for Lightning, the LightningModule)"
+        )
+    if spec.optimizer is not None and not isinstance(spec.optimizer, torch.optim.Optimizer):
+        raise SpecError(
+            f"optimizer is a {type(spec.optimizer).__name__}, not a torch.optim.Optimizer; "
+            "return the optimizer your loop steps"
+        )
+    if spec.loss_fn is not None and not callable(spec.loss_fn):
+        raise SpecError(f"loss_fn is a {type(spec.loss_fn).__name__}, not a callable")
+    if spec.train_step is not None and not spec.batches:
+        raise SpecError("batches is empty; train_step needs at least one batch")
+    names = [n for n, _ in spec.model.named_parameters()]
+    for prefix in spec.frozen:
+        if not any(n.startswith(prefix) for n in names):
+            shown = ", ".join(names[:6]) or "none"
+            raise SpecError(
+                f"frozen prefix {prefix!r} matches no parameter of the model "
+                f"(its parameters: {shown}); use names from model.named_parameters()"
+            )
+    for key, batches in (("eval_batches", spec.eval_batches),):
+        for i, batch in enumerate(batches):
+            if not any(True for _ in iter_tensors(_inputs_of(batch))):
+                raise SpecError(
+                    f"{key}[{i}] holds no tensor; give (inputs, targets) pairs of tensors"
+                )
+
+
+def _inputs_of(batch: Any) -> Any:
+    """The inputs of an ``(inputs, targets)`` pair, or the batch itself."""
+    return batch[0] if isinstance(batch, tuple) and len(batch) == 2 else batch
+
+
+def frozen_names(model: nn.Module, prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    """Names of the model's parameters under the declared ``frozen`` prefixes."""
+    return tuple(n for n, _ in model.named_parameters() if n.startswith(prefixes))

@@ -1,0 +1,374 @@
+"""Watch a user's own training loop through PyTorch's hooks, never by patching its code.
+
+``LoopObserver`` is a context manager that registers, and removes in ``finally``:
+
+- a forward pre-hook and a forward hook on the model (training forwards, eval mode, the
+  inputs and the largest |output|), and a forward pre-hook on each dropout and batch norm
+  module (eval mode where it changes what the module does);
+- a gradient hook (``Tensor.register_hook``) on the model's output of the first
+  training forward after each optimizer step: it runs as backward starts, before any
+  new gradient reaches a parameter, so a ``.grad`` still holding a gradient then was not
+  zeroed (one hook per step rather than one per parameter, whose calls from the autograd
+  engine cost more than the rest of the observation);
+- global optimizer step pre- and post-hooks
+  (``torch.optim.optimizer.register_optimizer_step_pre_hook``), so an optimizer the loop
+  builds itself (Lightning's ``configure_optimizers``) is watched too: per step the
+  learning rate of each param group, the largest |gradient| and |parameter|, frozen
+  parameters that got a gradient or were unfrozen;
+- with ``capture_loss``, a ``TorchFunctionMode`` that sees each ``Tensor.backward`` call:
+  the loss of a ``train(steps)`` loop, which returns nothing, is the tensor backward runs
+  from. The mode routes every torch call through Python, so it is on only from the end
+  of the model's forward (its forward hook) to the next optimizer step (the step
+  pre-hook), where the loss and its backward are; a loop that never calls the model's
+  own forward (a Lightning ``training_step`` calling submodules) gets it for the whole
+  run, from the first step on which no loss was seen.
+
+Per step the hooks keep tensors and sync once (``tolist``) in the step post-hook, as
+mlgate's own loop does. A run is ended from a hook by raising ``StopLoop``, a
+``BaseException`` so that a loop's ``except Exception`` does not swallow it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.optim.optimizer import (
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
+from torch.overrides import TorchFunctionMode
+
+from mlgate.training.torch_validate import iter_tensors
+
+#: Modules whose forward depends on ``module.training``; eval mode changes what they do.
+MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
+
+
+class StopLoop(BaseException):
+    """Ends the user's loop from a hook: the time limit, the step budget or a NaN."""
+
+
+@dataclass
+class LoopRecord:
+    """What the hooks saw of the user's loop, beyond the losses (see ``Run``).
+
+    ``lrs`` holds, per optimizer step, each param group's learning rate as the step
+    began; ``stale`` maps a parameter to the optimizer steps after which its ``.grad``
+    still held a gradient at the next backward (not zeroed).
+    """
+
+    optimizer_steps: int = 0
+    lrs: list[tuple[float, ...]] = field(default_factory=list)
+    scheduler_lrs: list[tuple[float, ...]] = field(default_factory=list)
+    stale: dict[str, list[int]] = field(default_factory=dict)
+    train_forwards: int = 0
+    eval_forwards: int = 0
+    module_forwards: dict[str, int] = field(default_factory=dict)
+    module_eval: dict[str, int] = field(default_factory=dict)
+    unfrozen: dict[str, int] = field(default_factory=dict)
+    frozen_with_grad: dict[str, int] = field(default_factory=dict)
+    optimizers: list[str] = field(default_factory=list)
+
+
+class _BackwardCatcher(TorchFunctionMode):
+    """Sees every ``Tensor.backward`` call: the tensor backward starts from is the loss."""
+
+    def __init__(self, on_backward: Callable[[torch.Tensor], None]) -> None:
+        super().__init__()
+        self.on_backward = on_backward
+
+    def __torch_function__(
+        self,
+        func: Callable[..., Any],
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        if func is torch.Tensor.backward and args and isinstance(args[0], torch.Tensor):
+            self.on_backward(args[0])
+        return func(*args, **(kwargs or {}))
+
+
+class LoopObserver:
+    """Observe one run of the user's loop over ``model``; see the module docstring.
+
+    ``frozen`` names the parameters that must not change (declared, or with
+    ``requires_grad=False`` at the start). ``max_steps`` ends the run after that many
+    optimizer steps, ``deadline`` (``time.monotonic()``) after the step that passes it.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        frozen: frozenset[str],
+        scheduler: Any = None,
+        optimizer: Any = None,
+        capture_loss: bool = False,
+        max_steps: int | None = None,
+        deadline: float = math.inf,
+    ) -> None:
+        self.model = model
+        self.named = [(n, p) for n, p in model.named_parameters() if p.numel() > 0]
+        self.index = {id(p): i for i, (_, p) in enumerate(self.named)}
+        self.frozen = frozen
+        self.scheduler = scheduler
+        # The schedule is read from one optimizer (the spec's when it stepped, else the
+        # first stepped): two optimizers' rates interleaved would read as a rate jumping.
+        self._lr_source = id(optimizer) if optimizer is not None else None
+        self._lrs: dict[int, list[tuple[float, ...]]] = {}
+        self.capture_loss = capture_loss
+        self.max_steps = max_steps
+        self.deadline = deadline
+        self.record = LoopRecord()
+        self.losses: list[float] = []
+        self.last_loss: torch.Tensor | None = None
+        self.last_inputs: Any = None
+        self.last_outputs: Any = None
+        self.stopped_by_time = False
+        self.non_finite_step: int | None = None  # optimizer step whose values were not finite
+        self.has_grad = [False] * len(self.named)
+        self.in_optimizer: dict[int, dict[str, Any]] = {}
+        self._zero = torch.zeros(())
+        self.grad_peak = [0.0] * len(self.named)
+        self.by_name = dict(self.named)
+        self._groups_seen: dict[int, int] = {}
+        self._outs: list[torch.Tensor] = []
+        self._floats = [p for _, p in self.named if p.is_floating_point()]
+        self._armed = False
+        self._output_hooks: list[Any] = []
+        self._stale: list[tuple[int, list[int], torch.Tensor]] = []
+        self._seen_optimizers: set[int] = set()
+        self._handles: list[Any] = []
+        self._mode: _BackwardCatcher | None = None
+        self._mode_on = False
+        self._mode_always = False
+        self._losses_at_step = 0
+        self.param_hist: list[float] = []
+        with torch.no_grad():
+            self.param_start = _max_abs([p for _, p in self.named], self._zero).item()
+
+    # --- registration -----------------------------------------------------------------
+
+    def __enter__(self) -> LoopObserver:
+        try:
+            self._register()
+        except BaseException:
+            self._remove()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._remove()
+        self._finish()
+
+    def _register(self) -> None:
+        add = self._handles.append
+        add(self.model.register_forward_pre_hook(self._on_model_pre))
+        add(self.model.register_forward_hook(self._on_model_out))
+        for name, module in self.model.named_modules():
+            if isinstance(module, MODE_SENSITIVE):
+                add(module.register_forward_pre_hook(self._module_hook(name or "model")))
+        add(register_optimizer_step_pre_hook(self._on_step_pre))
+        add(register_optimizer_step_post_hook(self._on_step_post))
+        if self.capture_loss:
+            self._mode = _BackwardCatcher(self._on_backward)
+
+    def _remove(self) -> None:
+        self._mode_off()
+        self._mode = None
+        for handle in (*self._handles, *self._output_hooks):
+            handle.remove()
+        self._handles.clear()
+        self._output_hooks.clear()
+
+    # --- forward passes ---------------------------------------------------------------
+
+    def _on_model_pre(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        # Forwards without grad are evaluation (a validation loop); only training ones count.
+        if torch.is_grad_enabled():
+            self.record.train_forwards += 1
+            if not module.training:
+                self.record.eval_forwards += 1
+            self.last_inputs = args
+
+    def _mode_on_now(self) -> None:
+        if self._mode is not None and not self._mode_on:
+            self._mode.__enter__()
+            self._mode_on = True
+
+    def _mode_off(self) -> None:
+        if self._mode is not None and self._mode_on:
+            self._mode.__exit__(None, None, None)
+            self._mode_on = False
+
+    def _on_model_out(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        if torch.is_grad_enabled():
+            self._mode_on_now()
+            self.last_outputs = output
+            if self._armed:
+                for t in iter_tensors(output):
+                    if t.requires_grad:
+                        self._output_hooks.append(t.register_hook(self._on_output_grad))
+                        break
+            # Reduced with the parameters in the step post-hook: one fused call per step.
+            self._outs.extend(
+                t.detach() for t in iter_tensors(output) if t.is_floating_point() and t.numel()
+            )
+
+    def _module_hook(self, name: str) -> Callable[[nn.Module, tuple[Any, ...]], None]:
+        forwards, in_eval = self.record.module_forwards, self.record.module_eval
+
+        def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
+            if torch.is_grad_enabled():
+                forwards[name] = forwards.get(name, 0) + 1
+                if not module.training:
+                    in_eval[name] = in_eval.get(name, 0) + 1
+
+        return hook
+
+    # --- gradients and the loss -------------------------------------------------------
+
+    def _on_output_grad(self, grad: torch.Tensor) -> None:
+        if not self._armed:  # only the first backward since the last optimizer step
+            return
+        self._armed = False
+        held = [(i, p.grad) for i, (_, p) in enumerate(self.named) if p.grad is not None]
+        if held:
+            grads = [_dense(g) for _, g in held]
+            with torch.no_grad():
+                norms = torch.stack(torch._foreach_norm(grads, ord=math.inf))
+            self._stale.append((self.record.optimizer_steps, [i for i, _ in held], norms))
+
+    def _on_backward(self, loss: torch.Tensor) -> None:
+        self.last_loss = loss.detach()
+        if loss.numel() == 1:
+            self.losses.append(float(loss.detach()))
+
+    # --- optimizer steps --------------------------------------------------------------
+
+    def _ours(self, optimizer: torch.optim.Optimizer) -> bool:
+        """Whether the optimizer trains this model (the hooks are global: a second model's
+        optimizer, a GAN's discriminator say, is not watched)."""
+        if id(optimizer) in self._seen_optimizers:
+            return True
+        if any(id(p) in self.index for g in optimizer.param_groups for p in g["params"]):
+            self._seen_optimizers.add(id(optimizer))
+            self.record.optimizers.append(type(optimizer).__name__)
+            return True
+        return False
+
+    def _on_step_pre(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        if not self._ours(optimizer):
+            return
+        if self._mode is not None and not self._mode_always:
+            if len(self.losses) == self._losses_at_step:
+                # No backward seen since the last step: the loop bypasses the model's
+                # forward, so watch every call from now on.
+                self._mode_always = True
+                self._mode_on_now()
+            else:
+                self._mode_off()
+            self._losses_at_step = len(self.losses)
+        self._record_lr(optimizer)
+        if len(optimizer.param_groups) != self._groups_seen.get(id(optimizer)):
+            # Mapped once per optimizer, again when the loop adds a param group.
+            self._groups_seen[id(optimizer)] = len(optimizer.param_groups)
+            for group in optimizer.param_groups:
+                for p in group["params"]:
+                    i = self.index.get(id(p))
+                    if i is not None:
+                        self.in_optimizer[i] = group
+        for name in self.frozen:
+            p = self.by_name.get(name)
+            if p is not None and p.requires_grad:
+                self.record.unfrozen.setdefault(name, self.record.optimizer_steps)
+
+    def _record_lr(self, optimizer: torch.optim.Optimizer) -> None:
+        lrs = self._lrs.setdefault(id(optimizer), [])
+        lrs.append(tuple(_float(g.get("lr")) for g in optimizer.param_groups))
+        if self.scheduler is not None and callable(getattr(self.scheduler, "get_last_lr", None)):
+            # A scheduler not stepped yet may have no last lr; the groups' lr is kept anyway.
+            with contextlib.suppress(Exception):
+                self.record.scheduler_lrs.append(
+                    tuple(_float(v) for v in self.scheduler.get_last_lr())
+                )
+
+    def _on_step_post(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        if not self._ours(optimizer):
+            return
+        step = self.record.optimizer_steps
+        self.record.optimizer_steps += 1
+        self._armed = True
+        for handle in self._output_hooks:
+            handle.remove()
+        self._output_hooks.clear()
+        # One fused reduction and one sync per step: the largest |value| of each gradient
+        # (still in .grad after the step), each parameter and each output since the last
+        # step; the rest is arithmetic on a short Python list.
+        held = [(i, p.grad) for i, (_, p) in enumerate(self.named) if p.grad is not None]
+        tensors = [_dense(g) for _, g in held] + self._floats + self._outs
+        with torch.no_grad():
+            values = (
+                torch.stack(torch._foreach_norm(tensors, ord=math.inf)).tolist() if tensors else []
+            )
+        self._outs = []
+        n_grads, n_params = len(held), len(self._floats)
+        for (i, _), value in zip(held, values, strict=False):
+            self.has_grad[i] = True
+            if value > self.grad_peak[i] or math.isnan(value):
+                self.grad_peak[i] = value
+            name = self.named[i][0]
+            if name in self.frozen and value > 0:
+                self.record.frozen_with_grad[name] = self.record.frozen_with_grad.get(name, 0) + 1
+        par_v = max(values[n_grads : n_grads + n_params], default=0.0)
+        if not all(math.isfinite(v) for v in values):
+            self.non_finite_step = step
+            if self.capture_loss:
+                raise StopLoop
+        self.param_hist.append(par_v)
+        if self.max_steps is not None and self.record.optimizer_steps >= self.max_steps:
+            raise StopLoop
+        if time.monotonic() > self.deadline:
+            self.stopped_by_time = True
+            raise StopLoop
+
+    # --- the end ----------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        """Turn the tensors the hooks kept into the record's numbers (one sync)."""
+        if self._stale:
+            values = torch.cat([v for _, _, v in self._stale]).tolist()
+            flat = [(step, i) for step, held, _ in self._stale for i in held]
+            for (step, i), value in zip(flat, values, strict=True):
+                if value > 0:
+                    self.record.stale.setdefault(self.named[i][0], []).append(step)
+            self._stale.clear()
+        source = self._lr_source if self._lr_source in self._lrs else next(iter(self._lrs), None)
+        if source is not None:
+            self.record.lrs = self._lrs[source]
+
+
+def _max_abs(tensors: list[torch.Tensor], zero: torch.Tensor) -> torch.Tensor:
+    tensors = [t.detach() for t in tensors if t.is_floating_point() and t.numel() > 0]
+    if not tensors:
+        return zero
+    return torch.stack(torch._foreach_norm(tensors, ord=math.inf)).max()
+
+
+def _dense(t: torch.Tensor) -> torch.Tensor:
+    return t.coalesce().values() if t.is_sparse else t
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
