@@ -85,6 +85,8 @@ def test_failures_come_before_passes_in_the_page(chromium, penguins_page):
     with browser.visit(chromium, penguins_page) as seen:
         seen.charts_ms()
         seen.page.click("#passed summary")
+        # The passed checks are inserted by the section's toggle event, after the click.
+        seen.page.wait_for_selector("#passed .card li", state="attached")
         order = seen.page.evaluate(
             """() => Array.from(document.querySelectorAll('.card li'))
                   .map(li => li.className)"""
