@@ -355,7 +355,7 @@ def _alone(prep: Prepared, bound: BoundStep, run: PipelineRun) -> list[Finding]:
     random state seeded differently (determinism), and with the target shuffled."""
     import numpy as np
 
-    from mlgate.pipeline.run import seeded_globals
+    from mlgate._seeding import seeded_globals
 
     result = run.steps[bound.name]
     frames = {n: o.frame for n, o in result.outputs.items() if o.frame is not None}

@@ -15,15 +15,14 @@ after it, so that a run is repeatable and the caller's state is left as found.
 from __future__ import annotations
 
 import inspect
-import random
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlgate._seeding import seeded_globals
 from mlgate.errors import ConfigError, InputError, MlgateError, name_hint
 from mlgate.pipeline.config import PipelineStage, Step
 
@@ -241,21 +240,6 @@ def _bind(
 
 def step_index(stage: PipelineStage, step: Step) -> int:
     return next(i for i, s in enumerate(stage.steps) if s is step)
-
-
-@contextmanager
-def seeded_globals(seed: int) -> Iterator[None]:
-    """``random`` and ``numpy.random`` seeded with ``seed``, restored afterwards."""
-    import numpy as np
-
-    np_state, py_state = np.random.get_state(), random.getstate()
-    np.random.seed(seed % 2**32)
-    random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(np_state)
-        random.setstate(py_state)
 
 
 def run_pipeline(

@@ -52,7 +52,6 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-import random
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -63,6 +62,7 @@ from typing import Any
 
 import numpy as np
 
+from mlgate._seeding import seeded_globals
 from mlgate.findings import Finding, Status
 from mlgate.reports.evidence import LossSeries, TrainingEvidence
 from mlgate.training.spec import Budget, SklearnSpec, SpecError, raised_at
@@ -111,7 +111,7 @@ def run_sklearn_checks(spec: SklearnSpec, budget: Budget) -> tuple[list[Finding]
     one (the HTML report draws it)."""
     _validate_spec(spec)
     curves: list[LossCurve] = []
-    with _seeded_globals(budget.seed):
+    with seeded_globals(budget.seed):
         findings = _run(spec, budget, curves.append)
     series = tuple(LossSeries.of(c.source, c.metric, c.unit, c.values) for c in curves if c.values)
     return findings, TrainingEvidence("scikit-learn", series)
@@ -278,19 +278,6 @@ def _has_random_state(est: Any) -> bool:
     except Exception:
         return hasattr(est, "random_state")
     return any(k == "random_state" or k.endswith("__random_state") for k in params)
-
-
-@contextmanager
-def _seeded_globals(seed: int) -> Iterator[None]:
-    np_state = np.random.get_state()
-    py_state = random.getstate()
-    np.random.seed(seed)
-    random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(np_state)
-        random.setstate(py_state)
 
 
 # --------------------------------------------------------------------------- warnings
