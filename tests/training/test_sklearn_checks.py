@@ -26,7 +26,8 @@ from threadpoolctl import threadpool_limits
 
 from mlgate.findings import Finding, Status
 from mlgate.training.gate import check_training
-from mlgate.training.sklearn_checks import LossCurve, check_sklearn, judge_loss_curve
+from mlgate.training.sklearn_checks import check_sklearn
+from mlgate.training.sklearn_loss import LossCurve, judge_loss_curve
 from mlgate.training.spec import Budget, SklearnSpec, SpecError
 from tests.training import broken_sklearn as broken
 
