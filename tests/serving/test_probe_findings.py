@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlgate.findings import Status
-from mlgate.serving.probe import _Row, _row_findings
+from mlgate.serving.probe_findings import _Row, _row_findings
 
 
 def test_server_error_is_skipped_when_every_row_was_refused_before_the_model():
