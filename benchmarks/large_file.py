@@ -74,7 +74,8 @@ import sys
 import polars as pl
 import polars.selectors as cs
 lazy = pl.scan_parquet(sys.argv[1])
-sums = lazy.select(cs.numeric().sum(), cs.string().str.len_bytes().sum()).collect(engine="streaming")
+sums = lazy.select(cs.numeric().sum(), cs.string().str.len_bytes().sum())
+sums = sums.collect(engine="streaming")
 print(sums.width)
 """
 
