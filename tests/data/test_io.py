@@ -34,24 +34,6 @@ def test_slice_plan_never_exceeds_the_batch_whatever_the_layout():
         assert sum(rows for _, rows in plan) == sum(groups)
 
 
-@pytest.mark.parametrize(
-    ("groups", "sizes", "reads"),
-    [
-        ([25], [100], [(0, 25, (9, 9, 7))]),
-        ([25], [101], [(0, 9, (9,)), (9, 9, (9,)), (18, 7, (7,))]),
-        ([4, 25, 4, 3], [1, 1, 1, 1], [(0, 4, (4,)), (4, 25, (9, 9, 7)), (29, 7, (7,))]),
-        ([0, 5, 0, 25, 0], [0, 1, 0, 1, 0], [(0, 5, (5,)), (5, 25, (9, 9, 7))]),
-        ([3, 3, 3, 3], [1, 1, 1, 1], [(0, 9, (9,)), (9, 3, (3,))]),
-    ],
-)
-def test_read_plan_decodes_a_cut_row_group_once_when_it_fits(groups, sizes, reads):
-    # Polars decodes the whole row group for every slice of it: four slices of a
-    # million-row group cost four decodes.
-    assert io.read_plan(groups, sizes, 10, 100) == reads
-    batches = [cut for _, _, cuts in reads for cut in cuts]
-    assert batches == [rows for _, rows in io.slice_plan(groups, 10)]
-
-
 def _write_row_groups(path, table: pl.DataFrame, row_group_size: int) -> None:
     pq.write_table(table.to_arrow(), path, row_group_size=row_group_size)
 

@@ -11,10 +11,7 @@ that find the line at fault run only after a reader has failed.
 
 from __future__ import annotations
 
-import bisect
-import functools
 import glob as globlib
-import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -383,90 +380,38 @@ def _iter(source: Source, batch_rows: int, *, infer_all: bool) -> Iterator[pl.Da
 def _collect_batches(source: Source, lazy: pl.LazyFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
     """The scan's rows in batches of about ``batch_rows``.
 
-    Parquet is read one read at a time, the next in a helper thread while the caller
-    works on the current one. Polars' own ``collect_batches`` decodes whole row groups
-    and reads ahead while the caller is busy: on files written with pyarrow's defaults
-    (row groups of a million rows) it held several row groups at once, more than the
-    file's size in memory. Here a row group larger than a batch is decoded once, whole,
-    and cut into batches in memory when it is at most WHOLE_GROUP_BYTES uncompressed
-    (Polars decodes the whole row group for each slice of it: cut in four, a million-row
-    group was decoded four times); a larger one is read slice by slice, as before.
-    Memory is then at most two such reads, whatever the file's length. Other formats
-    stream with ``collect_batches``.
+    Parquet is read one slice at a time, the next slice in a helper thread while the
+    caller works on the current one, so that at most two batches are held whatever the
+    file's row groups. Polars' own ``collect_batches`` decodes whole row groups and reads
+    ahead while the caller is busy: on files written with pyarrow's defaults (row groups
+    of a million rows) it held several row groups at once, more than the file's size in
+    memory. Other formats stream with ``collect_batches``.
     """
-    plan = _parquet_reads(lazy, source, batch_rows) if source.kind == "parquet" else None
+    plan = _parquet_slices(lazy, source, batch_rows) if source.kind == "parquet" else None
     if plan is None:
         return lazy.collect_batches(chunk_size=batch_rows)
-    reads = _read_ahead(
-        functools.partial(_read_cut, lazy, offset, length, cuts) for offset, length, cuts in plan
-    )
-    return (batch for batches in reads for batch in batches)
+    return _read_ahead(lazy.slice(offset, length).collect for offset, length in plan)
 
 
-def _read_cut(
-    lazy: pl.LazyFrame, offset: int, length: int, cuts: tuple[int, ...]
-) -> list[pl.DataFrame]:
-    """Rows ``offset`` to ``offset + length`` of the scan, cut into batches of ``cuts``
-    rows (views of the one frame read, no copies)."""
-    frame = lazy.slice(offset, length).collect()
-    if len(cuts) == 1:
-        return [frame]
-    starts = itertools.accumulate(cuts[:-1], initial=0)
-    return [frame.slice(start, rows) for start, rows in zip(starts, cuts, strict=True)]
-
-
-#: A row group that is cut into several batches is decoded whole, once, when its
-#: uncompressed size (from the Parquet footer) is at most this; larger ones are read in
-#: slices, each of which Polars decodes from the whole row group again. A million rows
-#: of the benchmarks' 20 columns are 91 MiB in the footer, 161 MiB in memory.
-WHOLE_GROUP_BYTES = 128 * 2**20
-
-
-def _parquet_reads(
+def _parquet_slices(
     lazy: pl.LazyFrame, source: Source, batch_rows: int
-) -> list[tuple[int, int, tuple[int, ...]]] | None:
-    """(offset, rows, batch sizes) of each read over the source's files; None if the
-    row groups cannot be read (the Polars reader then fails and says why)."""
+) -> list[tuple[int, int]] | None:
+    """(offset, rows) of each batch over the source's files; None if the row groups
+    cannot be read (the Polars reader then fails and says why)."""
     rows = lazy.select(pl.len()).collect().item()  # from the footers
     if rows <= batch_rows:
-        return [(0, rows, (rows,))] if rows else []
+        return [(0, rows)] if rows else []
     import pyarrow as pa  # only here: pyarrow.parquet costs start-up time
     import pyarrow.parquet as pq
 
     groups: list[int] = []
-    sizes: list[int] = []
     try:
         for path in source.paths:
             meta = pq.read_metadata(path)
-            for i in range(meta.num_row_groups):
-                groups.append(meta.row_group(i).num_rows)
-                sizes.append(meta.row_group(i).total_byte_size)
+            groups += [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     except (pa.ArrowException, OSError):
         return None
-    return read_plan(groups, sizes, batch_rows, WHOLE_GROUP_BYTES)
-
-
-def read_plan(
-    group_rows: list[int], group_bytes: list[int], batch_rows: int, whole_bytes: int
-) -> list[tuple[int, int, tuple[int, ...]]]:
-    """``slice_plan``'s batches, as reads: the batches cut from one row group of at
-    most ``whole_bytes`` become one read of the whole group, cut in memory; every other
-    batch is a read of its own. Returns (offset, rows, batch sizes) per read."""
-    starts = list(itertools.accumulate(group_rows, initial=0))
-    reads: list[tuple[int, int, tuple[int, ...]]] = []
-    for offset, rows in slice_plan(group_rows, batch_rows):
-        g = bisect.bisect_right(starts, offset) - 1  # the (non-empty) group it starts in
-        # Fewer rows than its group: a cut of a large group (gathered small groups
-        # make a batch at least as long as each of them).
-        if rows < group_rows[g] and group_bytes[g] <= whole_bytes:
-            if reads and reads[-1][0] == starts[g]:
-                start, length, cuts = reads[-1]
-                reads[-1] = (start, length, (*cuts, rows))
-            else:
-                reads.append((starts[g], group_rows[g], (rows,)))
-        else:
-            reads.append((offset, rows, (rows,)))
-    return reads
+    return slice_plan(groups, batch_rows)
 
 
 def slice_plan(group_rows: list[int], batch_rows: int) -> list[tuple[int, int]]:
