@@ -21,9 +21,15 @@ table shows both the whole command and the work after the JVM's start:
   Deequ jar from Maven Central (``spark.jars.packages``; pydeequ ships no jar);
 - for context, mlgate's default engine (Polars) on the same file, no Spark.
 
-The peers run in their own venv (``--peers-python``, default /tmp/spark-peers-venv),
-made with ``python -m venv`` and ``pip install pyspark 'whylogs[spark]'
-'pandera[pyspark]' great_expectations pydeequ``; mlgate runs with this Python. The data
+The peers run in their own venv (``--peers-python``, default /tmp/spark-peers-venv);
+mlgate runs with this Python. The venv of the recorded run, with the Spark of mlgate's
+(whylogs[spark] asks for pyspark<4 and pyarrow<13, pydeequ for pyspark<4.2: their
+pins were overridden so that every tool runs on the same Spark):
+
+    python -m venv /tmp/spark-peers-venv && . /tmp/spark-peers-venv/bin/activate
+    pip install 'whylogs[spark]' 'pandera[pyspark]' great_expectations pydeequ
+    pip install --no-deps --force-reinstall pyspark==4.3.0 'pyarrow>=18'
+    pip install zstandard 'pandas<3'   # pyspark 4.3's imports want them The data
 is generated as data_gate.py does (cached in benchmarks/data/, git-ignored).
 
     python benchmarks/spark_peers.py --repeat 3 --record
