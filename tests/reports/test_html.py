@@ -119,6 +119,31 @@ def test_failures_come_before_passes_grouped_by_stage_and_column(penguins_report
     assert html.index('<section id="passed">') < html.index('id="mlgate-passed"')
 
 
+def test_stages_of_one_kind_keep_the_gates_order_not_their_names():
+    # A pipeline's steps as the gate reports them: the step that broke first leads
+    # ('joined'), then the others in pipeline order; sorted by name, 'features' came first.
+    def fail(stage: str, name: str) -> Finding:
+        return Finding(name, Status.FAIL, "broken", stage=stage)
+
+    report = Report(
+        (
+            fail("pipeline:joined", "pipeline.first_broken"),
+            fail("pipeline:joined", "pipeline.rows_multiplied"),
+            fail("pipeline:features", "pipeline.key_not_unique"),
+            fail("pipeline:train", "pipeline.step_failed"),
+            Finding("drift.numeric", Status.FAIL, "moved", column="a", stage="data"),
+        ),
+        title="steps",
+    )
+    html = render_html(report)
+    attention = html[html.index('<section id="attention">') : html.index('<section id="passed">')]
+    order = [
+        attention.index(f'id="attention--{stage}"')
+        for stage in ("data", "pipeline-joined", "pipeline-features", "pipeline-train")
+    ]
+    assert order == sorted(order)
+
+
 def test_a_column_is_drawn_once_with_its_drift_statistic(penguins_report):
     html = render_html(penguins_report)
     charts_by_id = payload(html)["charts"]

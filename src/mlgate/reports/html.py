@@ -269,7 +269,12 @@ def _groups(findings: Sequence[Finding], where: str, drawing: _ColumnCharts) -> 
         # Dataset-wide findings (no column) first, then columns worst first.
         group.cards.sort(key=lambda c: (c.column != _NO_COLUMN, -c.worst))
         groups.append(group)
-    groups.sort(key=lambda g: (-max(c.worst for c in g.cards), *_stage_key(g.stage)))
+    # Ties in the gate's order: stages by kind, then as the findings met them (a
+    # pipeline's steps in order, the step that broke first leading), not by name.
+    seen = {stage: i for i, stage in enumerate(by_stage)}
+    groups.sort(
+        key=lambda g: (-max(c.worst for c in g.cards), _stage_key(g.stage)[0], seen[g.stage])
+    )
     return groups
 
 
