@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -27,6 +28,19 @@ _DTYPE = np.float32
 
 def _capacity(k: int, levels: int, h: int) -> int:
     return max(_MIN_CAPACITY, math.ceil(k * _C ** (levels - 1 - h)))
+
+
+@lru_cache(maxsize=64)
+def _capacities(k: int, levels: int) -> tuple[int, ...]:
+    """Every level's capacity in a sketch of ``levels`` levels, lowest first."""
+    return tuple(_capacity(k, levels, h) for h in range(levels))
+
+
+@lru_cache(maxsize=4096)
+def _offset(compactions: int, h: int, n: int) -> int:
+    """The compaction's random bit, seeded by the sketch's history. Batches of one size
+    repeat the same (compactions, h, n), and a generator costs more than a small sort."""
+    return int(np.random.default_rng((compactions, h, n)).integers(2))
 
 
 class KllSketch:
@@ -51,7 +65,8 @@ class KllSketch:
             values = np.clip(values, -limit, limit)
         values = values.astype(_DTYPE)
         self._n += int(values.size)
-        self._levels[0] = np.concatenate([self._levels[0], values])
+        level0 = self._levels[0]
+        self._levels[0] = np.concatenate([level0, values]) if level0.size else values
         self._compress()
 
     def merged(self, other: KllSketch) -> KllSketch:
@@ -67,31 +82,42 @@ class KllSketch:
         return out
 
     def _total_capacity(self) -> int:
-        depth = len(self._levels)
-        return sum(_capacity(self._k, depth, h) for h in range(depth))
+        return sum(_capacities(self._k, len(self._levels)))
 
     def _compress(self) -> None:
-        while sum(lv.size for lv in self._levels) > self._total_capacity():
-            depth = len(self._levels)
+        while True:
+            capacities = _capacities(self._k, len(self._levels))
+            sizes = [lv.size for lv in self._levels]
+            if sum(sizes) <= sum(capacities):
+                return
             h = next(
-                i for i in range(depth) if self._levels[i].size >= _capacity(self._k, depth, i)
+                i
+                for i, (size, cap) in enumerate(zip(sizes, capacities, strict=True))
+                if size >= cap
             )
             self._compact(h)
 
     def _compact(self, h: int) -> None:
         # Level 0 is unsorted input: quicksort. Higher levels are a few sorted runs,
-        # which the stable sort (timsort/radix) merges in near-linear time.
-        level = np.sort(self._levels[h], kind="stable" if h else "quicksort")
+        # which the stable sort (timsort/radix) merges in near-linear time; a level that
+        # holds a single run (a large batch's promotions) is sorted already, and a stable
+        # sort would return it unchanged.
+        level = self._levels[h]
+        if h == 0:
+            level = np.sort(level, kind="quicksort")
+        elif not _is_sorted(level):
+            level = np.sort(level, kind="stable")
         keep = level[:1] if level.size % 2 else level[:0]
         pairs = level[keep.size :]
         # Seeded by the sketch's own history: the same input gives the same sketch.
-        offset = int(np.random.default_rng((self._compactions, h, self._n)).integers(2))
+        offset = _offset(self._compactions, h, self._n)
         self._compactions += 1
         promoted = pairs[offset::2]
         self._levels[h] = keep.copy()
         if h + 1 == len(self._levels):
             self._levels.append(np.empty(0, dtype=_DTYPE))
-        self._levels[h + 1] = np.concatenate([self._levels[h + 1], promoted])
+        above = self._levels[h + 1]
+        self._levels[h + 1] = np.concatenate([above, promoted]) if above.size else promoted.copy()
 
     # -- querying ---------------------------------------------------------------------
     @property
@@ -172,6 +198,11 @@ class KllSketch:
         bounds = np.cumsum(np.concatenate([[0], sizes]))
         out._levels = [body[bounds[i] : bounds[i + 1]].astype(_DTYPE) for i in range(depth)]
         return out
+
+
+def _is_sorted(values: np.ndarray) -> bool:
+    """Whether ``values`` is in ascending order (a pass, where a sort is n log n)."""
+    return bool(np.all(values[:-1] <= values[1:]))
 
 
 def _level(levels: list[np.ndarray], h: int) -> np.ndarray:

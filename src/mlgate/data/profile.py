@@ -111,18 +111,40 @@ def _profile_batches(
     seen = RowHashSet()
     keys: dict[str, RowHashSet] | None = None
     with ThreadPoolExecutor(PROFILE_THREADS, thread_name_prefix="mlgate-profile") as pool:
+        # Software pipelining: a batch's columns are handed to the pool before the
+        # previous batch is folded into the result, so that the pool's threads profile
+        # while this thread merges and counts duplicates (sorts that release the GIL).
+        waiting: tuple[pl.DataFrame, _Parts] | None = None
         for batch in batches:
             if keys is None:
                 io.check_columns(source, batch.columns)
+            parts = _start_frame(batch, source.label, pool)
+            if keys is None:
                 keys = {name: RowHashSet() for name in key_candidates(batch)}
-            part, hashes = _profile_frame(batch, source.label, pool)
-            seen.add(hashes)
-            for name, values in keys.items():
-                values.add(_value_hashes(batch.get_column(name)))
-            result = part if result.rows == 0 and not result.columns else result.merge(part)
-            if progress is not None:
-                progress(batch.height)
+            if waiting is not None:
+                result = _fold(result, *waiting, seen, keys, progress)
+            waiting = (batch, parts)
+        if waiting is not None:
+            result = _fold(result, *waiting, seen, keys or {}, progress)
     return _with_repeats(replace(result, duplicates=seen.duplicates()), keys or {})
+
+
+def _fold(
+    result: DatasetProfile,
+    batch: pl.DataFrame,
+    parts: _Parts,
+    seen: RowHashSet,
+    keys: dict[str, RowHashSet],
+    progress: ProgressFn | None,
+) -> DatasetProfile:
+    """Merge one batch's profile, row hashes and key values into the pass's."""
+    part, hashes = parts()
+    seen.add(hashes)
+    for name, values in keys.items():
+        values.add(_value_hashes(batch.get_column(name)))
+    if progress is not None:
+        progress(batch.height)
+    return part if result.rows == 0 and not result.columns else result.merge(part)
 
 
 def profile_frame(df: pl.DataFrame, source: str = "") -> DatasetProfile:
@@ -194,25 +216,47 @@ def _with_repeats(profile: DatasetProfile, keys: dict[str, RowHashSet]) -> Datas
     return replace(profile, columns=columns)
 
 
+#: A batch's profile being made: called, it waits for and returns the batch's profile
+#: (without its duplicate count) and its rows' hashes.
+_Parts = Callable[[], tuple[DatasetProfile, np.ndarray]]
+
+
 def _profile_frame(
     df: pl.DataFrame, source: str, pool: Executor | None = None
 ) -> tuple[DatasetProfile, np.ndarray]:
-    """One batch's profile (without its duplicate count) and its rows' hashes.
+    """One batch's profile (without its duplicate count) and its rows' hashes."""
+    return _start_frame(df, source, pool)()
+
+
+def _start_frame(df: pl.DataFrame, source: str, pool: Executor | None) -> _Parts:
+    """Start profiling one batch; the result waits for it.
 
     With a ``pool``, a batch of at least PARALLEL_ROWS rows has its columns (and its row
-    hashes) profiled in the pool's threads, in column order: each column's sketches are
-    built from that column alone, so the profile is the same as a serial pass's.
+    hashes) profiled in the pool's threads: each column's sketches are built from that
+    column alone, so the profile is the same as a serial pass's.
     """
     df = _normalise(df)
-    if pool is not None and df.height >= PARALLEL_ROWS and df.width > 1:
-        row_hashes_job = pool.submit(_row_hashes, df)
-        columns = tuple(pool.map(_profile_series, df.get_columns()))
-        hashes = row_hashes_job.result()
-    else:
+    if pool is None or df.height < PARALLEL_ROWS or df.width <= 1:
         columns = tuple(_profile_series(s) for s in df.get_columns())
-        hashes = _row_hashes(df)
-    row_hashes = ThetaSketch.of(hashes)
-    part = DatasetProfile(rows=df.height, columns=columns, row_hashes=row_hashes, source=source)
+        done = _assemble(df.height, columns, _row_hashes(df), source)
+        return lambda: done
+    row_hashes_job = pool.submit(_row_hashes, df)
+    column_jobs = [pool.submit(_profile_series, s) for s in df.get_columns()]
+    rows = df.height
+
+    def parts() -> tuple[DatasetProfile, np.ndarray]:
+        columns = tuple(job.result() for job in column_jobs)
+        return _assemble(rows, columns, row_hashes_job.result(), source)
+
+    return parts
+
+
+def _assemble(
+    rows: int, columns: tuple[ColumnProfile, ...], hashes: np.ndarray, source: str
+) -> tuple[DatasetProfile, np.ndarray]:
+    part = DatasetProfile(
+        rows=rows, columns=columns, row_hashes=ThetaSketch.of(hashes), source=source
+    )
     return part, hashes
 
 
