@@ -18,7 +18,15 @@ import pytest
 
 import mlgate
 from mlgate.data import io
-from mlgate.data.profile import dumps, duplicate_summary, empty_profile, profile, profile_frame
+from mlgate.data.profile import (
+    KEY_CANDIDATE_SHARE,
+    dumps,
+    duplicate_summary,
+    empty_profile,
+    key_candidates,
+    profile,
+    profile_frame,
+)
 from mlgate.data.rowset import DuplicateCount, RowHashSet
 from mlgate.data.schema import infer_schema
 from mlgate.data.validate import validate_profile
@@ -338,3 +346,31 @@ def test_natural_duplicate_fraction_follows_the_occupancy_model():
 
 def _only_dup(findings: list[Finding]) -> Finding:
     return next(f for f in findings if f.name == "quality.duplicate_rows")
+
+
+def test_key_candidates_match_counting_every_value_at_the_shares_edge() -> None:
+    """The head of a column may rule it out as a key (its repeats are the whole's), but
+    only when counting every value would too: at the share's edge, repeats first or last."""
+    n = 250_000
+    allowed = int((1 - KEY_CANDIDATE_SHARE) * n)  # 12,500 repeats of 250,000 values
+    rng = np.random.default_rng(0)
+
+    def repeats(count: int, *, first: bool) -> np.ndarray:
+        """n values of which ``count`` repeat an earlier one (zero, count + 1 times)."""
+        distinct, zeros = np.arange(1, n - count), np.zeros(count + 1, dtype=np.int64)
+        return np.concatenate([zeros, distinct] if first else [distinct, zeros])
+
+    frame = pl.DataFrame(
+        {
+            "ids": rng.permutation(n),
+            "edge_last": repeats(allowed, first=False),
+            "over_last": repeats(allowed + 1, first=False),
+            "edge_first": repeats(allowed, first=True),
+            "over_first": repeats(allowed + 1, first=True),
+            "codes": rng.integers(0, 5, n),
+            "text": [f"user-{i}" for i in rng.permutation(n)],
+        }
+    )
+    counted = [c for c in frame.columns if frame[c].n_unique() >= KEY_CANDIDATE_SHARE * n]
+    assert counted == ["ids", "edge_last", "edge_first", "text"]
+    assert key_candidates(frame) == counted

@@ -53,6 +53,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "KEY_CANDIDATE_SHARE",
+    "KEY_HEAD_ROWS",
     "MAX_KEY_COLUMNS",
     "NULL",
     "NUMERIC",
@@ -180,6 +181,8 @@ PARALLEL_ROWS = 20_000
 #: Text and whole-number columns whose first batch is at least this share distinct are
 #: candidate keys, whose repeated values the pass counts exactly (``repeats``).
 KEY_CANDIDATE_SHARE = 0.95
+#: Values of a batch's column looked at first when telling whether it may be a key.
+KEY_HEAD_ROWS = 20_000
 #: At most this many candidate keys per dataset (each holds up to rowset.MAX_EXACT
 #: hashes, 32 MB), the first in column order.
 MAX_KEY_COLUMNS = 8
@@ -195,7 +198,16 @@ def key_candidates(df: pl.DataFrame) -> list[str]:
         if not (dtype.is_integer() or dtype == pl.String):
             continue
         values = df.get_column(name).drop_nulls()
-        if values.len() >= 2 and values.n_unique() >= KEY_CANDIDATE_SHARE * values.len():
+        if values.len() < 2:
+            continue
+        # The column has at most len - (repeats among its first values) distinct values:
+        # when that bound is short of a key's share, the whole need not be counted.
+        head = values.head(KEY_HEAD_ROWS)
+        if head.len() < values.len():
+            at_most = values.len() - (head.len() - head.n_unique())
+            if at_most < KEY_CANDIDATE_SHARE * values.len():
+                continue
+        if values.n_unique() >= KEY_CANDIDATE_SHARE * values.len():
             out.append(name)
     return out
 

@@ -38,8 +38,9 @@ from mlgate.data.theta import FULL, ThetaSketch, sorted_distinct
 
 #: Distinct rows counted exactly; beyond, the count is estimated (8 bytes a row: 32 MB).
 MAX_EXACT = 2**22
-#: Row hashes that may wait before a merge, however small the set (8 MB).
-_MIN_PENDING = 1 << 20
+#: Row hashes that may wait before a merge, however small the set (16 MB): fewer merges
+#: of a set that is still growing, each of which sorts it again.
+_MIN_PENDING = 1 << 21
 #: Merge once a 1/_GROWTH of the set is waiting: a smaller share keeps the peak memory
 #: of a merge nearer the set's own size, a larger one merges less often.
 _GROWTH = 4
