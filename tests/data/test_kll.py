@@ -88,3 +88,30 @@ def test_many_small_updates_give_the_plain_algorithms_sketch() -> None:
         plain.update(values)
     assert _state(sketch) == [lv.tobytes() for lv in plain.levels]
     assert sketch.rank_error > 0  # compactions happened
+
+
+def test_values_given_in_order_give_the_sketch_of_sorting_them() -> None:
+    rng = np.random.default_rng(4)
+    values, counts = np.arange(-3.0, 40.0), rng.integers(0, 9_000, 43)
+    ordered = np.repeat(values, counts)  # whole numbers counted, then repeated in order
+    shuffled = rng.permutation(ordered)
+    sketch, plain = KllSketch(), PlainKll()
+    sketch.update(ordered, ascending=True, extent=(-3.0, 39.0))
+    plain.update(shuffled)
+    assert _state(sketch) == [lv.tobytes() for lv in plain.levels]
+    # Later values are sorted as usual: the promise covers the one update.
+    more = rng.normal(size=50_000)
+    sketch.update(more)
+    plain.update(more)
+    assert _state(sketch) == [lv.tobytes() for lv in plain.levels]
+
+
+def test_values_in_order_after_others_are_still_sorted_with_them() -> None:
+    rng = np.random.default_rng(5)
+    first, ordered = rng.normal(size=200), np.sort(rng.normal(size=700))
+    sketch, plain = KllSketch(), PlainKll()
+    sketch.update(first)  # stays in level 0: fewer than its capacity
+    sketch.update(ordered, ascending=True)
+    plain.update(first)
+    plain.update(ordered)
+    assert _state(sketch) == [lv.tobytes() for lv in plain.levels]

@@ -61,10 +61,15 @@ def _mix_in_place(out: np.ndarray, seed: np.uint64) -> None:
         part ^= tmp
 
 
-def hash_floats(values: np.ndarray) -> np.ndarray:
-    """Hashes of float64 values; 0.0 and -0.0 hash alike (they are equal)."""
+def hash_floats(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Hashes of float64 values; 0.0 and -0.0 hash alike (they are equal).
+
+    ``out``, if given, is a uint64 array of the values' size that receives the hashes
+    (a caller hashing slice by slice reuses one buffer).
+    """
     values = np.asarray(values, dtype=np.float64)
-    out = np.empty(values.size, dtype=np.uint64)
+    if out is None:
+        out = np.empty(values.size, dtype=np.uint64)
     # Adding 0.0 turns -0.0 into 0.0 and leaves every other value alone.
     np.add(values.ravel(), 0.0, out=out.view(np.float64))
     _mix_in_place(out, _SEED_FLOAT)

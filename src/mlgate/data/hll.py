@@ -20,6 +20,7 @@ import struct
 import numpy as np
 
 from mlgate.data._slices import CHUNK
+from mlgate.data.hashing import hash_floats
 from mlgate.data.sketches import b64, unb64
 
 P = 12
@@ -44,6 +45,13 @@ def _ranks(hashes: np.ndarray) -> np.ndarray:
     # The biased exponent e + 1023 of a value with bit length e + 1.
     exponent = rest.astype(np.float64).view(np.uint64) >> np.uint64(52)
     return (np.uint64(Q + 1 + 1023) - exponent).astype(np.uint8)
+
+
+def _update(registers: np.ndarray, hashes: np.ndarray) -> None:
+    """Raise each hash's register (its top P bits) to the hash's rank."""
+    # Indices below 2**P: an int64 view indexes faster than uint64 (no conversion).
+    index = (hashes >> np.uint64(Q)).view(np.int64)
+    np.maximum.at(registers, index, _ranks(hashes))
 
 
 def _sigma(x: float) -> float:
@@ -82,12 +90,25 @@ class HllSketch:
 
     @classmethod
     def of(cls, hashes: np.ndarray) -> HllSketch:
-        hashes = np.asarray(hashes, dtype=np.uint64)
+        """The sketch of a set of 64-bit hashes (uint64, any shape, repeats allowed)."""
+        hashes = np.asarray(hashes, dtype=np.uint64).ravel()
         registers = np.zeros(M, dtype=np.uint8)
         # Slice by slice: slice-sized temporaries stay in cache and are reused.
         for start in range(0, hashes.size, CHUNK):
             part = hashes[start : start + CHUNK]
-            np.maximum.at(registers, part >> np.uint64(Q), _ranks(part))
+            _update(registers, part)
+        return cls(registers)
+
+    @classmethod
+    def of_floats(cls, values: np.ndarray) -> HllSketch:
+        """``HllSketch.of(hash_floats(values))``, hashed a slice at a time into one
+        reused buffer instead of a batch-sized array of hashes."""
+        values = np.asarray(values, dtype=np.float64).ravel()
+        registers = np.zeros(M, dtype=np.uint8)
+        scratch = np.empty(min(CHUNK, values.size), dtype=np.uint64)
+        for start in range(0, values.size, CHUNK):
+            part = values[start : start + CHUNK]
+            _update(registers, hash_floats(part, out=scratch[: part.size]))
         return cls(registers)
 
     def merged(self, other: HllSketch) -> HllSketch:

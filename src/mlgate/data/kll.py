@@ -46,27 +46,44 @@ def _offset(compactions: int, h: int, n: int) -> int:
 class KllSketch:
     """Mergeable quantiles of float values with rank error of about 1/k (1% at k=300)."""
 
-    __slots__ = ("_compactions", "_k", "_levels", "_n")
+    __slots__ = ("_compactions", "_k", "_levels", "_n", "_sorted0")
 
     def __init__(self, k: int = DEFAULT_K) -> None:
         self._k = k
         self._n = 0
         self._compactions = 0
         self._levels: list[np.ndarray] = [np.empty(0, dtype=_DTYPE)]
+        #: Whether level 0 is known to be in ascending order (``update(ascending=True)``).
+        self._sorted0 = False
 
     # -- building ---------------------------------------------------------------------
-    def update(self, values: np.ndarray) -> None:
+    def update(
+        self,
+        values: np.ndarray,
+        *,
+        extent: tuple[float, float] | None = None,
+        ascending: bool = False,
+    ) -> None:
+        """Add float values (any shape; NaN is not allowed).
+
+        ``extent``, the values' (min, max) when the caller knows it, saves two passes.
+        ``ascending=True`` says the values are in ascending order with no -0.0 among
+        zeros (whole numbers counted and repeated, say): the next compaction checks the
+        order in one pass and then skips its sort, whose result would be the same.
+        """
         # Finite values beyond float32's range are clipped, not turned into infinities.
         values = np.asarray(values, dtype=np.float64).ravel()
         if values.size == 0:
             return
         limit = float(np.finfo(_DTYPE).max)
-        if values.min() < -limit or values.max() > limit:
+        lo, hi = extent if extent is not None else (values.min(), values.max())
+        if lo < -limit or hi > limit:
             values = np.clip(values, -limit, limit)
         values = values.astype(_DTYPE)
         self._n += int(values.size)
         level0 = self._levels[0]
         self._levels[0] = np.concatenate([level0, values]) if level0.size else values
+        self._sorted0 = ascending
         self._compress()
 
     def merged(self, other: KllSketch) -> KllSketch:
@@ -104,7 +121,9 @@ class KllSketch:
         # sort would return it unchanged.
         level = self._levels[h]
         if h == 0:
-            level = np.sort(level, kind="quicksort")
+            # Values promised in order are checked (a pass), never trusted blindly.
+            if not (self._sorted0 and _is_sorted(level)):
+                level = np.sort(level, kind="quicksort")
         elif not _is_sorted(level):
             level = np.sort(level, kind="stable")
         keep = level[:1] if level.size % 2 else level[:0]
@@ -114,6 +133,8 @@ class KllSketch:
         self._compactions += 1
         promoted = pairs[offset::2]
         self._levels[h] = keep.copy()
+        if h == 0:
+            self._sorted0 = False
         if h + 1 == len(self._levels):
             self._levels.append(np.empty(0, dtype=_DTYPE))
         above = self._levels[h + 1]

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from mlgate.data import io
-from mlgate.data.hashing import hash_floats, hash_ints, hash_row_hashes, hash_strings
+from mlgate.data.hashing import hash_ints, hash_row_hashes, hash_strings
 from mlgate.data.hll import HllSketch
 from mlgate.data.kll import KllSketch
 from mlgate.data.moments import Moments
@@ -333,13 +333,18 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         integral = True
     lo = float(arr.min()) if arr.size else None
     hi = float(arr.max()) if arr.size else None
-    quantiles = KllSketch()
-    quantiles.update(arr)
     counted = _small_range_counts(arr, lo, hi) if integral else None
+    quantiles = KllSketch()
+    if counted is not None and values.dtype.is_integer():
+        # Counted integers, repeated in order, are the sorted values: no sort needed
+        # (a float column is left to the sort, which may order -0.0 among its zeros).
+        quantiles.update(np.repeat(*counted), ascending=True)
+    elif lo is not None and hi is not None:
+        quantiles.update(arr, extent=(lo, hi))
     # Hashed as floats, whole or not, so that a part of whole numbers and a part of
     # fractions hash the same value (1 and 1.0) alike when merged. A value's hash is the
     # same however often it occurs, so counted values are hashed once each.
-    distinct = HllSketch.of(hash_floats(arr if counted is None else counted[0]))
+    distinct = HllSketch.of_floats(arr if counted is None else counted[0])
     frequent = FrequentSketch()
     dropped = 0
     if integral and finite.len() > 2 * TOP_PER_BATCH and distinct.estimate > finite.len() / 2:
