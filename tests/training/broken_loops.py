@@ -192,3 +192,26 @@ def nan_gradient_at(batch_index: int, form: str = "train_step") -> Spec:
     spec.pop("train", None)
     spec[form] = train_step if form == "train_step" else train
     return {k: v for k, v in spec.items() if v is not None}
+
+
+def two_backwards_per_step(accumulate: int = 1) -> Spec:
+    """A ``train`` loop whose step backpropagates two losses of one forward apart (a
+    main and an auxiliary loss, the first with ``retain_graph=True``), then steps once;
+    with ``accumulate`` > 1 it also accumulates that many batches per optimizer step,
+    undeclared."""
+    spec = loop_spec(None, "train")
+    model, optimizer, batches = spec["model"], spec["optimizer"], spec["batches"]
+
+    def train(steps: int) -> None:
+        model.train()
+        for step in range(steps * accumulate):
+            x, y = batches[step % len(batches)]
+            out = model(x)
+            F.cross_entropy(out, y).backward(retain_graph=True)
+            (1e-3 * out.pow(2).mean()).backward()
+            if (step + 1) % accumulate == 0:
+                optimizer.step()
+                optimizer.zero_grad()
+
+    spec["train"] = train
+    return spec

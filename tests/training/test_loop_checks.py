@@ -411,3 +411,17 @@ def test_a_parameter_with_a_gradient_only_at_unchecked_steps_is_not_called_zero_
     findings = check_torch(as_spec(spec), Budget(steps=12, overfit_steps=20))
     f = find(findings, "training.parameter_not_updated")
     assert f.status is Status.PASS, f.message
+
+
+def test_two_backward_passes_per_optimizer_step_in_train_are_not_accumulation():
+    findings = check_torch(as_spec(loops.two_backwards_per_step()), FAST)
+    f = find(findings, "training.gradients_not_zeroed")
+    assert f.status is Status.PASS, f.message
+    assert f.details["batches_per_step"] == 1
+
+
+def test_undeclared_accumulation_in_train_with_two_backward_passes_still_warns():
+    findings = check_torch(as_spec(loops.two_backwards_per_step(accumulate=4)), FAST)
+    f = find(findings, "training.gradients_not_zeroed")
+    assert f.status is Status.WARN, f.message
+    assert "once per 4 batches" in f.message
