@@ -316,6 +316,32 @@ def test_a_new_codes_severity_is_configurable_like_the_others():
     assert report.passed
 
 
+def _bypassing(zero: bool):
+    # Lightning-style: the step calls submodules, so no forward hook of the model fires.
+    spec = loops.loop_spec(None, "train")
+    model, optimizer, batches = spec["model"], spec["optimizer"], spec["batches"]
+
+    def train(steps: int) -> None:
+        model.train()
+        for step in range(steps):
+            x, y = batches[step % len(batches)]
+            if zero:
+                optimizer.zero_grad()
+            logits = model.head(model.dropout(torch.relu(model.norm(model.encoder(x)))))
+            nn.functional.cross_entropy(logits, y).backward()
+            optimizer.step()
+
+    spec["train"] = train
+    return spec
+
+
+@pytest.mark.parametrize("zero", [True, False])
+def test_a_loop_that_bypasses_the_models_forward_is_checked_for_zeroing(zero):
+    f = find(check_torch(as_spec(_bypassing(zero)), FAST), "training.gradients_not_zeroed")
+    assert f.status is (Status.PASS if zero else Status.FAIL), f.message
+    assert f.details["steps_checked"] == 6  # after steps 0-3, 16 and 32 of 48
+
+
 def test_a_train_loop_that_bypasses_the_models_forward_still_has_its_losses_seen():
     # Lightning-style: the step calls submodules, so no forward hook of the model fires;
     # the backward catcher then stays on from the first step without a loss.

@@ -82,8 +82,8 @@ def check_gradients_zeroed(record: LoopRecord, accumulate: int, calls: int | Non
         return Finding(
             code,
             Status.SKIP,
-            f"cannot be judged: in {steps} optimizer steps no backward pass was seen "
-            "through the model's output, where .grad is looked at",
+            f"cannot be judged: no backward pass followed a checked optimizer step (of "
+            f"{steps}), where .grad is looked at",
             details=details,
         )
     every = checked >= steps - 1

@@ -6,10 +6,12 @@
   inputs and the largest |output|), and a forward pre-hook on each dropout and batch norm
   module (eval mode where it changes what the module does);
 - a gradient hook (``Tensor.register_hook``) on the model's output of the first
-  training forward after each optimizer step: it runs as backward starts, before any
-  new gradient reaches a parameter, so a ``.grad`` still holding a gradient then was not
-  zeroed (one hook per step rather than one per parameter, whose calls from the autograd
-  engine cost more than the rest of the observation);
+  training forward after each checked optimizer step: it runs as backward starts, before
+  any new gradient reaches a parameter, so a ``.grad`` still holding a gradient then was
+  not zeroed (one hook per step rather than one per parameter, whose calls from the
+  autograd engine cost more than the rest of the observation); when the step saw no
+  forward of the model (a loop calling submodules), one gradient hook per trainable
+  parameter for the next backward instead, which runs before its gradient is added;
 - global optimizer step pre- and post-hooks
   (``torch.optim.optimizer.register_optimizer_step_pre_hook``), so an optimizer the loop
   builds itself (Lightning's ``configure_optimizers``) is watched too: per step the
@@ -173,6 +175,9 @@ class LoopObserver:
         self._check = True  # the coming optimizer step is read in full
         self._armed = False
         self._output_hooks: list[Any] = []
+        self._forwards_at_step = 0  # training forwards seen by the last optimizer step
+        self._param_armed: set[int] = set()
+        self._param_counted = False
         self._stale: list[tuple[int, list[int], torch.Tensor]] = []
         self._seen_optimizers: set[int] = set()
         self._handles: list[Any] = []
@@ -278,6 +283,34 @@ class LoopObserver:
                 norms = torch.stack(torch._foreach_norm(grads, ord=math.inf))
             self._stale.append((self.record.optimizer_steps, [i for i, _ in held], norms))
 
+    def _watch_parameters(self) -> None:
+        """A gradient hook on each trainable parameter for the next backward: a leaf's
+        hook runs before its gradient is added to ``.grad``, so a ``.grad`` holding a
+        gradient then was not zeroed."""
+        self._armed = False  # the output hook would not fire; the parameters' hooks do
+        self._param_counted = False
+        step = self.record.optimizer_steps
+        for i, (_, p) in enumerate(self.named):
+            if p.requires_grad:
+                self._param_armed.add(i)
+                self._output_hooks.append(p.register_hook(self._param_hook(i, step)))
+
+    def _param_hook(self, i: int, step: int) -> Callable[[torch.Tensor], None]:
+        def hook(grad: torch.Tensor) -> None:
+            if i not in self._param_armed:  # only the first backward after the step
+                return
+            self._param_armed.discard(i)
+            if not self._param_counted:
+                self._param_counted = True
+                self.record.zero_checked += 1
+            held = self.named[i][1].grad
+            if held is not None:
+                with torch.no_grad():
+                    norm = torch.stack(torch._foreach_norm([_dense(held)], ord=math.inf))
+                self._stale.append((step, [i], norm))
+
+        return hook
+
     def _on_backward(self, loss: torch.Tensor) -> None:
         self.last_loss = loss.detach()
         if loss.numel() == 1:
@@ -339,6 +372,13 @@ class LoopObserver:
         for handle in self._output_hooks:
             handle.remove()
         self._output_hooks.clear()
+        self._param_armed.clear()
+        if self._armed and self.record.train_forwards == self._forwards_at_step:
+            # No forward of the model in this step: the loop calls submodules (a
+            # Lightning training_step), so no output hook will see the next backward.
+            # Watch the parameters instead, at checked steps only (one hook each).
+            self._watch_parameters()
+        self._forwards_at_step = self.record.train_forwards
         if check:
             self._read_all(step)
         elif self._pending:
