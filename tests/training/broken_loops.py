@@ -155,3 +155,63 @@ def plain_accuracy(spec_of: Callable[[], Spec], steps: int = 120) -> float:
     with torch.no_grad():
         correct = sum(int((model(x).argmax(1) == y).sum()) for x, y in spec["batches"])
     return correct / sum(len(y) for _, y in spec["batches"])
+
+
+def nan_gradient_at(batch_index: int, form: str = "train_step") -> Spec:
+    """The healthy loop whose ``batch_index``-th batch adds ``sqrt(0 * outputs)`` to the
+    loss: the loss stays finite (sqrt(0) = 0) but its derivative at 0 is inf, and inf * 0
+    makes every gradient NaN, so the parameters are NaN after that step. The trigger is
+    in the data (a flag value in the batch), so every seeded run meets it at that step."""
+    spec = loop_spec(None, form)
+    model, optimizer = spec["model"], spec["optimizer"]
+    batches = list(spec["batches"])
+    x, y = batches[batch_index]
+    x = x.clone()
+    x[0, 0] = 1000.0  # the flag
+    batches[batch_index] = (x, y)
+    model.encoder.requires_grad_(True)
+
+    def train_step(batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        xb, yb = batch
+        model.train()
+        optimizer.zero_grad()
+        out = model(xb)
+        loss = F.cross_entropy(out, yb)
+        if bool(xb[0, 0] > 100):
+            loss = loss + torch.sqrt((out * 0.0).sum())
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    def train(steps: int) -> None:
+        for step in range(steps):
+            train_step(batches[step % len(batches)])
+
+    spec.update(batches=batches, frozen=None, scheduler=None)
+    spec.pop("train_step", None)
+    spec.pop("train", None)
+    spec[form] = train_step if form == "train_step" else train
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+def two_backwards_per_step(accumulate: int = 1) -> Spec:
+    """A ``train`` loop whose step backpropagates two losses of one forward apart (a
+    main and an auxiliary loss, the first with ``retain_graph=True``), then steps once;
+    with ``accumulate`` > 1 it also accumulates that many batches per optimizer step,
+    undeclared."""
+    spec = loop_spec(None, "train")
+    model, optimizer, batches = spec["model"], spec["optimizer"], spec["batches"]
+
+    def train(steps: int) -> None:
+        model.train()
+        for step in range(steps * accumulate):
+            x, y = batches[step % len(batches)]
+            out = model(x)
+            F.cross_entropy(out, y).backward(retain_graph=True)
+            (1e-3 * out.pow(2).mean()).backward()
+            if (step + 1) % accumulate == 0:
+                optimizer.step()
+                optimizer.zero_grad()
+
+    spec["train"] = train
+    return spec

@@ -102,7 +102,9 @@ def test_each_bug_fails_its_check_and_the_control_passes_it(bug, form):
 
 def test_missing_zero_grad_names_the_parameters_and_the_fix():
     f = find(checked("no_zero_grad", "train_step"), "training.gradients_not_zeroed")
-    assert "not zeroed after 47 of 48 optimizer steps" in f.message
+    # .grad is looked at after the checked steps: the first 4, then every 16th (16, 32).
+    assert "not zeroed after 6 of the 6 optimizer steps checked, of 48 in all" in f.message
+    assert f.details["steps_checked"] == 6
     assert "optimizer.zero_grad()" in f.message
     assert "head.weight" in f.details["parameters"]
 
@@ -314,6 +316,32 @@ def test_a_new_codes_severity_is_configurable_like_the_others():
     assert report.passed
 
 
+def _bypassing(zero: bool):
+    # Lightning-style: the step calls submodules, so no forward hook of the model fires.
+    spec = loops.loop_spec(None, "train")
+    model, optimizer, batches = spec["model"], spec["optimizer"], spec["batches"]
+
+    def train(steps: int) -> None:
+        model.train()
+        for step in range(steps):
+            x, y = batches[step % len(batches)]
+            if zero:
+                optimizer.zero_grad()
+            logits = model.head(model.dropout(torch.relu(model.norm(model.encoder(x)))))
+            nn.functional.cross_entropy(logits, y).backward()
+            optimizer.step()
+
+    spec["train"] = train
+    return spec
+
+
+@pytest.mark.parametrize("zero", [True, False])
+def test_a_loop_that_bypasses_the_models_forward_is_checked_for_zeroing(zero):
+    f = find(check_torch(as_spec(_bypassing(zero)), FAST), "training.gradients_not_zeroed")
+    assert f.status is (Status.PASS if zero else Status.FAIL), f.message
+    assert f.details["steps_checked"] == 6  # after steps 0-3, 16 and 32 of 48
+
+
 def test_a_train_loop_that_bypasses_the_models_forward_still_has_its_losses_seen():
     # Lightning-style: the step calls submodules, so no forward hook of the model fires;
     # the backward catcher then stays on from the first step without a loss.
@@ -362,3 +390,64 @@ def test_two_optimizers_with_different_rates_do_not_read_as_a_collapsing_schedul
     f = find(findings, "training.lr_schedule_too_fast")
     assert f.status is Status.PASS, f.message
     assert f.details["peak"] == 0.1 and f.details["changes"] == 0
+
+
+# --- observation is sampled, but a bug between checked steps is still found and named ---
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_nan_gradient_at_an_unchecked_step_is_named_at_that_step(form):
+    # Step 10 is not a checked step (the first 4, then every 16th): the NaN is seen at
+    # step 11 (the loss) and the loop is run again reading every step, which names the
+    # gradient at step 10 rather than the NaN outputs it caused at step 11.
+    from mlgate.training.observe import checked_step
+
+    assert not checked_step(10)
+    findings = check_torch(as_spec(loops.nan_gradient_at(10, form)), FAST)
+    f = find(findings, "training.not_finite")
+    assert f.status is Status.FAIL
+    assert f.details["step"] == 10 and f.details["tensor"] == "gradient", f.message
+    assert f.message.startswith("the gradient of ")
+    assert "derivative of sqrt" in f.message
+
+
+def test_a_parameter_with_a_gradient_only_at_unchecked_steps_is_not_called_zero_gradient():
+    # A branch of the model used on one batch only, at an unchecked step: its gradient is
+    # read there (parameters without a non-zero gradient yet are read at every step).
+    spec = loops.loop_spec(None, "train_step")
+    model, optimizer, batches = spec["model"], spec["optimizer"], spec["batches"]
+    rare = nn.Linear(4, 3)
+    model.add_module("rare", rare)
+    optimizer.add_param_group({"params": list(rare.parameters())})
+    rare_batch = 10 % len(batches)
+
+    def train_step(batch):
+        x, y = batch
+        model.train()
+        optimizer.zero_grad()
+        out = model(x)
+        if batch is batches[rare_batch]:
+            out = out + rare(x)
+        loss = nn.functional.cross_entropy(out, y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    spec.update(train_step=train_step, scheduler=None)
+    findings = check_torch(as_spec(spec), Budget(steps=12, overfit_steps=20))
+    f = find(findings, "training.parameter_not_updated")
+    assert f.status is Status.PASS, f.message
+
+
+def test_two_backward_passes_per_optimizer_step_in_train_are_not_accumulation():
+    findings = check_torch(as_spec(loops.two_backwards_per_step()), FAST)
+    f = find(findings, "training.gradients_not_zeroed")
+    assert f.status is Status.PASS, f.message
+    assert f.details["batches_per_step"] == 1
+
+
+def test_undeclared_accumulation_in_train_with_two_backward_passes_still_warns():
+    findings = check_torch(as_spec(loops.two_backwards_per_step(accumulate=4)), FAST)
+    f = find(findings, "training.gradients_not_zeroed")
+    assert f.status is Status.WARN, f.message
+    assert "once per 4 batches" in f.message

@@ -51,17 +51,25 @@ def _names(names: Sequence[str]) -> str:
 
 
 def check_gradients_zeroed(record: LoopRecord, accumulate: int, calls: int | None) -> Finding:
-    """At the first backward after each optimizer step, ``.grad`` is None or zero.
+    """At the first backward after each checked optimizer step, ``.grad`` is None or zero.
 
     A ``.grad`` still holding the last step's gradient means the loop never zeroed it
     (``optimizer.zero_grad()`` missing or misplaced): every step then applies the sum of
-    all gradients so far. Declared accumulation (``accumulate_grad_batches``) adds up
-    gradients *between* optimizer steps and zeroes after each, so it passes too; what it
-    declares is checked against the backward passes (``calls``) per optimizer step.
+    all gradients so far. It is looked at after the checked steps (the first few, then
+    every ``observe.CHECK_EVERY``-th: ``record.zero_checked`` of them), which a loop that
+    never or only sometimes zeroes cannot avoid. Declared accumulation
+    (``accumulate_grad_batches``) adds up gradients *between* optimizer steps and zeroes
+    after each, so it passes too; what it declares is checked against the backward
+    passes (``calls``) per optimizer step.
     """
     code = "training.gradients_not_zeroed"
     steps = record.optimizer_steps
-    details: dict[str, Any] = {"optimizer_steps": steps, "accumulate_grad_batches": accumulate}
+    checked = record.zero_checked
+    details: dict[str, Any] = {
+        "optimizer_steps": steps,
+        "steps_checked": checked,
+        "accumulate_grad_batches": accumulate,
+    }
     if steps < 2:
         return Finding(
             code,
@@ -70,13 +78,27 @@ def check_gradients_zeroed(record: LoopRecord, accumulate: int, calls: int | Non
             "whether gradients are zeroed between them",
             details=details,
         )
+    if not checked:
+        return Finding(
+            code,
+            Status.SKIP,
+            f"cannot be judged: no backward pass followed a checked optimizer step (of "
+            f"{steps}), where .grad is looked at",
+            details=details,
+        )
+    every = checked >= steps - 1
+    of = (
+        f"of {steps} optimizer steps"
+        if every
+        else f"of the {checked} optimizer steps checked, of {steps} in all"
+    )
     if record.stale:
         stale_steps = sorted({s for steps_ in record.stale.values() for s in steps_})
         names = sorted(record.stale)
         return Finding(
             code,
             Status.FAIL,
-            f"gradients were not zeroed after {len(stale_steps)} of {steps} optimizer steps "
+            f"gradients were not zeroed after {len(stale_steps)} {of} "
             f"(first after step {stale_steps[0]}): at the next backward, .grad of "
             f"{_names(names)} still held the previous gradient, so each step applies the sum "
             "of all gradients so far; call optimizer.zero_grad() once per optimizer step "
@@ -110,7 +132,13 @@ def check_gradients_zeroed(record: LoopRecord, accumulate: int, calls: int | Non
     return Finding(
         code,
         Status.PASS,
-        f"gradients were zeroed between all {steps} optimizer steps{accumulated}",
+        (
+            f"gradients were zeroed between all {steps} optimizer steps"
+            if every
+            else f"gradients were zeroed after each of the {checked} optimizer steps checked, "
+            f"of {steps} in all"
+        )
+        + accumulated,
         details=details,
     )
 
@@ -169,8 +197,8 @@ def check_lr_schedule(record: LoopRecord) -> Finding:
             "threshold": LR_COLLAPSE,
         }
     )
-    if record.scheduler_lrs:
-        details["scheduler_last_lr"] = list(record.scheduler_lrs[-1])
+    if record.scheduler_last_lr is not None:
+        details["scheduler_last_lr"] = list(record.scheduler_last_lr)
     if peak > 0:
         for step, lr in enumerate(series):
             if lr <= LR_COLLAPSE * peak and step < LR_EARLY_SHARE * n:

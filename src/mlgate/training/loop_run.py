@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from mlgate.training.observe import LoopObserver, LoopRecord, StopLoop
+from mlgate.training.observe import DENSE_STEPS, LoopObserver, LoopRecord, StopLoop
 from mlgate.training.spec import SpecError, TorchSpec, user_code_error
 from mlgate.training.torch_run import (
     NonFinite,
@@ -53,14 +53,20 @@ def run_loop(
     batches: tuple[Any, ...] | None = None,
     stop: Callable[[list[float]], bool] | None = None,
     max_optimizer_steps: int | None = None,
+    dense: bool = False,
 ) -> LoopRun:
     """Put the user's objects back as found, seed, and run their loop once, observed.
 
     ``train_step`` is called once per batch (cycled) for ``steps`` calls, or until
     ``stop(losses)``; ``train(steps)`` is called once and ended after
     ``max_optimizer_steps`` optimizer steps (default ``steps``). Both end at the first
-    non-finite value or the time limit. Raises SpecError (exit 2) for an exception in the
-    user's loop or a ``train_step`` that returns no scalar loss tensor.
+    non-finite value or the time limit. The hooks read every tensor at the checked steps
+    only (``observe.checked_step``) unless ``dense``; a non-finite value found after the
+    first ``observe.DENSE_STEPS`` optimizer steps may have been made at an unchecked step
+    before, so the run is then repeated with ``dense=True`` (seeded the same, it takes
+    the same steps) to name the first non-finite tensor. Raises SpecError (exit 2) for
+    an exception in the user's loop or a ``train_step`` that returns no scalar loss
+    tensor.
     """
     state.restore()
     seed_everything(seed)
@@ -80,6 +86,7 @@ def run_loop(
         capture_loss=spec.train is not None,
         max_steps=(max_optimizer_steps or steps) if spec.train is not None else None,
         deadline=began + time_limit,
+        dense=dense,
     )
     try:
         with observer:
@@ -98,6 +105,21 @@ def run_loop(
     run.elapsed = time.monotonic() - began
     run.loss_required_grad = any(observer.has_grad)
     run.params = _records(spec, named, start, frozen, observer)
+    if run.non_finite is not None and not dense and observer.record.optimizer_steps > DENSE_STEPS:
+        again = run_loop(
+            spec,
+            state,
+            seed=seed,
+            steps=steps,
+            time_limit=time_limit,
+            label=label,
+            batches=batches,
+            stop=stop,
+            max_optimizer_steps=max_optimizer_steps,
+            dense=True,
+        )
+        if again.run.non_finite is not None:
+            return again
     return LoopRun(run, observer.record)
 
 

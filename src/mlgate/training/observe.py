@@ -6,10 +6,12 @@
   inputs and the largest |output|), and a forward pre-hook on each dropout and batch norm
   module (eval mode where it changes what the module does);
 - a gradient hook (``Tensor.register_hook``) on the model's output of the first
-  training forward after each optimizer step: it runs as backward starts, before any
-  new gradient reaches a parameter, so a ``.grad`` still holding a gradient then was not
-  zeroed (one hook per step rather than one per parameter, whose calls from the autograd
-  engine cost more than the rest of the observation);
+  training forward after each checked optimizer step: it runs as backward starts, before
+  any new gradient reaches a parameter, so a ``.grad`` still holding a gradient then was
+  not zeroed (one hook per step rather than one per parameter, whose calls from the
+  autograd engine cost more than the rest of the observation); when the step saw no
+  forward of the model (a loop calling submodules), one gradient hook per trainable
+  parameter for the next backward instead, which runs before its gradient is added;
 - global optimizer step pre- and post-hooks
   (``torch.optim.optimizer.register_optimizer_step_pre_hook``), so an optimizer the loop
   builds itself (Lightning's ``configure_optimizers``) is watched too: per step the
@@ -23,9 +25,18 @@
   own forward (a Lightning ``training_step`` calling submodules) gets it for the whole
   run, from the first step on which no loss was seen.
 
-Per step the hooks keep tensors and sync once (``tolist``) in the step post-hook, as
-mlgate's own loop does. A run is ended from a hook by raising ``StopLoop``, a
-``BaseException`` so that a loop's ``except Exception`` does not swallow it.
+What is read per step is cheap: the learning rates, the loss, and the gradients of the
+parameters that have not yet had a non-zero one (usually none after the first step). The
+reads over every tensor (the largest |gradient|, |parameter| and |output|, whether they
+are finite, and whether ``.grad`` was zeroed) run at *checked* steps only: the first
+``DENSE_STEPS`` optimizer steps and then every ``CHECK_EVERY``-th (``checked_step``), and
+at any step whose loss is not finite. Each bug they look for persists (a NaN parameter
+stays NaN, a loop without ``zero_grad`` never zeroes), so a sample finds it; where it
+finds a non-finite value later than the step that made it, ``loop_run`` runs the loop
+again with ``dense=True`` (every step checked) to name the first one. At a checked step
+the hooks keep tensors and sync once (``tolist``) in the step post-hook, as mlgate's own
+loop does. A run is ended from a hook by raising ``StopLoop``, a ``BaseException`` so
+that a loop's ``except Exception`` does not swallow it.
 """
 
 from __future__ import annotations
@@ -49,6 +60,16 @@ from mlgate.training.torch_validate import iter_tensors
 
 #: Modules whose forward depends on ``module.training``; eval mode changes what they do.
 MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
+#: Checked optimizer steps (every tensor read): the first DENSE_STEPS, then every
+#: CHECK_EVERY-th. A full read costs about a third of a small model's step on the CPU
+#: (benchmarks/RESULTS-training-loop.md); this keeps it near 1/CHECK_EVERY of the steps.
+DENSE_STEPS = 4
+CHECK_EVERY = 16
+
+
+def checked_step(step: int) -> bool:
+    """Whether optimizer step ``step`` (from 0) is read in full in a sampled run."""
+    return step < DENSE_STEPS or step % CHECK_EVERY == 0
 
 
 class StopLoop(BaseException):
@@ -60,14 +81,17 @@ class LoopRecord:
     """What the hooks saw of the user's loop, beyond the losses (see ``Run``).
 
     ``lrs`` holds, per optimizer step, each param group's learning rate as the step
-    began; ``stale`` maps a parameter to the optimizer steps after which its ``.grad``
-    still held a gradient at the next backward (not zeroed).
+    began; ``scheduler_last_lr`` the scheduler's last rates at the end of the run;
+    ``stale`` maps a parameter to the optimizer steps after which its ``.grad`` still
+    held a gradient at the next backward (not zeroed), among the ``zero_checked`` steps
+    after which that was looked at (the checked steps, see ``checked_step``).
     """
 
     optimizer_steps: int = 0
     lrs: list[tuple[float, ...]] = field(default_factory=list)
-    scheduler_lrs: list[tuple[float, ...]] = field(default_factory=list)
+    scheduler_last_lr: tuple[float, ...] | None = None
     stale: dict[str, list[int]] = field(default_factory=dict)
+    zero_checked: int = 0
     train_forwards: int = 0
     eval_forwards: int = 0
     module_forwards: dict[str, int] = field(default_factory=dict)
@@ -102,6 +126,7 @@ class LoopObserver:
     ``frozen`` names the parameters that must not change (declared, or with
     ``requires_grad=False`` at the start). ``max_steps`` ends the run after that many
     optimizer steps, ``deadline`` (``time.monotonic()``) after the step that passes it.
+    ``dense`` reads every tensor at every step instead of at the checked steps only.
     """
 
     def __init__(
@@ -114,6 +139,7 @@ class LoopObserver:
         capture_loss: bool = False,
         max_steps: int | None = None,
         deadline: float = math.inf,
+        dense: bool = False,
     ) -> None:
         self.model = model
         self.named = [(n, p) for n, p in model.named_parameters() if p.numel() > 0]
@@ -127,6 +153,7 @@ class LoopObserver:
         self.capture_loss = capture_loss
         self.max_steps = max_steps
         self.deadline = deadline
+        self.dense = dense
         self.record = LoopRecord()
         self.losses: list[float] = []
         self.last_loss: torch.Tensor | None = None
@@ -142,8 +169,15 @@ class LoopObserver:
         self._groups_seen: dict[int, int] = {}
         self._outs: list[torch.Tensor] = []
         self._floats = [p for _, p in self.named if p.is_floating_point()]
+        # Parameters without a non-zero gradient yet: read every step until they have one
+        # (a zero gradient at every step is a finding; frozen ones getting one too).
+        self._pending = list(range(len(self.named)))
+        self._check = True  # the coming optimizer step is read in full
         self._armed = False
         self._output_hooks: list[Any] = []
+        self._forwards_at_step = 0  # training forwards seen by the last optimizer step
+        self._param_armed: set[int] = set()
+        self._param_counted = False
         self._stale: list[tuple[int, list[int], torch.Tensor]] = []
         self._seen_optimizers: set[int] = set()
         self._handles: list[Any] = []
@@ -218,10 +252,11 @@ class LoopObserver:
                     if t.requires_grad:
                         self._output_hooks.append(t.register_hook(self._on_output_grad))
                         break
-            # Reduced with the parameters in the step post-hook: one fused call per step.
-            self._outs.extend(
-                t.detach() for t in iter_tensors(output) if t.is_floating_point() and t.numel()
-            )
+            if self._check:
+                # Reduced with the parameters in the step post-hook: one fused call.
+                self._outs.extend(
+                    t.detach() for t in iter_tensors(output) if t.is_floating_point() and t.numel()
+                )
 
     def _module_hook(self, name: str) -> Callable[[nn.Module, tuple[Any, ...]], None]:
         forwards, in_eval = self.record.module_forwards, self.record.module_eval
@@ -240,12 +275,41 @@ class LoopObserver:
         if not self._armed:  # only the first backward since the last optimizer step
             return
         self._armed = False
+        self.record.zero_checked += 1
         held = [(i, p.grad) for i, (_, p) in enumerate(self.named) if p.grad is not None]
         if held:
             grads = [_dense(g) for _, g in held]
             with torch.no_grad():
                 norms = torch.stack(torch._foreach_norm(grads, ord=math.inf))
             self._stale.append((self.record.optimizer_steps, [i for i, _ in held], norms))
+
+    def _watch_parameters(self) -> None:
+        """A gradient hook on each trainable parameter for the next backward: a leaf's
+        hook runs before its gradient is added to ``.grad``, so a ``.grad`` holding a
+        gradient then was not zeroed."""
+        self._armed = False  # the output hook would not fire; the parameters' hooks do
+        self._param_counted = False
+        step = self.record.optimizer_steps
+        for i, (_, p) in enumerate(self.named):
+            if p.requires_grad:
+                self._param_armed.add(i)
+                self._output_hooks.append(p.register_hook(self._param_hook(i, step)))
+
+    def _param_hook(self, i: int, step: int) -> Callable[[torch.Tensor], None]:
+        def hook(grad: torch.Tensor) -> None:
+            if i not in self._param_armed:  # only the first backward after the step
+                return
+            self._param_armed.discard(i)
+            if not self._param_counted:
+                self._param_counted = True
+                self.record.zero_checked += 1
+            held = self.named[i][1].grad
+            if held is not None:
+                with torch.no_grad():
+                    norm = torch.stack(torch._foreach_norm([_dense(held)], ord=math.inf))
+                self._stale.append((step, [i], norm))
+
+        return hook
 
     def _on_backward(self, loss: torch.Tensor) -> None:
         self.last_loss = loss.detach()
@@ -294,25 +358,41 @@ class LoopObserver:
     def _record_lr(self, optimizer: torch.optim.Optimizer) -> None:
         lrs = self._lrs.setdefault(id(optimizer), [])
         lrs.append(tuple(_float(g.get("lr")) for g in optimizer.param_groups))
-        if self.scheduler is not None and callable(getattr(self.scheduler, "get_last_lr", None)):
-            # A scheduler not stepped yet may have no last lr; the groups' lr is kept anyway.
-            with contextlib.suppress(Exception):
-                self.record.scheduler_lrs.append(
-                    tuple(_float(v) for v in self.scheduler.get_last_lr())
-                )
 
     def _on_step_post(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         if not self._ours(optimizer):
             return
         step = self.record.optimizer_steps
         self.record.optimizer_steps += 1
-        self._armed = True
+        check = self._check or (
+            self.capture_loss and bool(self.losses) and not math.isfinite(self.losses[-1])
+        )
+        self._check = self.dense or checked_step(step + 1)
+        self._armed = self.dense or checked_step(step)
         for handle in self._output_hooks:
             handle.remove()
         self._output_hooks.clear()
-        # One fused reduction and one sync per step: the largest |value| of each gradient
-        # (still in .grad after the step), each parameter and each output since the last
-        # step; the rest is arithmetic on a short Python list.
+        self._param_armed.clear()
+        if self._armed and self.record.train_forwards == self._forwards_at_step:
+            # No forward of the model in this step: the loop calls submodules (a
+            # Lightning training_step), so no output hook will see the next backward.
+            # Watch the parameters instead, at checked steps only (one hook each).
+            self._watch_parameters()
+        self._forwards_at_step = self.record.train_forwards
+        if check:
+            self._read_all(step)
+        elif self._pending:
+            self._read_pending()
+        if self.max_steps is not None and self.record.optimizer_steps >= self.max_steps:
+            raise StopLoop
+        if time.monotonic() > self.deadline:
+            self.stopped_by_time = True
+            raise StopLoop
+
+    def _read_all(self, step: int) -> None:
+        """One fused reduction and one sync: the largest |value| of each gradient (still in
+        .grad after the step), each parameter and each output since the last step; the
+        rest is arithmetic on a short Python list."""
         held = [(i, p.grad) for i, (_, p) in enumerate(self.named) if p.grad is not None]
         tensors = [_dense(g) for _, g in held] + self._floats + self._outs
         with torch.no_grad():
@@ -321,24 +401,35 @@ class LoopObserver:
             )
         self._outs = []
         n_grads, n_params = len(held), len(self._floats)
-        for (i, _), value in zip(held, values, strict=False):
+        self._grad_peaks([i for i, _ in held], values[:n_grads])
+        par_v = max(values[n_grads : n_grads + n_params], default=0.0)
+        if not all(math.isfinite(v) for v in values):
+            if self.non_finite_step is None:
+                self.non_finite_step = step
+            if self.capture_loss:
+                raise StopLoop
+        self.param_hist.append(par_v)
+
+    def _read_pending(self) -> None:
+        """The gradients of the parameters that have had no non-zero one yet."""
+        held = [(i, g) for i in self._pending if (g := self.named[i][1].grad) is not None]
+        if not held:
+            return
+        with torch.no_grad():
+            values = torch.stack(torch._foreach_norm([_dense(g) for _, g in held], ord=math.inf))
+        self._grad_peaks([i for i, _ in held], values.tolist())
+
+    def _grad_peaks(self, indices: list[int], values: list[float]) -> None:
+        """Record the largest |gradient| of parameters ``indices`` at this step."""
+        for i, value in zip(indices, values, strict=True):
             self.has_grad[i] = True
             if value > self.grad_peak[i] or math.isnan(value):
                 self.grad_peak[i] = value
             name = self.named[i][0]
             if name in self.frozen and value > 0:
                 self.record.frozen_with_grad[name] = self.record.frozen_with_grad.get(name, 0) + 1
-        par_v = max(values[n_grads : n_grads + n_params], default=0.0)
-        if not all(math.isfinite(v) for v in values):
-            self.non_finite_step = step
-            if self.capture_loss:
-                raise StopLoop
-        self.param_hist.append(par_v)
-        if self.max_steps is not None and self.record.optimizer_steps >= self.max_steps:
-            raise StopLoop
-        if time.monotonic() > self.deadline:
-            self.stopped_by_time = True
-            raise StopLoop
+        if indices:
+            self._pending = [i for i in self._pending if not self.grad_peak[i] > 0]
 
     # --- the end ----------------------------------------------------------------------
 
@@ -354,6 +445,12 @@ class LoopObserver:
         source = self._lr_source if self._lr_source in self._lrs else next(iter(self._lrs), None)
         if source is not None:
             self.record.lrs = self._lrs[source]
+        if self.scheduler is not None and callable(getattr(self.scheduler, "get_last_lr", None)):
+            # A scheduler never stepped may have no last lr; the groups' rates are kept anyway.
+            with contextlib.suppress(Exception):
+                self.record.scheduler_last_lr = tuple(
+                    _float(v) for v in self.scheduler.get_last_lr()
+                )
 
 
 def _max_abs(tensors: list[torch.Tensor], zero: torch.Tensor) -> torch.Tensor:

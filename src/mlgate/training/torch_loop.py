@@ -19,8 +19,9 @@ from mlgate.reports.evidence import LossSeries, TrainingEvidence
 from mlgate.training import loop_checks as lc
 from mlgate.training import run_checks as rc
 from mlgate.training.loop_run import LoopRun, run_loop
+from mlgate.training.observe import LoopRecord
 from mlgate.training.spec import Budget, TorchSpec
-from mlgate.training.torch_run import preserved_rng
+from mlgate.training.torch_run import Run, preserved_rng
 from mlgate.training.torch_validate import (
     check_optimizer_over_model,
     frozen_names,
@@ -80,7 +81,7 @@ def run_loop_checks(spec: TorchSpec, budget: Budget) -> tuple[list[Finding], Tra
         state.restore()
     run, record = main.run, main.record
     declared = frozen_names(spec.model, spec.frozen)
-    calls = run.steps if run.non_finite is None and not run.stopped_by_time else None
+    calls = _batches_trained(spec, run, record)
     series = [LossSeries.of("training run (your loop)", "loss", "step", run.losses)]
     if overfit is not None:
         series.append(LossSeries.of("one-batch run", "loss", "step", overfit.run.losses))
@@ -147,6 +148,18 @@ def _run_overfit(spec: TorchSpec, state: UserState, budget: Budget) -> tuple[Loo
     finally:
         for module, mode in zip(model.modules(), modes, strict=True):
             module.training = mode
+
+
+def _batches_trained(spec: TorchSpec, run: Run, record: LoopRecord) -> int | None:
+    """The batches the loop trained on, to compare with its optimizer steps: the
+    ``train_step`` calls; for ``train``, the backward passes seen, or the model's training
+    forwards when fewer (two losses of one forward, each backpropagated, are one batch;
+    two forwards of one batch, one backward, too). None when the run ended early."""
+    if run.non_finite is not None or run.stopped_by_time:
+        return None
+    if spec.train_step is not None or not record.train_forwards:
+        return run.steps
+    return min(run.steps, record.train_forwards)
 
 
 def _no_overfit() -> Finding:
