@@ -374,3 +374,24 @@ def test_key_candidates_match_counting_every_value_at_the_shares_edge() -> None:
     counted = [c for c in frame.columns if frame[c].n_unique() >= KEY_CANDIDATE_SHARE * n]
     assert counted == ["ids", "edge_last", "edge_first", "text"]
     assert key_candidates(frame) == counted
+
+
+@pytest.mark.parametrize("ascending", [True, False])
+def test_sorted_runs_and_unsorted_batches_count_alike(ascending: bool) -> None:
+    """Batches added as sorted runs are merged by run (a stable sort), unsorted ones by a
+    fresh sort; either way the count is exact, across merges and at the cap."""
+    rng = np.random.default_rng(11)
+    batches = [rng.integers(0, 5_000, 1_000).astype(np.uint64) for _ in range(30)]
+    expected = 30_000 - np.unique(np.concatenate(batches)).size
+    rows = RowHashSet()
+    for batch in batches:
+        rows.add(np.sort(batch) if ascending else batch, ascending=ascending)
+        if rows.rows % 7_000 == 0:
+            rows.state()  # a merge mid-pass, with runs waiting
+    assert rows.duplicates() == DuplicateCount(rows=expected)
+    capped = RowHashSet(cap=1_000)
+    for batch in batches:
+        capped.add(np.sort(batch) if ascending else batch, ascending=ascending)
+    sketch_count = capped.duplicates()
+    assert not sketch_count.exact
+    assert abs(sketch_count.rows - expected) < 4 * sketch_count.stderr + 1

@@ -140,7 +140,7 @@ def _fold(
 ) -> DatasetProfile:
     """Merge one batch's profile, row hashes and key values into the pass's."""
     part, hashes = parts()
-    seen.add(hashes)
+    seen.add(hashes, ascending=True)
     for name, values in keys.items():
         values.add(_value_hashes(batch.get_column(name)))
     if progress is not None:
@@ -160,8 +160,8 @@ def profile_frame(df: pl.DataFrame, source: str = "") -> DatasetProfile:
 
 def profile_part(df: pl.DataFrame, source: str = "") -> tuple[DatasetProfile, np.ndarray]:
     """One batch's partial profile, without duplicate or repeat counts, and its rows'
-    64-bit hashes (uint64, one per row): for an engine that gathers the parts of a
-    dataset itself and counts duplicates over them (``mlgate.engines``)."""
+    64-bit hashes (uint64, one per row, in ascending order): for an engine that gathers
+    the parts of a dataset itself and counts duplicates over them (``mlgate.engines``)."""
     return _profile_frame(df, source)
 
 
@@ -250,9 +250,10 @@ def _start_frame(df: pl.DataFrame, source: str, pool: Executor | None) -> _Parts
     df = _normalise(df)
     if pool is None or df.height < PARALLEL_ROWS or df.width <= 1:
         columns = tuple(_profile_series(s) for s in df.get_columns())
-        done = _assemble(df.height, columns, _row_hashes(df), source)
+        done = _assemble(df.height, columns, _sorted_row_hashes(df), source)
         return lambda: done
-    row_hashes_job = pool.submit(_row_hashes, df)
+    # Sorted in the worker: the pass's duplicate count then merges sorted runs.
+    row_hashes_job = pool.submit(_sorted_row_hashes, df)
     column_jobs = [pool.submit(_profile_series, s) for s in df.get_columns()]
     rows = df.height
 
@@ -270,6 +271,13 @@ def _assemble(
         rows=rows, columns=columns, row_hashes=ThetaSketch.of(hashes), source=source
     )
     return part, hashes
+
+
+def _sorted_row_hashes(df: pl.DataFrame) -> np.ndarray:
+    """``_row_hashes`` in ascending order."""
+    hashes = _row_hashes(df)
+    hashes.sort()
+    return hashes
 
 
 def _row_hashes(df: pl.DataFrame) -> np.ndarray:

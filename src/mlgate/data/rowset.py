@@ -68,26 +68,40 @@ class DuplicateCount:
 class RowHashSet:
     """The distinct 64-bit row hashes of one pass, exact up to ``cap`` distinct rows."""
 
-    __slots__ = ("_cap", "_pending", "_pending_size", "_rows", "_sorted", "_theta")
+    __slots__ = (
+        "_cap",
+        "_pending",
+        "_pending_size",
+        "_pending_sorted",
+        "_rows",
+        "_sorted",
+        "_theta",
+    )
 
     def __init__(self, cap: int | None = None) -> None:
         self._cap = MAX_EXACT if cap is None else cap
         self._sorted = np.empty(0, dtype=np.uint64)
         self._pending: list[np.ndarray] = []
         self._pending_size = 0
+        #: Whether every waiting array is in ascending order (``add(ascending=True)``).
+        self._pending_sorted = True
         self._theta = FULL
         self._rows = 0
 
-    def add(self, hashes: np.ndarray) -> None:
-        """Add one batch's row hashes (one per row, repeats allowed)."""
+    def add(self, hashes: np.ndarray, *, ascending: bool = False) -> None:
+        """Add one batch's row hashes (one per row, repeats allowed).
+
+        ``ascending=True`` says they are sorted (a caller can sort a batch in a worker
+        thread): a merge of sorted runs is then a stable sort's run merge, about twice
+        as fast as sorting them afresh.
+        """
         hashes = np.asarray(hashes, dtype=np.uint64)
         self._rows += hashes.size
         if self._theta < FULL:
             hashes = hashes[hashes < np.uint64(self._theta)]
         if hashes.size == 0:
             return
-        # Kept as they come: the merge sorts them anyway, so sorting each batch first
-        # would be work done twice.
+        self._pending_sorted = self._pending_sorted and ascending
         self._pending.append(hashes)
         self._pending_size += hashes.size
         if self._pending_size >= max(self._sorted.size // _GROWTH, _MIN_PENDING):
@@ -97,9 +111,12 @@ class RowHashSet:
         if not self._pending:
             return
         merged = np.concatenate([self._sorted, *self._pending])
-        self._pending, self._pending_size = [], 0
+        runs = self._pending_sorted
+        self._pending, self._pending_size, self._pending_sorted = [], 0, True
         self._sorted = np.empty(0, dtype=np.uint64)  # let the old array go before sorting
-        merged.sort()  # in place; faster here than a stable sort's merge of the runs
+        # In place. Sorted runs are merged by the stable sort (timsort finds the runs);
+        # unsorted hashes are faster with the default sort than with timsort.
+        merged.sort(kind="stable" if runs else "quicksort")
         distinct = sorted_distinct(merged)
         del merged
         if distinct.size > self._cap:
