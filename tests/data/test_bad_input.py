@@ -384,6 +384,19 @@ def test_bad_reference_is_one_line(
     assert_one_line_error(outcome, *fragments)
 
 
+def test_bad_reference_is_named_even_when_the_current_is_bad_too(
+    mlgate: Run, bad_input: tuple[str, tuple[str, ...]], tmp_path: Path
+) -> None:
+    """The current data is read while the reference's last batches are profiled; an
+    error in the reference is still the one reported, as a pass over it alone would."""
+    data, fragments = bad_input
+    other = tmp_path / "other-current.parquet"
+    other.write_bytes(b"PAR1 not a parquet file PAR1")
+    outcome = mlgate("check", "data", "--reference", data, "--current", other, "--format", "json")
+    assert_one_line_error(outcome, *fragments)
+    assert "other-current" not in outcome.err
+
+
 # -- no rows: a finding for the current data, exit 2 where a schema must be inferred ----
 
 

@@ -395,3 +395,34 @@ def test_sorted_runs_and_unsorted_batches_count_alike(ascending: bool) -> None:
     sketch_count = capped.duplicates()
     assert not sketch_count.exact
     assert abs(sketch_count.rows - expected) < 4 * sketch_count.stderr + 1
+
+
+def test_the_pair_of_profiles_is_the_profiles_made_one_after_the_other(tmp_path) -> None:
+    """The current's pass starts while the reference's last batches are profiled; each
+    profile is still the one a pass of its own gives, duplicates and key repeats too."""
+    from mlgate.data.gate import profile_pair
+    from mlgate.data.profile import profile_then
+
+    rng = np.random.default_rng(8)
+    paths = []
+    for name, n in (("ref", 600_000), ("cur", 450_000)):
+        frame = pl.DataFrame(
+            {
+                "id": rng.permutation(n),
+                "x": rng.normal(size=n),
+                "code": rng.choice(["a", "b", "c"], n),
+                "small": rng.integers(0, 4, n),
+            }
+        )
+        frame = pl.concat([frame, frame.head(5_000)])  # 5,000 rows repeated
+        path = tmp_path / f"{name}.parquet"
+        frame.write_parquet(path, row_group_size=100_000)
+        paths.append(path)
+    calls: list[str] = []
+    alone = profile_then(paths[0], read=lambda: calls.append("read"))
+    assert calls == ["read"]
+    ref, cur = profile_pair(*paths)
+    assert dumps(ref) == dumps(alone)
+    assert dumps(cur) == dumps(profile(paths[1]))
+    assert ref.duplicates == cur.duplicates == DuplicateCount(rows=5_000)
+    assert ref.get("id").repeats == DuplicateCount(rows=5_000)

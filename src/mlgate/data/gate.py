@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mlgate.data.drift import combine_evidence, compare_column, compare_profiles
-from mlgate.data.profile import DatasetProfile, ProgressFn, empty_profile, profile
+from mlgate.data.profile import DatasetProfile, ProgressFn, empty_profile, profile, profile_then
 from mlgate.data.schema import Schema, infer_schema, kind_reasons, load_schema
 from mlgate.data.validate import validate_profile
 from mlgate.engines import Engine
@@ -35,15 +36,59 @@ def profile_pair(
     progress: ProgressFn | None = None,
     engine: Engine | None = None,
 ) -> tuple[DatasetProfile, DatasetProfile]:
-    """Profile both sides, one after the other.
+    """Profile both sides, the current data's reading starting as soon as the
+    reference's ends (while its last batches are still profiled), so that no core waits
+    between the two passes.
 
-    Not in two processes: Polars already reads on every core, and a second process
-    doubles the peak memory (two batches, two copies of the libraries) to gain little.
+    Not in two processes, nor two whole passes at once: Polars already reads on every
+    core, and either doubles the peak memory (two batches, or two copies of the
+    libraries) to gain little. An error in the reference is raised first, as a pass
+    over the reference alone would raise it.
     """
-    return (
-        profile_input(reference, progress=progress, engine=engine),
-        profile_input(current, progress=progress, engine=engine),
-    )
+    if (engine is not None and engine.is_spark) or is_empty_file(reference):
+        return (
+            profile_input(reference, progress=progress, engine=engine),
+            profile_input(current, progress=progress, engine=engine),
+        )
+    side = _Background(lambda read: profile_then(reference, progress=progress, read=read))
+    side.read.wait()  # set once the reference is read, or has failed
+    if side.error is not None:
+        raise side.error  # the current untouched, as a pass over the reference alone
+    try:
+        cur = profile_input(current, progress=progress, engine=engine)
+    finally:
+        ref = side.result()  # the reference's error, if any, comes first
+    return ref, cur
+
+
+class _Background:
+    """A reference pass in a daemon thread (so that an interrupted run does not wait
+    for it): ``read`` is set once its data has been read or the pass has ended."""
+
+    def __init__(self, run: Callable[[Callable[[], None]], DatasetProfile]) -> None:
+        self.read = threading.Event()
+        self.error: BaseException | None = None
+        self._profile: DatasetProfile | None = None
+        self._thread = threading.Thread(
+            target=self._main, args=(run,), name="mlgate-reference", daemon=True
+        )
+        self._thread.start()
+
+    def _main(self, run: Callable[[Callable[[], None]], DatasetProfile]) -> None:
+        try:
+            self._profile = run(self.read.set)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            self.error = exc
+        finally:
+            self.read.set()
+
+    def result(self) -> DatasetProfile:
+        """The profile once the pass has ended; raises the pass's error."""
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self._profile is not None
+        return self._profile
 
 
 def profile_input(

@@ -76,6 +76,7 @@ __all__ = [
     "profile",
     "profile_frame",
     "profile_part",
+    "profile_then",
     "value_hashes",
 ]
 
@@ -91,6 +92,16 @@ ProgressFn = Callable[[int], None]
 def profile(data: Any, *, progress: ProgressFn | None = None) -> DatasetProfile:
     """Profile a file, folder, glob, saved profile, Polars/pandas/pyarrow table, or a
     Spark DataFrame (with the Spark engine, ``mlgate.engines.spark``)."""
+    return profile_then(data, progress=progress)
+
+
+def profile_then(
+    data: Any, *, progress: ProgressFn | None = None, read: Callable[[], None] | None = None
+) -> DatasetProfile:
+    """``profile(data)``, calling ``read()`` as soon as the data has been read (the last
+    batches may still be profiling, and the duplicate count closing): a caller with a
+    second input starts reading it then, so that no core idles between the two passes.
+    ``read`` is called at most once per reading and never after an error."""
     if type(data).__module__.startswith("pyspark."):
         from mlgate.engines.spark import profile_spark
 
@@ -100,11 +111,14 @@ def profile(data: Any, *, progress: ProgressFn | None = None) -> DatasetProfile:
         return load(source.paths[0])
     # A value past the rows that types were inferred from may not fit its column (a word
     # among numbers): the source is then read again so the column gets its real type.
-    return io.consume_batches(source, lambda b: _profile_batches(source, b, progress))
+    return io.consume_batches(source, lambda b: _profile_batches(source, b, progress, read))
 
 
 def _profile_batches(
-    source: io.Source, batches: Iterable[pl.DataFrame], progress: ProgressFn | None
+    source: io.Source,
+    batches: Iterable[pl.DataFrame],
+    progress: ProgressFn | None,
+    read: Callable[[], None] | None = None,
 ) -> DatasetProfile:
     result = empty_profile(source.label)
     # The pass keeps every distinct row hash, so its duplicate count is exact (see rowset),
@@ -125,6 +139,8 @@ def _profile_batches(
             if waiting is not None:
                 result = _fold(result, *waiting, seen, keys, progress)
             waiting = (batch, parts)
+        if read is not None:
+            read()
         if waiting is not None:
             result = _fold(result, *waiting, seen, keys or {}, progress)
     return _with_repeats(replace(result, duplicates=seen.duplicates()), keys or {})
