@@ -33,6 +33,11 @@ pins were overridden so that every tool runs on the same Spark):
 is generated as data_gate.py does (cached in benchmarks/data/, git-ignored).
 
     python benchmarks/spark_peers.py --repeat 3 --record
+    python benchmarks/spark_peers.py --peers pandera --compare-src ../main/src  # before/after
+
+Each Spark row also reports the work's CPU time: that of the process tree (driver, JVM
+with its JIT and GC threads, Spark's Python workers), steadier than wall time on a
+machine that other work shares.
 """
 
 from __future__ import annotations
@@ -66,11 +71,32 @@ from data_gate import (  # noqa: E402
 DEFAULT_PEERS_PYTHON = Path("/tmp/spark-peers-venv/bin/python")
 
 #: Every Spark measurement starts with this (argv: path, master) and ends by printing
-#: {"work_s": ...}; WORK is the part that is timed.
+#: {"work_s": ..., "work_cpu_s": ...}; WORK is the part that is timed (it may restart the
+#: clocks, t1 and c1, after a set-up that is not to be counted).
 SESSION = """\
 import json, os, sys, time
 path, master = sys.argv[1], sys.argv[2]
 os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers: this Python, as the driver
+def cpu_s():
+    # CPU seconds of this process and its tree (the JVM with its JIT and GC threads,
+    # Spark's Python daemon and workers): utime + stime + reaped children's, from /proc.
+    kids, total = {{}}, 0.0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{{name}}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        kids.setdefault(int(fields[1]), []).append((int(name), sum(map(int, fields[11:15]))))
+    todo = [os.getpid()]
+    while todo:
+        for pid, ticks in kids.get(todo.pop(), []):
+            total += ticks / os.sysconf("SC_CLK_TCK")
+            todo.append(pid)
+    return total + time.process_time()
 t0 = time.perf_counter()
 from pyspark.sql import SparkSession
 spark = (SparkSession.builder.master(master).appName("bench")
@@ -79,10 +105,10 @@ spark = (SparkSession.builder.master(master).appName("bench")
          {extra}.getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
 df = spark.read.parquet(path)
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), cpu_s()
 {work}
-t2 = time.perf_counter()
-print(json.dumps({{"session_s": t1 - t0, "work_s": t2 - t1, "note": note}}))
+t2, c2 = time.perf_counter(), cpu_s()
+print(json.dumps({{"session_s": t1 - t0, "work_s": t2 - t1, "work_cpu_s": c2 - c1, "note": note}}))
 """
 
 MLGATE_WORK = """\
@@ -110,7 +136,7 @@ for f in df.schema.fields:
     else:
         checks = [pa.Check.in_range(-1e12, 1e12)]
     cols[f.name] = pa.Column(f.dataType, checks=checks, nullable=True)
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), cpu_s()
 out = pa.DataFrameSchema(cols).validate(df)
 errors = out.pandera.errors
 note = f"{len(cols)} columns, {len(errors)} error groups"
@@ -137,7 +163,7 @@ for f in df.schema.fields:
                   gxe.ExpectColumnMeanToBeBetween, gxe.ExpectColumnStdevToBeBetween):
             suite.add_expectation(e(column=c, min_value=-1e12, max_value=1e12))
 suite = ctx.suites.add(suite)
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), cpu_s()
 result = batch.validate(suite)
 note = f"{len(result.results)} expectations, success={result.success}"
 """
@@ -157,7 +183,7 @@ t0 = time.perf_counter()
 from mlgate.data.profile import profile
 prof = profile(sys.argv[1])
 print(json.dumps({"session_s": 0.0, "work_s": time.perf_counter() - t0,
-                  "note": f"{prof.rows} rows"}))
+                  "work_cpu_s": time.process_time(), "note": f"{prof.rows} rows"}))
 """
 
 
@@ -166,7 +192,12 @@ def spark_code(work: str, extra: str = "") -> str:
 
 
 def measurements(
-    rows: int, path: Path, master: str, peers_python: Path, peers: list[str]
+    rows: int,
+    path: Path,
+    master: str,
+    peers_python: Path,
+    peers: list[str],
+    compare_src: Path | None = None,
 ) -> list[Measurement]:
     size = size_label(rows)
     me = sys.executable
@@ -193,25 +224,42 @@ def measurements(
             [me, "-c", POLARS_CODE, str(path)],
         )
     ]
-    for key in ["mlgate-spark", *peers]:
+    if compare_src is not None:
+        # The same work with mlgate imported from another checkout (before and after a
+        # change, in one run); its workers inherit PYTHONPATH.
+        table["mlgate-spark-compare"] = (
+            f"mlgate --engine spark ({master}), code of {compare_src}",
+            [me, "-c", spark_code(MLGATE_WORK)],
+            {"PYTHONPATH": str(compare_src)},
+        )
+    compared = ["mlgate-spark-compare"] if compare_src is not None else []
+    for key in [*compared, "mlgate-spark", *peers]:
         label, cmd, env = table[key]
         if cmd is None:
             extra = DEEQU_EXTRA if key == "deequ" else ""
             cmd = [str(peers_python), "-c", spark_code(works[key], extra)]
         out.append(
             Measurement(
-                key, label, size, rows, [*cmd, *args], env=env or None, peer=key != "mlgate-spark"
+                key,
+                label,
+                size,
+                rows,
+                [*cmd, *args],
+                env=env or None,
+                peer=not key.startswith("mlgate-spark"),
             )
         )
     return out
 
 
-def _work(m: Measurement) -> list[float]:
+def _work(m: Measurement, key: str = "work_s") -> list[float]:
+    """The runs' ``key`` (``work_s``: wall seconds; ``work_cpu_s``: CPU seconds of the
+    process tree) from the JSON line each printed."""
     times = []
     for run in m.good_runs:
         for line in reversed(run.stdout.strip().splitlines()):
             try:
-                times.append(float(json.loads(line)["work_s"]))
+                times.append(float(json.loads(line)[key]))
                 break
             except (ValueError, KeyError, TypeError):
                 continue
@@ -243,7 +291,7 @@ def render(args: argparse.Namespace, ms: list[Measurement], path: Path) -> str:
     ours = next((m for m in ms if m.key == "mlgate-spark"), None)
     ours_work = _median(_work(ours)) if ours else None
     lines = [
-        f"## {now[:10]}: mlgate's Spark engine against the Spark peers (issue 13, section 3), "
+        f"## {now}: mlgate's Spark engine against the Spark peers (issue 13, section 3), "
         f"{size_label(args.rows)}",
         "",
         f"- Command: `python benchmarks/spark_peers.py {shlex.join(args.argv)}`, at {now}",
@@ -258,17 +306,28 @@ def render(args: argparse.Namespace, ms: list[Measurement], path: Path) -> str:
         "",
         results_table(ms),
         "",
-        "Work alone (after the session's start and `spark.read.parquet`), and the ratio of "
-        "each peer's to mlgate's on Spark, in this run:",
+        "Work alone (after the session's start and `spark.read.parquet`), wall and CPU "
+        "time (the process tree's: driver, JVM with its JIT and GC threads, Python "
+        "workers), and the ratio of each peer's to mlgate's on Spark, in this run:",
         "",
-        "| measurement | work, median | runs | peer / mlgate on Spark |",
-        "| --- | ---: | ---: | ---: |",
+        "| measurement | work, median | min - max | CPU, median | runs "
+        "| peer / mlgate on Spark (wall) | (CPU) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    ours_cpu = _median(_work(ours, "work_cpu_s")) if ours else None
     for m in ms:
-        work = _median(_work(m))
-        ratio = f"{work / ours_work:.1f}x" if work and ours_work and m.peer else ""
+        works, cpus = _work(m), _work(m, "work_cpu_s")
+        work, cpu = _median(works), _median(cpus)
+        versus = m.peer or m.key == "mlgate-spark-compare"
+        ratio = f"{work / ours_work:.1f}x" if work and ours_work and versus else ""
+        cpu_ratio = f"{cpu / ours_cpu:.1f}x" if cpu and ours_cpu and versus else ""
         shown = f"{work:.1f} s" if work is not None else (m.failed[:120] or "n/a")
-        lines.append(f"| {m.label} | {shown} | {len(_work(m))} | {ratio} |")
+        spread = f"{min(works):.1f} - {max(works):.1f} s" if works else ""
+        cpu_shown = f"{cpu:.1f} s" if cpu is not None else ""
+        lines.append(
+            f"| {m.label} | {shown} | {spread} | {cpu_shown} | {len(works)} | {ratio} "
+            f"| {cpu_ratio} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -288,6 +347,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "from Maven Central, which this machine could not reach on 2026-12-01)",
     )
     parser.add_argument("--timeout", type=float, default=900, help="seconds per peer run")
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="also time mlgate's Spark engine imported from this src/ folder (another "
+        "checkout: before and after a change, in the same run)",
+    )
     parser.add_argument("--record", action="store_true", help="add to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
@@ -301,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     path = data_paths(args.rows)[0]
     args.load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     peers = [p for p in args.peers.split(",") if p]
-    ms = measurements(args.rows, path, args.master, args.peers_python, peers)
+    ms = measurements(args.rows, path, args.master, args.peers_python, peers, args.compare_src)
     run_rounds(
         ms, args.repeat, timeout=args.timeout, memory_limit=int(memory_total() * 0.8), log=log
     )

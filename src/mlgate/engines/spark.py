@@ -23,6 +23,7 @@ is asked for: ``mlgate --help`` and the Polars engine never import it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -143,14 +144,106 @@ def profile_dataframe(df: DataFrame, label: str) -> DatasetProfile:
     its text as text (the Polars engine reads the file again).
     """
     check_columns(df, label)
-    parts = _partitions(df)
-    dates = _date_columns(df)
-    rows = _run(df, label, parts, dates)
-    if dates and any(part < 0 for part, _ in rows):
-        rows = _run(df, label, parts, [])
+    with job_settings(df):
+        parts = _partitions(df)
+        dates = _date_columns(df)
+        rows = _run(df, label, parts, dates)
+        if dates and any(part < 0 for part, _ in rows):
+            rows = _run(df, label, parts, [])
     rows.sort(key=lambda r: r[0])
     gathered = Gatherer(label).add_all(bytes(payload) for _, payload in rows)
     return gathered.result(zero=_zero(df, label) if gathered.empty else None)
+
+
+#: Bytes of one Arrow batch sent to a Python worker, estimated from the schema: Spark's
+#: own default bound (``spark.sql.execution.arrow.maxBytesPerBatch``, 64 MiB).
+ARROW_BATCH_BYTES = 64 * 2**20
+#: Bytes a value of a type of no fixed width is taken to hold in an Arrow batch (text:
+#: its characters and offset; nested types).
+WIDE_VALUE_BYTES = 64
+#: Byte widths of Spark's fixed-width types in Arrow (their ``typeName()``).
+_FIXED_BYTES = {
+    "boolean": 1,
+    "byte": 1,
+    "short": 2,
+    "integer": 4,
+    "date": 4,
+    "float": 4,
+    "long": 8,
+    "double": 8,
+    "timestamp": 8,
+    "timestamp_ntz": 8,
+    "decimal": 16,
+}
+#: A file scan is split into at least this many partitions per core, so that the
+#: cores finish together (Spark's default is one per core, capped at 128 MB each, which
+#: left one core with twice the other's rows on the benchmark's 400 MB file).
+SPLITS_PER_CORE = 4
+_INT_MAX = 2**31 - 1
+
+
+def arrow_batch_rows(schema: Any) -> int:
+    """Rows per Arrow batch for a Spark ``StructType``: about ``ARROW_BATCH_BYTES`` of
+    data, at least Spark's default (10,000 rows) and at most the Polars engine's batch
+    (``io.BATCH_ROWS``)."""
+    row = sum(_FIXED_BYTES.get(f.dataType.typeName(), WIDE_VALUE_BYTES) for f in schema.fields)
+    return max(10_000, min(io.BATCH_ROWS, ARROW_BATCH_BYTES // max(1, row)))
+
+
+def job_settings_for(df: DataFrame) -> dict[str, str]:
+    """The SQL settings the engine's job runs with (see ``job_settings``)."""
+    settings = {
+        # Int.MaxValue turns off Spark's check of the batch's size in bytes, which it
+        # makes after every row by walking every column's buffers (38% of the JVM's
+        # time profiling the benchmark's file); the rows bound the batch instead.
+        "spark.sql.execution.arrow.maxBytesPerBatch": str(_INT_MAX),
+        "spark.sql.execution.arrow.maxRecordsPerBatch": str(arrow_batch_rows(df.schema)),
+    }
+    session = df.sparkSession
+    if session.conf.get("spark.sql.files.minPartitionNum", None) is None:
+        cores = _cores(session)
+        if cores is not None:
+            settings["spark.sql.files.minPartitionNum"] = str(SPLITS_PER_CORE * cores)
+    return settings
+
+
+def _cores(session: SparkSession) -> int | None:
+    try:
+        return max(1, int(session.sparkContext.defaultParallelism))
+    except Exception:  # Spark Connect: no SparkContext
+        return None
+
+
+@contextmanager
+def job_settings(df: DataFrame) -> Iterator[None]:
+    """Run the engine's jobs on ``df`` with ``job_settings_for(df)`` set on its
+    session, and the session's own values (or their absence) put back afterwards.
+
+    They are runtime SQL settings, read when a job is planned: Arrow batches bounded by
+    rows only (see ``arrow_batch_rows``), and a file scan split into at least
+    ``SPLITS_PER_CORE`` partitions per core unless the session sets
+    ``spark.sql.files.minPartitionNum`` itself. Other jobs run on the same session from
+    other threads meanwhile plan with them too. A setting the session refuses (a
+    locked-down cluster) is left as it is.
+    """
+    conf = df.sparkSession.conf
+    saved: dict[str, str | None] = {}
+    try:
+        for key, value in job_settings_for(df).items():
+            try:
+                previous = conf.get(key, None)
+                conf.set(key, value)
+            except Exception:  # not modifiable here: Spark's value holds
+                continue
+            saved[key] = previous
+        yield
+    finally:
+        for key, previous in saved.items():
+            with contextlib.suppress(Exception):
+                if previous is None:
+                    conf.unset(key)
+                else:
+                    conf.set(key, previous)
 
 
 #: First rows of the DataFrame whose text columns are looked at for dates.
@@ -198,8 +291,10 @@ def _collect(out: DataFrame) -> list[Any]:
 
 
 def _partitions(df: DataFrame) -> int:
+    """The partitions of ``df`` as a job planned now would have them (a new projection:
+    ``df`` itself keeps the plan it was first planned with, before ``job_settings``)."""
     try:
-        return max(1, int(df.rdd.getNumPartitions()))
+        return max(1, int(df.select("*").rdd.getNumPartitions()))
     except Exception:  # Spark Connect: no RDD API
         return DEFAULT_PARTITIONS
 
