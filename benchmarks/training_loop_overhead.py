@@ -11,8 +11,8 @@ order, ``--repeat`` times:
 - ``observed train_step``: mlgate's main run of the same loop, ``loop_run.run_loop``
   with every hook (module, gradient, optimizer step) for N calls, the state snapshot
   and restore included;
-- ``observed train``: the same for ``train(N)``, which adds the ``TorchFunctionMode``
-  that sees ``Tensor.backward`` (the loss of a loop that returns nothing).
+- ``observed train``: the same for ``train(N)``, which adds the gradient hook on the
+  model's output at each step that catches the loss of a loop that returns nothing.
 
 A ratio is the median over repeats of the ratio within each repeat, for wall-clock and
 for CPU time.

@@ -1,8 +1,8 @@
 """A PyTorch Lightning ``trainer.fit`` handed over through ``train``: mlgate watches it
 with the same hooks, including the optimizer and scheduler Lightning builds itself.
 
-Lightning is not a test dependency of mlgate; this file runs where it is installed
-(``pip install pytorch-lightning`` in a separate environment) and is skipped elsewhere.
+pytorch-lightning is in the ``test`` extra; where it is not installed this file is
+skipped.
 """
 
 from __future__ import annotations

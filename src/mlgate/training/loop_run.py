@@ -87,6 +87,7 @@ def run_loop(
         max_steps=(max_optimizer_steps or steps) if spec.train is not None else None,
         deadline=began + time_limit,
         dense=dense,
+        start=start,
     )
     try:
         with observer:
@@ -105,7 +106,8 @@ def run_loop(
     run.elapsed = time.monotonic() - began
     run.loss_required_grad = any(observer.has_grad)
     run.params = _records(spec, named, start, frozen, observer)
-    if run.non_finite is not None and not dense and observer.record.optimizer_steps > DENSE_STEPS:
+    seen = run.non_finite is not None or observer.non_finite_step is not None
+    if seen and not dense and observer.record.optimizer_steps > DENSE_STEPS:
         again = run_loop(
             spec,
             state,
@@ -228,12 +230,24 @@ def _records(
                 if i is not None:
                     groups.setdefault(i, group)
     peaks = observer.grad_peak
+    # The largest |change| of every floating parameter in one fused reduction and sync
+    # (NaN where a value is or was NaN: changed, as torch.equal would say).
+    floats = [i for i, (_, p) in enumerate(named) if p.is_floating_point() and p.numel()]
+    floats_set = set(floats)
+    change = dict.fromkeys(range(len(named)), 0.0)
+    with torch.no_grad():
+        if floats:
+            diffs = torch._foreach_sub(
+                [named[i][1].detach() for i in floats], [start[i] for i in floats]
+            )
+            norms = torch.stack(torch._foreach_norm(diffs, ord=math.inf)).tolist()
+            change.update(zip(floats, norms, strict=True))
     out = []
     with torch.no_grad():
         for i, ((name, p), before) in enumerate(zip(named, start, strict=True)):
             group = groups.get(i)
-            changed = not torch.equal(p, before)
-            diff = (p - before).abs().max().item() if changed and p.is_floating_point() else 0.0
+            diff = change[i]
+            changed = diff != 0.0 if i in floats_set else not torch.equal(p, before)
             lr = group.get("lr") if group is not None else None
             out.append(
                 ParamRecord(

@@ -17,20 +17,24 @@
   builds itself (Lightning's ``configure_optimizers``) is watched too: per step the
   learning rate of each param group, the largest |gradient| and |parameter|, frozen
   parameters that got a gradient or were unfrozen;
-- with ``capture_loss``, a ``TorchFunctionMode`` that sees each ``Tensor.backward`` call:
-  the loss of a ``train(steps)`` loop, which returns nothing, is the tensor backward runs
-  from. The mode routes every torch call through Python, so it is on only from the end
-  of the model's forward (its forward hook) to the next optimizer step (the step
-  pre-hook), where the loss and its backward are; a loop that never calls the model's
-  own forward (a Lightning ``training_step`` calling submodules) gets it for the whole
-  run, from the first step on which no loss was seen.
+- with ``capture_loss``, the loss of a ``train(steps)`` loop, which returns nothing: the
+  tensor each backward pass starts from. The gradient hook on the model's output, put on
+  every training forward then, reads it from the frame of the ``Tensor.backward`` (or
+  ``torch.autograd.backward``) call below it on the stack (``backward_root``), once per
+  pass. A loop that never calls the model's own forward (a Lightning ``training_step``
+  calling submodules) gets no output hook: from the first optimizer step whose backward
+  was not seen, a ``TorchFunctionMode`` that sees each ``Tensor.backward`` call is on for
+  the rest of the run. The mode routes every torch call through Python (about 2x the
+  plain loop on the benchmark's small model when on for the whole run); the hook costs
+  one registration a step.
 
-What is read per step is cheap: the learning rates, the loss, and the gradients of the
-parameters that have not yet had a non-zero one (usually none after the first step). The
-reads over every tensor (the largest |gradient|, |parameter| and |output|, whether they
-are finite, and whether ``.grad`` was zeroed) run at *checked* steps only: the first
-``DENSE_STEPS`` optimizer steps and then every ``CHECK_EVERY``-th (``checked_step``), and
-at any step whose loss is not finite. Each bug they look for persists (a NaN parameter
+What is read per step is cheap: the learning rates, the loss (of ``train``: kept as a
+tensor, read with the others at the next checked step and at the end, one sync), and
+the gradients of the parameters that have not yet had a non-zero one (usually none
+after the first step). The reads over every tensor (the largest |gradient|, |parameter|
+and |output|, whether they are finite, and whether ``.grad`` was zeroed) run at
+*checked* steps only: the first ``DENSE_STEPS`` optimizer steps and then every
+``CHECK_EVERY``-th (``checked_step``). Each bug they look for persists (a NaN parameter
 stays NaN, a loop without ``zero_grad`` never zeroes), so a sample finds it; where it
 finds a non-finite value later than the step that made it, ``loop_run`` runs the loop
 again with ``dense=True`` (every step checked) to name the first one. At a checked step
@@ -43,6 +47,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,6 +107,51 @@ class LoopRecord:
     optimizers: list[str] = field(default_factory=list)
 
 
+#: The functions a backward pass is started from, as their frames show during it.
+_TENSOR_BACKWARD = torch.Tensor.backward.__code__
+_AUTOGRAD_BACKWARD = torch.autograd.backward.__code__
+_AUTOGRAD_GRAD = torch.autograd.grad.__code__
+#: Frames walked up from a gradient hook to find them (hook, engine, backward: about 4).
+_MAX_FRAMES = 12
+_graph_task_id: Callable[[], int] | None = getattr(torch._C, "_current_graph_task_id", None)
+
+
+def backward_root(thread_id: int | None = None) -> torch.Tensor | None:
+    """The tensor the running backward pass started from, read from the frame of
+    ``Tensor.backward`` or ``torch.autograd.backward`` below a gradient hook: the loss.
+
+    A hook on a CPU tensor runs on the thread that called backward; on an accelerator it
+    runs on the autograd engine's device thread, and the caller's frames are looked up
+    by ``thread_id``. None for ``torch.autograd.grad``, a backward of several tensors, or
+    frames that show neither call.
+    """
+    found = _root_in(sys._getframe(2))
+    if found is None and thread_id is not None and thread_id != threading.get_ident():
+        found = _root_in(sys._current_frames().get(thread_id))
+    return found if isinstance(found, torch.Tensor) else None
+
+
+def _root_in(frame: Any) -> torch.Tensor | bool | None:
+    """The root in ``frame``'s stack; False where the pass is ``autograd.grad``."""
+    for _ in range(_MAX_FRAMES):
+        if frame is None:
+            return None
+        code = frame.f_code
+        if code is _AUTOGRAD_BACKWARD:
+            tensors = frame.f_locals.get("tensors")
+            if isinstance(tensors, torch.Tensor):
+                return tensors
+            if isinstance(tensors, (tuple, list)) and len(tensors) == 1:
+                return tensors[0] if isinstance(tensors[0], torch.Tensor) else None
+            return None
+        if code is _TENSOR_BACKWARD:
+            return frame.f_locals.get("self")
+        if code is _AUTOGRAD_GRAD:
+            return False
+        frame = frame.f_back
+    return None
+
+
 class _BackwardCatcher(TorchFunctionMode):
     """Sees every ``Tensor.backward`` call: the tensor backward starts from is the loss."""
 
@@ -140,6 +191,7 @@ class LoopObserver:
         max_steps: int | None = None,
         deadline: float = math.inf,
         dense: bool = False,
+        start: list[torch.Tensor] | None = None,
     ) -> None:
         self.model = model
         self.named = [(n, p) for n, p in model.named_parameters() if p.numel() > 0]
@@ -156,6 +208,10 @@ class LoopObserver:
         self.dense = dense
         self.record = LoopRecord()
         self.losses: list[float] = []
+        # The losses of backward passes not yet read: kept as tensors and read together
+        # at the next checked step and at the end (one sync, not one per step).
+        self._loss_tensors: list[torch.Tensor] = []
+        self._backwards = 0  # backward passes seen
         self.last_loss: torch.Tensor | None = None
         self.last_inputs: Any = None
         self.last_outputs: Any = None
@@ -184,10 +240,24 @@ class LoopObserver:
         self._mode: _BackwardCatcher | None = None
         self._mode_on = False
         self._mode_always = False
-        self._losses_at_step = 0
+        # The loss of a train(steps) loop: caught by the gradient hook on the model's
+        # output, from the frames of the backward call (one hook a step; the
+        # TorchFunctionMode is the fallback for loops that never call the model).
+        self._hook_loss = capture_loss
+        self._last_task: int | None = None
+        self._thread: int | None = None
+        self._backwards_at_step = 0
         self.param_hist: list[float] = []
-        with torch.no_grad():
-            self.param_start = _max_abs([p for _, p in self.named], self._zero).item()
+        self._start = start if start is not None else [p.detach().clone() for _, p in self.named]
+        self._param_start: float | None = None
+
+    @property
+    def param_start(self) -> float:
+        """The largest |parameter| at the start (read only to name a non-finite value)."""
+        if self._param_start is None:
+            with torch.no_grad():
+                self._param_start = _max_abs(self._start, self._zero).item()
+        return self._param_start
 
     # --- registration -----------------------------------------------------------------
 
@@ -245,9 +315,9 @@ class LoopObserver:
 
     def _on_model_out(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
         if torch.is_grad_enabled():
-            self._mode_on_now()
             self.last_outputs = output
-            if self._armed:
+            if self._armed or self._hook_loss:
+                self._thread = threading.get_ident()
                 for t in iter_tensors(output):
                     if t.requires_grad:
                         self._output_hooks.append(t.register_hook(self._on_output_grad))
@@ -272,6 +342,8 @@ class LoopObserver:
     # --- gradients and the loss -------------------------------------------------------
 
     def _on_output_grad(self, grad: torch.Tensor) -> None:
+        if self._hook_loss:
+            self._catch_loss()
         if not self._armed:  # only the first backward since the last optimizer step
             return
         self._armed = False
@@ -311,10 +383,32 @@ class LoopObserver:
 
         return hook
 
+    def _catch_loss(self) -> None:
+        """The loss of the backward pass that reached the model's output, once per pass
+        (two forwards' outputs in one loss reach it twice)."""
+        if _graph_task_id is not None:
+            task = _graph_task_id()
+            if task == self._last_task:
+                return
+            self._last_task = task
+        loss = backward_root(self._thread)
+        if loss is not None:
+            self._on_backward(loss)
+
     def _on_backward(self, loss: torch.Tensor) -> None:
-        self.last_loss = loss.detach()
+        self._backwards += 1
+        self.last_loss = loss = loss.detach()
         if loss.numel() == 1:
-            self.losses.append(float(loss.detach()))
+            self._loss_tensors.append(loss)
+
+    def _read_losses(self) -> bool:
+        """Turn the losses kept as tensors into floats (one sync); whether all are finite."""
+        kept, self._loss_tensors = self._loss_tensors, []
+        if not kept:
+            return True
+        values = torch.stack([t.reshape(()) for t in kept]).tolist()
+        self.losses.extend(values)
+        return all(math.isfinite(v) for v in values)
 
     # --- optimizer steps --------------------------------------------------------------
 
@@ -332,15 +426,6 @@ class LoopObserver:
     def _on_step_pre(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         if not self._ours(optimizer):
             return
-        if self._mode is not None and not self._mode_always:
-            if len(self.losses) == self._losses_at_step:
-                # No backward seen since the last step: the loop bypasses the model's
-                # forward, so watch every call from now on.
-                self._mode_always = True
-                self._mode_on_now()
-            else:
-                self._mode_off()
-            self._losses_at_step = len(self.losses)
         self._record_lr(optimizer)
         if len(optimizer.param_groups) != self._groups_seen.get(id(optimizer)):
             # Mapped once per optimizer, again when the loop adds a param group.
@@ -364,9 +449,15 @@ class LoopObserver:
             return
         step = self.record.optimizer_steps
         self.record.optimizer_steps += 1
-        check = self._check or (
-            self.capture_loss and bool(self.losses) and not math.isfinite(self.losses[-1])
-        )
+        if self._hook_loss:
+            if self._backwards == self._backwards_at_step:
+                # No loss reached the model's output in this step: the loop bypasses the
+                # model's forward (calls submodules), so watch every torch call instead.
+                self._hook_loss = False
+                self._mode_always = True
+                self._mode_on_now()
+            self._backwards_at_step = self._backwards
+        check = self._check
         self._check = self.dense or checked_step(step + 1)
         self._armed = self.dense or checked_step(step)
         for handle in self._output_hooks:
@@ -380,6 +471,10 @@ class LoopObserver:
             self._watch_parameters()
         self._forwards_at_step = self.record.train_forwards
         if check:
+            if not self._read_losses():
+                # A loss that is not finite: the run stops here, and loop_run runs it again
+                # reading every step to name the first (unless this is that run).
+                self._non_finite_at(step)
             self._read_all(step)
         elif self._pending:
             self._read_pending()
@@ -404,11 +499,14 @@ class LoopObserver:
         self._grad_peaks([i for i, _ in held], values[:n_grads])
         par_v = max(values[n_grads : n_grads + n_params], default=0.0)
         if not all(math.isfinite(v) for v in values):
-            if self.non_finite_step is None:
-                self.non_finite_step = step
-            if self.capture_loss:
-                raise StopLoop
+            self._non_finite_at(step)
         self.param_hist.append(par_v)
+
+    def _non_finite_at(self, step: int) -> None:
+        if self.non_finite_step is None:
+            self.non_finite_step = step
+        if self.capture_loss:
+            raise StopLoop
 
     def _read_pending(self) -> None:
         """The gradients of the parameters that have had no non-zero one yet."""
@@ -435,6 +533,8 @@ class LoopObserver:
 
     def _finish(self) -> None:
         """Turn the tensors the hooks kept into the record's numbers (one sync)."""
+        if not self._read_losses() and self.non_finite_step is None:
+            self.non_finite_step = self.record.optimizer_steps
         if self._stale:
             values = torch.cat([v for _, _, v in self._stale]).tolist()
             flat = [(step, i) for step, held, _ in self._stale for i in held]
