@@ -7,18 +7,18 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlgate.data.drift import combine_evidence, compare_column, compare_profiles
 from mlgate.data.profile import DatasetProfile, ProgressFn, empty_profile, profile, profile_then
-from mlgate.data.schema import Schema, infer_schema, kind_reasons, load_schema
-from mlgate.data.validate import validate_profile
 from mlgate.engines import Engine
 from mlgate.errors import InputError, name_hint
 from mlgate.findings import Finding, Report, Status, apply_severity, with_stage
 from mlgate.reports.evidence import DataEvidence
 from mlgate.runinfo import RunClock, data_input, digest_data_ahead, file_input
 from mlgate.serving.defaults import LOG_NOTES_KEY
+
+if TYPE_CHECKING:
+    from mlgate.data.schema import Schema
 
 MODES = ("drift", "skew")
 #: The stage every data-gate finding carries.
@@ -51,6 +51,7 @@ def profile_pair(
             profile_input(current, progress=progress, engine=engine),
         )
     side = _Background(lambda read: profile_then(reference, progress=progress, read=read))
+    _load_judges()  # while the reference is read: 0.1 s of imports off the critical path
     side.read.wait()  # set once the reference is read, or has failed
     if side.error is not None:
         raise side.error  # the current untouched, as a pass over the reference alone
@@ -59,6 +60,13 @@ def profile_pair(
     finally:
         ref = side.result()  # the reference's error, if any, comes first
     return ref, cur
+
+
+def _load_judges() -> None:
+    """Import the modules that judge profiles (schema, validation, drift: pydantic and
+    SciPy behind them), which this module leaves until they are needed."""
+    import mlgate.data.drift
+    import mlgate.data.validate  # noqa: F401
 
 
 class _Background:
@@ -133,6 +141,8 @@ def _as_schema(schema: Schema | str | Path | None, reference: DatasetProfile) ->
             f"{reference.source or 'reference'}: the reference has no rows, {why}; "
             "give a reference with data"
         )
+    from mlgate.data.schema import Schema, infer_schema, load_schema
+
     if isinstance(schema, Schema):
         return schema
     if schema is None:
@@ -167,6 +177,10 @@ def check_data(
     clock = RunClock.start()
     digest_data_ahead(reference, current)
     ref, cur = profile_pair(reference, current, progress=progress, engine=engine)
+    from mlgate.data.drift import combine_evidence, compare_profiles
+    from mlgate.data.schema import kind_reasons
+    from mlgate.data.validate import validate_profile
+
     ref, cur = _without_log_notes(ref), _without_log_notes(cur)
     sch = _as_schema(schema, ref)
     if target is not None and target not in sch.columns and ref.get(target) is None:
@@ -211,6 +225,9 @@ def validate(
 ) -> Report:
     """Validate one dataset against a schema (no drift: there is no reference)."""
     clock = RunClock.start()
+    from mlgate.data.schema import Schema, load_schema
+    from mlgate.data.validate import validate_profile
+
     sch = schema if isinstance(schema, Schema) else load_schema(schema)
     digest_data_ahead(data)
     cur = _without_log_notes(profile_input(data, progress=progress, engine=engine))
@@ -322,6 +339,8 @@ def _hint_renames(
     findings: list[Finding], ref: DatasetProfile, cur: DatasetProfile, schema: Schema
 ) -> list[Finding]:
     """Pair a missing column with a new one of the same type and distribution."""
+    from mlgate.data.drift import compare_column
+
     missing = [f.column for f in findings if f.name == "schema.missing_column" and f.column]
     new = [f.column for f in findings if f.name == "schema.new_column" and f.column]
     pairs: dict[str, str] = {}
