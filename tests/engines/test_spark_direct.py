@@ -92,6 +92,16 @@ def test_check_data_on_split_files_gives_the_same_checks_through_the_direct_read
     assert json.loads(out_spark)["passed"] is False
 
 
+def test_a_file_of_no_rows_has_its_columns(spark, tmp_path, paths_taken):
+    path = tmp_path / "empty.parquet"
+    _mixed().head(0).write_parquet(path)
+    got = profile_spark(str(path), session=spark)
+    want = profile(path)
+    assert paths_taken == []  # no task to run
+    assert got.rows == 0 and got.names == want.names
+    assert [c.kind for c in got.columns] == [c.kind for c in want.columns]
+
+
 def test_a_filtered_dataframe_is_read_by_spark(spark, tmp_path, paths_taken):
     data = _mixed()
     folder = _split(data, tmp_path / "mixed")

@@ -1,8 +1,10 @@
 """The Spark engine: the one batch profiler in every partition, merged on the driver.
 
 ``profile_spark`` takes a Spark DataFrame, ``spark:db.table`` (a catalog table), or a
-Parquet path or URI that Spark reads (a saved profile is loaded as it is). The
-DataFrame's partitions reach Python as Arrow record batches through
+Parquet path or URI that Spark reads (a saved profile is loaded as it is). A plain
+scan of Parquet files is read by the executors' Python itself, Spark only scheduling
+the tasks (``direct_scan``, ``mlgate.engines.direct``). Any other DataFrame's
+partitions reach Python as Arrow record batches through
 ``DataFrame.mapInArrow``; each partition gathers them into batches of the Polars
 engine's size, profiles them with ``profile.profile_part`` (``partials.PartBuilder``)
 and yields one row: its partition number and its partial profile as bytes (tens of KB
@@ -391,11 +393,15 @@ def _profile_direct(df: DataFrame, label: str, scan: direct.Layout) -> DatasetPr
 
 
 def _first_file_dates(df: DataFrame, scan: direct.Layout) -> list[str]:
-    """Text columns whose first ``DATE_SAMPLE_ROWS`` rows of the first file are dates."""
+    """Text columns whose first ``DATE_SAMPLE_ROWS`` rows of the first file are dates
+    (by Spark's first rows when Polars cannot read the file here)."""
     text = [f.name for f in df.schema.fields if f.dataType.typeName() == "string"]
     if not text:
         return []
-    sample = pl.scan_parquet(scan.files[0]).select(text).head(DATE_SAMPLE_ROWS).collect()
+    try:
+        sample = pl.scan_parquet(scan.files[0]).select(text).head(DATE_SAMPLE_ROWS).collect()
+    except (OSError, pl.exceptions.PolarsError):
+        return _date_columns(df)
     return io.date_string_columns(sample) if sample.height else []
 
 
