@@ -296,7 +296,9 @@ def _gather(out: DataFrame, label: str, parts: int) -> list[Any]:
     return [(int(r[0]), r[1]) for r in _collect(out, label)]
 
 
-def _collect(out: DataFrame, label: str) -> list[Any]:
+def _collect(out: Any, label: str) -> list[Any]:
+    """``out.collect()`` (a DataFrame or an RDD), with the failures users can fix as one
+    line: an executor that cannot open a file, workers that cannot import mlgate."""
     try:
         return out.collect()
     except Exception as exc:
@@ -408,29 +410,41 @@ def _first_file_dates(df: DataFrame, scan: direct.Layout) -> list[str]:
 def _run_direct(
     session: SparkSession, label: str, plan: list[tuple[direct.Batch, ...]], dates: list[str]
 ) -> list[Any]:
+    """(task, payload) rows of the plan's tasks; (-1, b"") when dates failed.
+
+    An RDD of one task id a partition: the direct read needs no Arrow between the JVM
+    and Python, and Spark's Arrow path cost a cold process 2 s more (its set-up and
+    JIT warm-up, and pandas imported in every worker) on the 5M-row benchmark file.
+    Above ``TREE_ABOVE`` tasks the partial profiles are merged on the executors first,
+    in about sqrt(n) groups, as with ``mapInArrow``.
+    """
     tasks = len(plan)
     fn = functools.partial(
-        _profile_direct_tasks, plan=plan, source=label, send=send_cap(tasks), dates=dates
+        direct.profile_tasks, plan=plan, source=label, send=send_cap(tasks), dates=dates
     )
+    rdd = session.sparkContext.parallelize(range(tasks), tasks).mapPartitions(fn)
+    if tasks > TREE_ABOVE:
+        groups = math.isqrt(tasks - 1) + 1
+        merge_fn = functools.partial(_merge_rows, source=label, send=send_cap(groups))
+        rdd = rdd.groupBy(functools.partial(_group_of, groups=groups), groups).flatMap(merge_fn)
     with _quiet():
-        ids = session.range(0, tasks, 1, numPartitions=tasks)
-        return _gather(ids.mapInArrow(fn, _PAYLOAD_SCHEMA), label, tasks)
+        return [(int(part), payload) for part, payload in _collect(rdd, label)]
 
 
-def _profile_direct_tasks(
-    batches: Iterator[pa.RecordBatch],
-    *,
-    plan: list[tuple[direct.Batch, ...]],
-    source: str,
-    send: int,
-    dates: list[str],
-) -> Iterator[pa.RecordBatch]:
-    """In a Python worker: the task ids of a partition -> their partial profiles."""
-    ids = (int(i) for batch in batches for i in batch.column(0).to_pylist())
-    for task, payload in direct.profile_tasks(
-        ids, plan=plan, source=source, send=send, dates=dates
-    ):
-        yield _row(task, payload)
+def _group_of(row: tuple[int, bytes], *, groups: int) -> int:
+    return row[0] % groups
+
+
+def _merge_rows(group: tuple[int, Any], *, source: str, send: int) -> Iterator[tuple[int, bytes]]:
+    """In a Python worker: a group of (task, payload) rows -> one, merged in task
+    order; a group holding a task whose dates failed passes the mark on."""
+    rows = sorted(group[1])
+    if not rows:
+        return
+    if rows[0][0] < 0:
+        yield -1, b""
+        return
+    yield rows[0][0], Gatherer(source, cap=send).add_all(p for _, p in rows).payload()
 
 
 def _partitions(df: DataFrame) -> int:
