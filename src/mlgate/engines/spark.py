@@ -380,7 +380,7 @@ def direct_scan(df: DataFrame) -> direct.Layout | None:
 
 def _profile_direct(df: DataFrame, label: str, scan: direct.Layout) -> DatasetProfile:
     """Each task reads its batches of the files with Polars and profiles them; Spark
-    schedules the tasks (``spark.range`` of one row per task) and carries the partial
+    schedules the tasks (``_run_direct``: an RDD of one task a partition) and carries the partial
     profiles back."""
     session = df.sparkSession
     plan = direct.plan_tasks(scan.batches(), SPLITS_PER_CORE * (_cores(session) or 1))
