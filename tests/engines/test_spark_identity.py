@@ -258,8 +258,9 @@ def test_text_dates_are_read_as_the_polars_engine_reads_them(
     path = tmp_path / "dated.parquet"
     _dated(late_word=late_word).write_parquet(path)
     runs = []
-    run = engine._run
-    monkeypatch.setattr(engine, "_run", lambda *a: runs.append(a[-1]) or run(*a))
+    for name in ("_run", "_run_direct"):  # through mapInArrow, or the direct read
+        run = getattr(engine, name)
+        monkeypatch.setattr(engine, name, lambda *a, run=run: runs.append(a[-1]) or run(*a))
     df = spark.read.parquet(str(path))
     want = profile(path)
     got = profile_spark(df.repartition(4) if tree else df)

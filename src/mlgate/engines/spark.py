@@ -1,8 +1,10 @@
 """The Spark engine: the one batch profiler in every partition, merged on the driver.
 
 ``profile_spark`` takes a Spark DataFrame, ``spark:db.table`` (a catalog table), or a
-Parquet path or URI that Spark reads (a saved profile is loaded as it is). The
-DataFrame's partitions reach Python as Arrow record batches through
+Parquet path or URI that Spark reads (a saved profile is loaded as it is). A plain
+scan of Parquet files is read by the executors' Python itself, Spark only scheduling
+the tasks (``direct_scan``, ``mlgate.engines.direct``). Any other DataFrame's
+partitions reach Python as Arrow record batches through
 ``DataFrame.mapInArrow``; each partition gathers them into batches of the Polars
 engine's size, profiles them with ``profile.profile_part`` (``partials.PartBuilder``)
 and yields one row: its partition number and its partial profile as bytes (tens of KB
@@ -41,6 +43,7 @@ import pyarrow as pa
 
 from mlgate.data import io
 from mlgate.data.profile import DatasetProfile, load, profile_frame
+from mlgate.engines import direct
 from mlgate.engines.partials import Gatherer, LateDates, PartBuilder, send_cap
 from mlgate.errors import InputError, MissingExtraError
 
@@ -65,18 +68,23 @@ _MISSING_MODULE = re.compile(r"No module named '([^']+)'")
 
 
 def profile_spark(
-    data: Any, *, master: str | None = None, session: SparkSession | None = None
+    data: Any,
+    *,
+    master: str | None = None,
+    session: SparkSession | None = None,
+    direct: bool = True,
 ) -> DatasetProfile:
     """Profile ``data`` with Spark: a Spark DataFrame, ``spark:db.table``, a Parquet
     path, folder, glob or URI, or a saved profile (loaded, not recomputed).
 
     ``master`` is used when no SparkSession is active (default: local mode); with
-    ``session`` that session is used. Raises ``InputError`` (exit 2) for input Spark
+    ``session`` that session is used. ``direct=False`` reads plain Parquet scans through
+    Spark too (see ``profile_dataframe``). Raises ``InputError`` (exit 2) for input Spark
     cannot read, a binary column, a bad master URL or no Java, and
     ``MissingExtraError`` without pyspark.
     """
     if _is_spark_frame(data):
-        return profile_dataframe(data, f"<spark {type(data).__name__}>")
+        return profile_dataframe(data, f"<spark {type(data).__name__}>", direct=direct)
     if not isinstance(data, (str, Path)):
         raise InputError(
             f"the Spark engine cannot read a {type(data).__name__}; pass a Spark DataFrame, "
@@ -85,7 +93,7 @@ def profile_spark(
     text = str(data)
     if text.startswith(TABLE_PREFIX):
         spark = session or spark_session(master)
-        return profile_dataframe(_table(spark, text), text)
+        return profile_dataframe(_table(spark, text), text, direct=direct)
     if Path(text).exists() or (any(ch in text for ch in "*?[") and _local_glob(text)):
         source = io.resolve(text)
         if source.kind == "profile":
@@ -97,10 +105,11 @@ def profile_spark(
                 "engine (--engine polars)"
             )
         spark = session or spark_session(master)
-        return profile_dataframe(_read_parquet(spark, text, [str(p) for p in source.paths]), text)
+        df = _read_parquet(spark, text, [str(p) for p in source.paths])
+        return profile_dataframe(df, text, direct=direct)
     # Not on this machine: a URI or a path on the cluster's file system, for Spark.
     spark = session or spark_session(master)
-    return profile_dataframe(_read_parquet(spark, text, [text]), text)
+    return profile_dataframe(_read_parquet(spark, text, [text]), text, direct=direct)
 
 
 def _local_glob(pattern: str) -> bool:
@@ -136,14 +145,20 @@ def _read_parquet(spark: SparkSession, label: str, paths: list[str]) -> DataFram
         ) from None
 
 
-def profile_dataframe(df: DataFrame, label: str) -> DatasetProfile:
+def profile_dataframe(df: DataFrame, label: str, *, direct: bool = True) -> DatasetProfile:
     """Profile a Spark DataFrame: one partial profile per partition, merged here.
 
-    Text columns whose first rows are all dates are read as dates, as the Polars engine
-    reads them; when a later value is no date, the DataFrame is profiled again with
-    its text as text (the Polars engine reads the file again).
+    A plain scan of Parquet files is read by the executors' Python itself, Spark only
+    scheduling the tasks (``direct``; see ``direct_scan``), unless ``direct`` is False
+    or the session sets ``DIRECT_SETTING`` to false; any other DataFrame reaches Python
+    through ``mapInArrow``. Text columns whose first rows are all dates are read as
+    dates, as the Polars engine reads them; when a later value is no date, the data is
+    profiled again with its text as text (the Polars engine reads the file again).
     """
     check_columns(df, label)
+    scan = direct_scan(df) if direct and _direct_allowed(df) else None
+    if scan is not None:
+        return _profile_direct(df, label, scan)
     with job_settings(df):
         parts = _partitions(df)
         dates = _date_columns(df)
@@ -268,19 +283,36 @@ def _run(df: DataFrame, label: str, parts: int, dates: list[str]) -> list[Any]:
         _profile_partition, source=label, send=send_cap(parts), dates=dates
     )
     with _quiet():
-        out = df.mapInArrow(profile_fn, _PAYLOAD_SCHEMA)
-        if parts > TREE_ABOVE:
-            groups = math.isqrt(parts - 1) + 1
-            merge_fn = functools.partial(_merge_partition, source=label, send=send_cap(groups))
-            out = out.repartition(groups).mapInArrow(merge_fn, _PAYLOAD_SCHEMA)
-        return [(int(r[0]), r[1]) for r in _collect(out)]
+        return _gather(df.mapInArrow(profile_fn, _PAYLOAD_SCHEMA), label, parts)
 
 
-def _collect(out: DataFrame) -> list[Any]:
+def _gather(out: DataFrame, label: str, parts: int) -> list[Any]:
+    """The (part, payload) rows of ``parts`` partial profiles, merged first on the
+    executors in about sqrt(parts) groups above ``TREE_ABOVE`` parts."""
+    if parts > TREE_ABOVE:
+        groups = math.isqrt(parts - 1) + 1
+        merge_fn = functools.partial(_merge_partition, source=label, send=send_cap(groups))
+        out = out.repartition(groups).mapInArrow(merge_fn, _PAYLOAD_SCHEMA)
+    return [(int(r[0]), r[1]) for r in _collect(out, label)]
+
+
+def _collect(out: Any, label: str) -> list[Any]:
+    """``out.collect()`` (a DataFrame or an RDD), with the failures users can fix as one
+    line: an executor that cannot open a file, workers that cannot import mlgate."""
     try:
         return out.collect()
     except Exception as exc:
-        missing = _MISSING_MODULE.search(str(exc))
+        text = str(exc)
+        unreadable = direct.unreadable_in(text)
+        if unreadable is not None:
+            path, reason = unreadable
+            raise InputError(
+                f"{label}: a Spark executor cannot read {path} ({reason}); give a path "
+                "that every executor can read (a shared file system, or an object store "
+                f"with credentials on every node), or set {DIRECT_SETTING}=false so that "
+                "Spark reads the files"
+            ) from None
+        missing = _MISSING_MODULE.search(text)
         if missing is None:
             raise
         raise InputError(
@@ -288,6 +320,131 @@ def _collect(out: DataFrame) -> list[Any]:
             "on every node (the same version as the driver's), or point "
             "spark.pyspark.python at a Python that has it"
         ) from None
+
+
+# -- the direct read ----------------------------------------------------------------------
+
+#: The session setting that turns the direct read off (``false``): for a cluster whose
+#: executors cannot open the paths the driver names, e.g. in spark-defaults.conf or
+#: ``spark-submit --conf spark.mlgate.directRead=false``.
+DIRECT_SETTING = "spark.mlgate.directRead"
+#: Plan nodes that name a relation without changing its rows (a table's or view's name).
+_NAMING_NODES = ("SubqueryAlias", "View")
+
+
+def _direct_allowed(df: DataFrame) -> bool:
+    try:
+        value = df.sparkSession.conf.get(DIRECT_SETTING, "true")
+    except Exception:  # a session that does not say: the default
+        return True
+    return str(value).strip().lower() != "false"
+
+
+def direct_scan(df: DataFrame) -> direct.Layout | None:
+    """The files and row groups of ``df`` when it is a plain scan of Parquet files that
+    Polars reads as Spark does, else None (read through ``mapInArrow``).
+
+    Plain: the analysed plan is the file relation itself, behind table or view names
+    at most (no filter, projection, join, sample, limit or repartition), with no
+    partition folders' columns and no buckets; every file is local or in an object store
+    Polars opens (``direct.local_or_remote``), its footer readable here, and its columns
+    and types the DataFrame's (``direct.arrow_matches``). Spark Connect has no plan to
+    look at: always None there.
+    """
+    try:
+        plan = df._jdf.queryExecution().analyzed()
+        while plan.getClass().getSimpleName() in _NAMING_NODES:
+            plan = plan.child()
+        if plan.getClass().getSimpleName() != "LogicalRelation":
+            return None
+        relation = plan.relation()
+        if (
+            relation.getClass().getSimpleName() != "HadoopFsRelation"
+            or relation.fileFormat().toString() != "Parquet"
+            or not relation.partitionSchema().isEmpty()
+            or relation.bucketSpec().isDefined()
+        ):
+            return None
+        uris = list(df.inputFiles())
+    except Exception:  # Spark Connect, or a plan of another shape: Spark reads it
+        return None
+    paths = [direct.local_or_remote(u) for u in uris]
+    if not paths or any(p is None for p in paths):
+        return None
+    scan = direct.layout(sorted(p for p in paths if p is not None))
+    if scan is None:
+        return None
+    fields = [(f.name, f.dataType.typeName()) for f in df.schema.fields]
+    return scan if direct.arrow_matches(scan.schema, fields) else None
+
+
+def _profile_direct(df: DataFrame, label: str, scan: direct.Layout) -> DatasetProfile:
+    """Each task reads its batches of the files with Polars and profiles them; Spark
+    schedules the tasks (``_run_direct``: an RDD of one task a partition) and carries the partial
+    profiles back."""
+    session = df.sparkSession
+    plan = direct.plan_tasks(scan.batches(), SPLITS_PER_CORE * (_cores(session) or 1))
+    if not plan:
+        return _zero(df, label)
+    dates = _first_file_dates(df, scan)
+    rows = _run_direct(session, label, plan, dates)
+    if dates and any(part < 0 for part, _ in rows):
+        rows = _run_direct(session, label, plan, [])
+    rows.sort(key=lambda r: r[0])
+    return Gatherer(label).add_all(bytes(payload) for _, payload in rows).result()
+
+
+def _first_file_dates(df: DataFrame, scan: direct.Layout) -> list[str]:
+    """Text columns whose first ``DATE_SAMPLE_ROWS`` rows of the first file are dates
+    (by Spark's first rows when Polars cannot read the file here)."""
+    text = [f.name for f in df.schema.fields if f.dataType.typeName() == "string"]
+    if not text:
+        return []
+    try:
+        sample = pl.scan_parquet(scan.files[0]).select(text).head(DATE_SAMPLE_ROWS).collect()
+    except (OSError, pl.exceptions.PolarsError):
+        return _date_columns(df)
+    return io.date_string_columns(sample) if sample.height else []
+
+
+def _run_direct(
+    session: SparkSession, label: str, plan: list[tuple[direct.Batch, ...]], dates: list[str]
+) -> list[Any]:
+    """(task, payload) rows of the plan's tasks; (-1, b"") when dates failed.
+
+    An RDD of one task id a partition: the direct read needs no Arrow between the JVM
+    and Python, and Spark's Arrow path cost a cold process 2 s more (its set-up and
+    JIT warm-up, and pandas imported in every worker) on the 5M-row benchmark file.
+    Above ``TREE_ABOVE`` tasks the partial profiles are merged on the executors first,
+    in about sqrt(n) groups, as with ``mapInArrow``.
+    """
+    tasks = len(plan)
+    fn = functools.partial(
+        direct.profile_tasks, plan=plan, source=label, send=send_cap(tasks), dates=dates
+    )
+    rdd = session.sparkContext.parallelize(range(tasks), tasks).mapPartitions(fn)
+    if tasks > TREE_ABOVE:
+        groups = math.isqrt(tasks - 1) + 1
+        merge_fn = functools.partial(_merge_rows, source=label, send=send_cap(groups))
+        rdd = rdd.groupBy(functools.partial(_group_of, groups=groups), groups).flatMap(merge_fn)
+    with _quiet():
+        return [(int(part), payload) for part, payload in _collect(rdd, label)]
+
+
+def _group_of(row: tuple[int, bytes], *, groups: int) -> int:
+    return row[0] % groups
+
+
+def _merge_rows(group: tuple[int, Any], *, source: str, send: int) -> Iterator[tuple[int, bytes]]:
+    """In a Python worker: a group of (task, payload) rows -> one, merged in task
+    order; a group holding a task whose dates failed passes the mark on."""
+    rows = sorted(group[1])
+    if not rows:
+        return
+    if rows[0][0] < 0:
+        yield -1, b""
+        return
+    yield rows[0][0], Gatherer(source, cap=send).add_all(p for _, p in rows).payload()
 
 
 def _partitions(df: DataFrame) -> int:

@@ -1,0 +1,163 @@
+"""The direct read (executors' Python reads the Parquet files, Spark schedules the
+tasks) gives the Polars engine's profile, and is taken for plain Parquet scans only."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+import mlgate.engines.spark as engine
+from mlgate.data import io
+from mlgate.data.profile import profile
+from mlgate.engines.spark import DIRECT_SETTING, profile_spark
+from mlgate.errors import InputError
+from tests.conftest import run_main
+from tests.engines.test_spark_identity import _checks, _failing_pair, _mixed, assert_same_profile
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+
+#: Rows a row group of the test files holds, and rows of a batch: several row groups a
+#: file, and several batches a task.
+GROUP_ROWS, BATCH_ROWS = 300, 700
+
+
+def _split(df: pl.DataFrame, folder, parts: int = 3):
+    folder.mkdir()
+    step = -(-df.height // parts)
+    for i in range(parts):
+        df.slice(i * step, step).write_parquet(
+            folder / f"part-{i}.parquet", row_group_size=GROUP_ROWS
+        )
+    return folder
+
+
+@pytest.fixture
+def paths_taken(monkeypatch):
+    """Which paths the engine took: "direct" and/or "mapInArrow", in order."""
+    taken: list[str] = []
+    for name, label in (("_run_direct", "direct"), ("_run", "mapInArrow")):
+        run = getattr(engine, name)
+        monkeypatch.setattr(
+            engine, name, lambda *a, run=run, label=label: taken.append(label) or run(*a)
+        )
+    monkeypatch.setattr(io, "BATCH_ROWS", BATCH_ROWS)
+    return taken
+
+
+@pytest.mark.parametrize("tree", [False, True])
+def test_direct_read_of_many_files_and_row_groups_equals_the_polars_profile(
+    spark, tmp_path, monkeypatch, paths_taken, tree
+):
+    if tree:  # the partial profiles merged on the executors first
+        monkeypatch.setattr(engine, "TREE_ABOVE", 3)
+    data = _mixed()
+    folder = _split(data, tmp_path / "mixed")
+    df = spark.read.parquet(str(folder))
+    scan = engine.direct_scan(df)
+    assert scan is not None and len(scan.files) == 3
+    assert all(len(groups) > 1 for groups in scan.groups)
+    assert len(scan.batches()) > len(engine.direct.plan_tasks(scan.batches(), 2))
+    got = profile_spark(df)
+    assert paths_taken == ["direct"]
+    assert_same_profile(got, profile(folder), data)
+    assert got.duplicates.rows == 40 and got.column("id").repeats.rows == 40
+
+
+def test_direct_read_of_a_folder_by_path_and_a_view_by_name(spark, tmp_path, paths_taken):
+    data = _mixed()
+    folder = _split(data, tmp_path / "mixed")
+    assert_same_profile(profile_spark(str(folder), session=spark), profile(folder), data)
+    spark.read.parquet(str(folder)).createOrReplaceTempView("mlgate_direct")
+    got = profile_spark("spark:mlgate_direct", session=spark)
+    assert paths_taken == ["direct", "direct"]
+    assert_same_profile(got, profile(folder), data)
+
+
+def test_check_data_on_split_files_gives_the_same_checks_through_the_direct_read(
+    spark, tmp_path, capsys, paths_taken
+):
+    ref, cur = _failing_pair(tmp_path)
+    ref = _split(pl.read_parquet(ref), tmp_path / "ref")
+    cur = _split(pl.read_parquet(cur), tmp_path / "cur")
+    args = ("check", "data", "--reference", ref, "--current", cur, "--format", "json")
+    code_polars, out_polars, _ = run_main(capsys, args)
+    code_spark, out_spark, err = run_main(capsys, (*args, "--engine", "spark"))
+    assert paths_taken == ["direct", "direct"]
+    assert (code_spark, code_polars) == (1, 1), err
+    failing = {name for name, status, _ in _checks(out_spark) if status == "fail"}
+    assert {"drift.numeric", "quality.duplicate_rows", "quality.out_of_domain"} <= failing
+    assert _checks(out_spark) == _checks(out_polars)
+    assert json.loads(out_spark)["passed"] is False
+
+
+def test_a_file_of_no_rows_has_its_columns(spark, tmp_path, paths_taken):
+    path = tmp_path / "empty.parquet"
+    _mixed().head(0).write_parquet(path)
+    got = profile_spark(str(path), session=spark)
+    want = profile(path)
+    assert paths_taken == []  # no task to run
+    assert got.rows == 0 and got.names == want.names
+    assert [c.kind for c in got.columns] == [c.kind for c in want.columns]
+
+
+def test_a_filtered_dataframe_is_read_by_spark(spark, tmp_path, paths_taken):
+    data = _mixed()
+    folder = _split(data, tmp_path / "mixed")
+    df = spark.read.parquet(str(folder)).filter("small >= 0")
+    assert engine.direct_scan(df) is None
+    got = profile_spark(df)
+    assert paths_taken == ["mapInArrow"]
+    kept = data.filter(pl.col("small") >= 0)
+    assert got.rows == kept.height
+    assert_same_profile(got, profile(kept), kept)
+
+
+def test_projections_partition_folders_and_given_schemas_are_read_by_spark(spark, tmp_path):
+    data = _mixed()
+    folder = _split(data, tmp_path / "mixed")
+    read = spark.read.parquet(str(folder))
+    assert engine.direct_scan(read.select("id", "x")) is None
+    assert engine.direct_scan(read.limit(10)) is None
+    assert engine.direct_scan(read.repartition(2)) is None
+    given = ", ".join(
+        f"{f.name} {'bigint' if f.name == 'small' else f.dataType.simpleString()}"
+        for f in read.schema.fields
+    )
+    assert engine.direct_scan(spark.read.schema(given).parquet(str(folder))) is None
+    hive = tmp_path / "hive"
+    for day in ("a", "b"):
+        (hive / f"day={day}").mkdir(parents=True)
+        data.head(100).write_parquet(hive / f"day={day}" / "part.parquet")
+    assert engine.direct_scan(spark.read.parquet(str(hive))) is None
+
+
+def test_the_session_setting_turns_the_direct_read_off(spark, mixed_path_direct, paths_taken):
+    spark.conf.set(DIRECT_SETTING, "false")
+    try:
+        got = profile_spark(spark.read.parquet(str(mixed_path_direct)))
+    finally:
+        spark.conf.unset(DIRECT_SETTING)
+    assert paths_taken == ["mapInArrow"]
+    assert got.rows == _mixed().height
+    profile_spark(spark.read.parquet(str(mixed_path_direct)), direct=False)
+    assert paths_taken == ["mapInArrow", "mapInArrow"]
+
+
+@pytest.fixture
+def mixed_path_direct(tmp_path):
+    path = tmp_path / "mixed.parquet"
+    _mixed().write_parquet(path)
+    return path
+
+
+def test_a_file_the_executors_cannot_read_is_one_clear_line(spark, tmp_path):
+    missing = str(tmp_path / "only-on-the-driver.parquet")
+    plan = [(engine.direct.Batch(missing, 0, 10),)]
+    with pytest.raises(InputError) as caught:
+        engine._run_direct(spark, "events", plan, [])
+    line = str(caught.value)
+    assert "\n" not in line
+    assert line.startswith(f"events: a Spark executor cannot read {missing}")
+    assert f"{DIRECT_SETTING}=false" in line
