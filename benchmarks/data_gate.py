@@ -1136,7 +1136,8 @@ processes until 2026-11-29; it now runs one process).
 
 
 def record(section: str, title: str) -> None:
-    """Replace the section with the same title in RESULTS.md, or add it at the top."""
+    """Add the section at the top of RESULTS.md, replacing one with the same title (the
+    titles carry the minute of the run, so earlier runs are kept)."""
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else RESULTS_INTRO
     chunks = re.split(r"(?m)^(?=## )", text)
     intro, sections = chunks[0], chunks[1:]
@@ -1279,7 +1280,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         flags.insert(0, "quick")
     sizes = ",".join(size_label(r) for r in args.size_rows)
-    title = f"{dt.date.today().isoformat()}: sizes {sizes}, {', '.join(flags)}"
+    # The time of day keeps a second run of the day from replacing the first's section.
+    title = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC: sizes {sizes}, {', '.join(flags)}"
     section = render_section(
         title=title,
         command=command,

@@ -214,7 +214,7 @@ def render(args: argparse.Namespace, ms: list[Measurement], files: dict[str, Pat
         for size, path in files.items()
     )
     lines = [
-        f"## {today[:10]}: larger than memory on one machine (issue 13, section 2), "
+        f"## {today}: larger than memory on one machine (issue 13, section 2), "
         f"sizes {','.join(sizes)}",
         "",
         f"- Command: `{command.strip()}`, at {today}",
