@@ -70,12 +70,7 @@ def lightning_spec(lr_interval: str) -> dict:
     return {"model": module, "train": train, "batches": list(loader)}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_a_lightning_fit_handed_over_through_train_passes():

@@ -10,28 +10,18 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
-import torch
-
 from mlgate.findings import Finding, Status
 from mlgate.training.spec import Budget, as_spec
 from mlgate.training.torch_checks import check_torch
 from tests.training import loop_corpus as corpus
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 BUDGET = Budget(steps=120)
 FORMS = ["train_step", "train"]
 #: The least accuracy a kept bug must cost at seed 0 (the benchmark asks 5 points on
 #: average over five seeds and a loss at each).
 MIN_HARM = 0.05
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @functools.cache

@@ -22,12 +22,7 @@ from tests.training import broken_loops as loops
 STEPS = 40
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def main_run(spec_dict: dict, steps: int = STEPS):
