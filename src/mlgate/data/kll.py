@@ -98,9 +98,6 @@ class KllSketch:
         out._compress()
         return out
 
-    def _total_capacity(self) -> int:
-        return sum(_capacities(self._k, len(self._levels)))
-
     def _compress(self) -> None:
         while True:
             capacities = _capacities(self._k, len(self._levels))
