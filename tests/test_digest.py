@@ -47,3 +47,19 @@ def test_a_missing_file_still_raises(tmp_path: Path) -> None:
     digest_ahead([path])  # nothing to start: the reader reports it
     with pytest.raises(OSError):
         file_digest([path])
+
+
+def test_files_named_on_the_command_line_are_hashed_once(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    data.write_bytes(b"x\n1\n" * 50_000)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    _digest.digest_files_ahead(data, folder, str(tmp_path / "*.csv"), tmp_path / "gone.csv")
+    key = _digest._stamp([data])
+    started = _digest._ahead[key]
+    mine = [k for k in _digest._ahead if k[0][0].startswith(str(tmp_path))]
+    assert mine == [key]  # the folder, the glob and the missing file are left
+    digest_ahead([data])  # the data gate's own start, later: the same digest is kept
+    assert _digest._ahead[key] is started
+    assert file_digest([data]) == _expected(data)
+    assert key not in _digest._ahead

@@ -188,6 +188,9 @@ def schema_validate(
     spark_master: str | None,
 ) -> None:
     """Validate DATA against a schema and report every anomaly."""
+    from mlgate._digest import digest_files_ahead
+
+    digest_files_ahead(data)  # beside the imports below
     from mlgate.data.gate import validate
 
     sev = _parse_severity(severity)
@@ -253,6 +256,9 @@ def check_data_cmd(
     spark_master: str | None,
 ) -> None:
     """Check CUR against REF: schema, quality and drift (or training/serving skew)."""
+    from mlgate._digest import digest_files_ahead
+
+    digest_files_ahead(reference, current)  # beside the imports below
     from mlgate.data.gate import check_data
 
     sev = _parse_severity(severity)

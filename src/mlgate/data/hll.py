@@ -47,8 +47,19 @@ def _ranks(hashes: np.ndarray) -> np.ndarray:
     return (np.uint64(Q + 1 + 1023) - exponent).astype(np.uint8)
 
 
+_LOW_BITS = np.uint64((1 << Q) - 1)
+
+
 def _update(registers: np.ndarray, hashes: np.ndarray) -> None:
     """Raise each hash's register (its top P bits) to the hash's rank."""
+    floor = int(registers.min())
+    if floor > Q:
+        return
+    if floor:
+        # A hash whose rank is at most the lowest register's raises none, and rank > floor
+        # exactly when the last Q bits are below 2**(Q - floor): a fraction 2**-floor of
+        # the hashes (a 16th from about 50 values a register) goes on to the scatter.
+        hashes = hashes[(hashes & _LOW_BITS) < np.uint64(1 << (Q - floor))]
     # Indices below 2**P: an int64 view indexes faster than uint64 (no conversion).
     index = (hashes >> np.uint64(Q)).view(np.int64)
     np.maximum.at(registers, index, _ranks(hashes))
