@@ -574,6 +574,9 @@ class _FailsAfterFirstBatch:
         self._full = full
         self._message = message
 
+    def collect_schema(self) -> pl.Schema:
+        return self._schema
+
     def collect_batches(self, chunk_size: int):
         yield self._full.head(min(chunk_size, 1_000)).collect().cast(dict(self._schema))
         raise pl.exceptions.ComputeError(self._message)

@@ -30,7 +30,7 @@ def _schema(dtype: str, width: int):
 
 
 def test_arrow_batches_hold_about_64_mib_between_sparks_default_and_the_polars_batch():
-    assert arrow_batch_rows(_schema("double", 20)) == BATCH_ROWS
+    assert arrow_batch_rows(_schema("double", 4)) == BATCH_ROWS
     assert arrow_batch_rows(_schema("string", 2000)) == 10_000
     middle = _schema("string", 50)
     assert arrow_batch_rows(middle) == engine.ARROW_BATCH_BYTES // (50 * engine.WIDE_VALUE_BYTES)

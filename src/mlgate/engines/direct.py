@@ -65,11 +65,12 @@ class Layout:
 
     def batches(self, batch_rows: int | None = None) -> list[Batch]:
         """Each file cut as the Polars engine cuts it (``io.slice_plan``), in batches
-        of at most ``batch_rows`` (default ``io.BATCH_ROWS``)."""
+        of at most ``batch_rows`` (default ``io.rows_per_batch`` of the schema)."""
+        size = batch_rows or io.rows_per_batch(pl.from_arrow(self.schema.empty_table()).schema)
         return [
             Batch(path, offset, rows)
             for path, groups in zip(self.files, self.groups, strict=True)
-            for offset, rows in io.slice_plan(list(groups), batch_rows or io.BATCH_ROWS)
+            for offset, rows in io.slice_plan(list(groups), size)
         ]
 
 
