@@ -115,3 +115,47 @@ def test_values_in_order_after_others_are_still_sorted_with_them() -> None:
     plain.update(first)
     plain.update(ordered)
     assert _state(sketch) == [lv.tobytes() for lv in plain.levels]
+
+
+def _counted_cases() -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(8)
+    cases = [
+        (np.array([3.0]), np.array([1])),  # one value: no compaction
+        (np.array([0.0, 1.0]), np.array([300, 1])),  # at the first capacity
+        (np.array([-1.0, 0.0, 1.0]), np.array([1_000_000, 3, 2_000_001])),  # odd, large
+        (np.arange(400.0) + 2.0**24, rng.integers(1, 50, 400)),  # equal once float32
+        (np.array([-1e39, 0.0, 1e39]), np.array([7, 700, 7_000])),  # beyond float32: clipped
+    ]
+    for spread in (2, 60, 5_000):
+        values = np.sort(rng.choice(100_000, 900, replace=False)).astype(float) - 5_000
+        cases.append((values, rng.integers(1, spread, values.size)))
+    return cases
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_counted_values_give_the_sketch_of_repeating_them(case: int) -> None:
+    values, counts = _counted_cases()[case]
+    counted, repeated = KllSketch(), KllSketch()
+    counted.update_counted(values, counts)
+    repeated.update(np.repeat(values, counts), ascending=True)
+    assert _state(counted) == _state(repeated)
+    assert (counted.n, counted._compactions) == (repeated.n, repeated._compactions)
+    if np.all(np.abs(values) < 1e38):  # the plain algorithm's too (it does not clip)
+        plain = PlainKll()
+        plain.update(np.random.default_rng(case).permutation(np.repeat(values, counts)))
+        assert _state(counted) == [lv.tobytes() for lv in plain.levels]
+
+
+def test_counted_values_into_a_sketch_that_holds_values_are_added_as_repeated() -> None:
+    rng = np.random.default_rng(9)
+    first = rng.normal(size=5_000)
+    values, counts = np.arange(50.0), rng.integers(1, 2_000, 50)
+    counted, repeated = KllSketch(), KllSketch()
+    for sketch in (counted, repeated):
+        sketch.update(first)
+    counted.update_counted(values, counts)
+    repeated.update(np.repeat(values, counts), ascending=True)
+    assert _state(counted) == _state(repeated)
+    empty = KllSketch()
+    empty.update_counted(np.empty(0), np.empty(0, dtype=np.int64))
+    assert empty.n == 0 and empty.num_retained == 0

@@ -24,6 +24,8 @@ DEFAULT_K = 300
 _C = 2.0 / 3.0
 _MIN_CAPACITY = 8
 _DTYPE = np.float32
+#: A sorted level held as runs: distinct values and how often each occurs.
+_Runs = tuple[np.ndarray, np.ndarray]
 
 
 def _capacity(k: int, levels: int, h: int) -> int:
@@ -85,6 +87,60 @@ class KllSketch:
         self._levels[0] = np.concatenate([level0, values]) if level0.size else values
         self._sorted0 = ascending
         self._compress()
+
+    def update_counted(self, values: np.ndarray, counts: np.ndarray) -> None:
+        """``update(np.repeat(values, counts), ascending=True)``, the same sketch bit for
+        bit, without the repeated array: ``values`` are distinct and ascending (float64,
+        shape (m,), no NaN; whole numbers counted, say) and ``counts`` their positive
+        numbers of occurrences (shape (m,)).
+
+        Into an empty sketch, each compaction of a level of runs (a value and its count)
+        keeps every other element by arithmetic on the runs' bounds, so the work follows
+        the distinct values, not the rows. Into a sketch that holds values already, the
+        values are repeated and added as ``update`` adds them.
+        """
+        values = np.asarray(values, dtype=np.float64).ravel()
+        counts = np.asarray(counts, dtype=np.int64).ravel()
+        if self._n or values.size == 0:
+            self.update(np.repeat(values, counts), ascending=True)
+            return
+        limit = float(np.finfo(_DTYPE).max)
+        runs: list[_Runs | None] = [(np.clip(values, -limit, limit).astype(_DTYPE), counts)]
+        self._n = int(counts.sum())
+        while True:
+            capacities = _capacities(self._k, len(runs))
+            sizes = [0 if r is None else int(r[1].sum()) for r in runs]
+            if sum(sizes) <= sum(capacities):
+                break
+            h = next(i for i, (n, c) in enumerate(zip(sizes, capacities, strict=True)) if n >= c)
+            full = runs[h]
+            assert full is not None  # a level at its capacity (at least 8) holds runs
+            runs[h], promoted = self._compact_runs(full, h)
+            if h + 1 == len(runs):
+                runs.append(None)
+            runs[h + 1] = promoted  # levels above receive one promotion each: empty before
+        self._levels = [
+            np.empty(0, dtype=_DTYPE) if r is None else np.repeat(r[0], r[1]) for r in runs
+        ]
+        self._sorted0 = False
+
+    def _compact_runs(self, runs: _Runs, h: int) -> tuple[_Runs | None, _Runs]:
+        """``_compact`` of a sorted level held as runs: (what stays, what is promoted)."""
+        values, counts = runs
+        stays = None
+        if int(counts.sum()) % 2:  # the first element stays, as ``_compact`` keeps it
+            stays = (values[:1], np.ones(1, dtype=np.int64))
+            counts = counts.copy()
+            counts[0] -= 1
+        offset = _offset(self._compactions, h, self._n)
+        self._compactions += 1
+        # Positions offset, offset + 2, ... of the pairs: before position x there are
+        # (x + 1 - offset) // 2 of them, so a run [start, end) sends the difference.
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        sent = (ends + 1 - offset) // 2 - (starts + 1 - offset) // 2
+        kept = sent > 0
+        return stays, (values[kept], sent[kept])
 
     def merged(self, other: KllSketch) -> KllSketch:
         out = KllSketch(max(self._k, other._k))

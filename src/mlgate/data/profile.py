@@ -360,9 +360,9 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     counted = _small_range_counts(arr, lo, hi) if integral else None
     quantiles = KllSketch()
     if counted is not None and values.dtype.is_integer():
-        # Counted integers, repeated in order, are the sorted values: no sort needed
+        # Counted integers are the sorted values as runs: no sort, and no repeated array
         # (a float column is left to the sort, which may order -0.0 among its zeros).
-        quantiles.update(np.repeat(*counted), ascending=True)
+        quantiles.update_counted(*counted)
     elif lo is not None and hi is not None:
         quantiles.update(arr, extent=(lo, hi))
     # Hashed as floats, whole or not, so that a part of whole numbers and a part of
