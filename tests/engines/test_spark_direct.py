@@ -114,11 +114,46 @@ def test_a_filtered_dataframe_is_read_by_spark(spark, tmp_path, paths_taken):
     assert_same_profile(got, profile(kept), kept)
 
 
-def test_projections_partition_folders_and_given_schemas_are_read_by_spark(spark, tmp_path):
+def test_a_projection_of_columns_is_read_directly_and_equals_the_polars_profile(
+    spark, tmp_path, paths_taken
+):
     data = _mixed()
     folder = _split(data, tmp_path / "mixed")
     read = spark.read.parquet(str(folder))
-    assert engine.direct_scan(read.select("id", "x")) is None
+    df = read.select("x", "city", "id").select("city", "id")  # the outermost decides
+    scan = engine.direct_scan(df)
+    assert scan is not None and scan.columns == ("city", "id")
+    assert all(b.columns == ("city", "id") for b in scan.batches())
+    got = profile_spark(df)
+    assert paths_taken == ["direct"]
+    kept = data.select("city", "id")
+    assert got.names == ["city", "id"]
+    assert_same_profile(got, profile(kept), kept)
+    read.select("day", "x").createOrReplaceTempView("mlgate_projected")
+    by_name = profile_spark("spark:mlgate_projected", session=spark)
+    assert paths_taken == ["direct", "direct"] and by_name.names == ["day", "x"]
+
+
+def test_computed_and_renamed_columns_are_read_by_spark(spark, tmp_path, paths_taken):
+    from pyspark.sql import functions as F
+
+    data = _mixed()
+    folder = _split(data, tmp_path / "mixed")
+    read = spark.read.parquet(str(folder))
+    assert engine.direct_scan(read.select(F.col("x") * 2)) is None
+    assert engine.direct_scan(read.select(F.col("x").alias("y"), "id")) is None
+    assert engine.direct_scan(read.select("x", "x")) is None  # a name twice
+    got = profile_spark(read.select(F.col("x").alias("y"), "id"))
+    assert paths_taken == ["mapInArrow"]
+    kept = data.select(pl.col("x").alias("y"), "id")
+    assert_same_profile(got, profile(kept), kept)
+
+
+def test_partition_folders_and_given_schemas_are_read_by_spark(spark, tmp_path):
+    data = _mixed()
+    folder = _split(data, tmp_path / "mixed")
+    read = spark.read.parquet(str(folder))
+    assert engine.direct_scan(read.select("id", "x").filter("id > 3")) is None
     assert engine.direct_scan(read.limit(10)) is None
     assert engine.direct_scan(read.repartition(2)) is None
     given = ", ".join(

@@ -49,6 +49,8 @@ class Batch:
     path: str
     offset: int
     rows: int
+    #: The columns read, in order (a projection of the files' columns); None: all.
+    columns: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,18 +59,29 @@ class Layout:
 
     files: tuple[str, ...]
     groups: tuple[tuple[int, ...], ...]
+    #: The columns read (all the files', or a projection's), with their types.
     schema: pa.Schema
+    #: The projection's columns, in its order; None when every column is read.
+    columns: tuple[str, ...] | None = None
 
     @property
     def rows(self) -> int:
         return sum(sum(g) for g in self.groups)
+
+    def select(self, columns: list[str]) -> Layout | None:
+        """The scan of only ``columns``, in that order (a projection of plain column
+        references); None when one is not in the files or one is named twice."""
+        if len(set(columns)) != len(columns) or not set(columns) <= set(self.schema.names):
+            return None
+        schema = pa.schema([self.schema.field(name) for name in columns])
+        return Layout(self.files, self.groups, schema, tuple(columns))
 
     def batches(self, batch_rows: int | None = None) -> list[Batch]:
         """Each file cut as the Polars engine cuts it (``io.slice_plan``), in batches
         of at most ``batch_rows`` (default ``io.rows_per_batch`` of the schema)."""
         size = batch_rows or io.rows_per_batch(pl.from_arrow(self.schema.empty_table()).schema)
         return [
-            Batch(path, offset, rows)
+            Batch(path, offset, rows, self.columns)
             for path, groups in zip(self.files, self.groups, strict=True)
             for offset, rows in io.slice_plan(list(groups), size)
         ]
@@ -196,7 +209,10 @@ def read_batch(batch: Batch) -> pl.DataFrame:
     Raises ``Unreadable`` (its message marked ``UNREADABLE``) when the file cannot be
     opened here."""
     try:
-        return pl.scan_parquet(batch.path).slice(batch.offset, batch.rows).collect()
+        scan = pl.scan_parquet(batch.path)
+        if batch.columns is not None:
+            scan = scan.select(batch.columns)
+        return scan.slice(batch.offset, batch.rows).collect()
     except (OSError, pl.exceptions.ComputeError) as exc:
         reason = " ".join(str(exc).split())[:200]
         raise Unreadable(f"{UNREADABLE}{batch.path}::{reason}") from None

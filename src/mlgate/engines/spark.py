@@ -345,15 +345,25 @@ def direct_scan(df: DataFrame) -> direct.Layout | None:
     Polars reads as Spark does, else None (read through ``mapInArrow``).
 
     Plain: the analysed plan is the file relation itself, behind table or view names
-    at most (no filter, projection, join, sample, limit or repartition), with no
-    partition folders' columns and no buckets; every file is local or in an object store
-    Polars opens (``direct.local_or_remote``), its footer readable here, and its columns
+    and projections of its columns (``select("a", "b")``) at most: no filter, computed
+    or renamed column, join, sample, limit or repartition; with no partition folders'
+    columns and no buckets; every file is local or in an object store Polars opens
+    (``direct.local_or_remote``), its footer readable here, and its (projected) columns
     and types the DataFrame's (``direct.arrow_matches``). Spark Connect has no plan to
     look at: always None there.
     """
     try:
         plan = df._jdf.queryExecution().analyzed()
-        while plan.getClass().getSimpleName() in _NAMING_NODES:
+        columns: list[str] | None = None
+        while True:
+            node = plan.getClass().getSimpleName()
+            if node == "Project":
+                names = _column_references(plan.projectList())
+                if names is None:
+                    return None
+                columns = names if columns is None else columns  # the outermost decides
+            elif node not in _NAMING_NODES:
+                break
             plan = plan.child()
         if plan.getClass().getSimpleName() != "LogicalRelation":
             return None
@@ -372,10 +382,24 @@ def direct_scan(df: DataFrame) -> direct.Layout | None:
     if not paths or any(p is None for p in paths):
         return None
     scan = direct.layout(sorted(p for p in paths if p is not None))
+    if scan is not None and columns is not None:
+        scan = scan.select(columns)
     if scan is None:
         return None
     fields = [(f.name, f.dataType.typeName()) for f in df.schema.fields]
     return scan if direct.arrow_matches(scan.schema, fields) else None
+
+
+def _column_references(items: Any) -> list[str] | None:
+    """The names of a projection list (a Scala ``Seq`` of expressions) that only refers
+    to columns as they are; None if any item computes or renames."""
+    names = []
+    for i in range(items.size()):
+        item = items.apply(i)
+        if item.getClass().getSimpleName() != "AttributeReference":
+            return None
+        names.append(str(item.name()))
+    return names
 
 
 def _profile_direct(df: DataFrame, label: str, scan: direct.Layout) -> DatasetProfile:
