@@ -139,7 +139,11 @@ def test_counted_values_give_the_sketch_of_repeating_them(case: int) -> None:
     counted.update_counted(values, counts)
     repeated.update(np.repeat(values, counts), ascending=True)
     assert _state(counted) == _state(repeated)
-    assert (counted.n, counted._compactions) == (repeated.n, repeated._compactions)
+    assert (counted.n, counted._compactions, counted._sorted0) == (
+        repeated.n,
+        repeated._compactions,
+        repeated._sorted0,
+    )
     if np.all(np.abs(values) < 1e38):  # the plain algorithm's too (it does not clip)
         plain = PlainKll()
         plain.update(np.random.default_rng(case).permutation(np.repeat(values, counts)))

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 #: wide table reads fewer rows at a time (see ``rows_per_batch``). Half a million rows of
 #: the benchmark's 20 columns (85 MB) took 8% less time than a quarter million, as the
 #: fixed cost of each column's pass is spread over more rows, for 170 MB more peak
-#: memory (0.85x of one 5M-row file in memory); a million rows went past one file.
+#: memory (0.86-0.88x of one 5M-row file in memory); a million rows went past one file.
 BATCH_ROWS = 500_000
 #: About the memory one batch takes (see ``rows_per_batch``).
 BATCH_BYTES = 128 << 20

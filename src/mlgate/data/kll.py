@@ -122,7 +122,7 @@ class KllSketch:
         self._levels = [
             np.empty(0, dtype=_DTYPE) if r is None else np.repeat(r[0], r[1]) for r in runs
         ]
-        self._sorted0 = False
+        self._sorted0 = len(runs) == 1  # as ``update``: level 0 in order until compacted
 
     def _compact_runs(self, runs: _Runs, h: int) -> tuple[_Runs | None, _Runs]:
         """``_compact`` of a sorted level held as runs: (what stays, what is promoted)."""
