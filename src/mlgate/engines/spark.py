@@ -488,13 +488,16 @@ def _profile_partition(
     builder = PartBuilder(source, send, dates)
     pending: list[pa.RecordBatch] = []
     rows = 0
+    limit = 0  # the Polars engine's batch for this schema (``io.rows_per_batch``)
     try:
         for batch in batches:
             if batch.num_rows == 0:
                 continue
+            if not limit:
+                limit = io.rows_per_batch(_frame([batch.slice(0, 0)]).schema)
             pending.append(batch)
             rows += batch.num_rows
-            if rows >= io.BATCH_ROWS:
+            if rows >= limit:
                 builder.add(_frame(pending))
                 pending, rows = [], 0
         if pending:
