@@ -199,3 +199,22 @@ def test_a_late_word_in_a_column_of_dates_makes_it_text_in_every_format(write, n
     p = profile(write(pl.DataFrame({"day": values}), name))
     assert p.column("day").logical_type == "string"
     assert p.rows == 3_000
+
+
+@pytest.mark.parametrize("distinct", [5, 3_000])
+def test_counted_whole_numbers_feed_the_frequent_sketch_as_value_counts_do(distinct):
+    # The counted path (NumPy) must give the sketch the same values, in the same order,
+    # as the general one (Polars' value counts): ties in count broken by value, negative
+    # values, and more distinct values than a batch feeds.
+    from mlgate.data import profile as p
+    from mlgate.data.sketches import FrequentSketch
+
+    rng = np.random.default_rng(distinct)
+    values = rng.integers(-distinct // 2, distinct // 2 + 1, 40_000)
+    present, counts = np.unique(values, return_counts=True)
+    counted, general = FrequentSketch(), FrequentSketch()
+    dropped = p._feed_frequent_counted(counted, present.astype(np.float64), counts)
+    vc = p._value_counts(pl.Series("count", values))
+    assert dropped == p._feed_frequent(general, vc)
+    assert counted.to_b64() == general.to_b64()
+    assert (dropped > 0) == (distinct > p.TOP_PER_BATCH)

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from mlgate.data.seeded_bit import seeded_bit
 from mlgate.data.sketches import b64, unb64
 
 DEFAULT_K = 300
@@ -40,9 +41,10 @@ def _capacities(k: int, levels: int) -> tuple[int, ...]:
 
 @lru_cache(maxsize=4096)
 def _offset(compactions: int, h: int, n: int) -> int:
-    """The compaction's random bit, seeded by the sketch's history. Batches of one size
-    repeat the same (compactions, h, n), and a generator costs more than a small sort."""
-    return int(np.random.default_rng((compactions, h, n)).integers(2))
+    """The compaction's random bit, seeded by the sketch's history (``seeded_bit``: the
+    bit NumPy's ``default_rng((compactions, h, n)).integers(2)`` draws). Batches of one
+    size repeat the same (compactions, h, n), and a draw costs more than a small sort."""
+    return seeded_bit((compactions, h, n))
 
 
 class KllSketch:

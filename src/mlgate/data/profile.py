@@ -377,14 +377,9 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         dropped = finite.len()
     elif integral:
         if counted is not None:
-            present, counts = counted
-            vc = pl.DataFrame(
-                {VALUE: present.astype(np.int64), COUNT: counts},
-                schema={VALUE: pl.Int64, COUNT: pl.UInt32},
-            )
+            dropped = _feed_frequent_counted(frequent, *counted)
         else:
-            vc = _value_counts(finite.cast(pl.Int64))
-        dropped = _feed_frequent(frequent, vc)
+            dropped = _feed_frequent(frequent, _value_counts(finite.cast(pl.Int64)))
     else:
         # Few distinct fractions (a code column with a stray 0.5, a rounded reading): keep
         # their counts so domain checks can count them; a continuous column's values are
@@ -478,6 +473,21 @@ def _value_counts(values: pl.Series) -> pl.DataFrame:
     """Every distinct value with its count, in no particular order: columns ``value``
     and ``count`` whatever the user's column is called (one named ``count`` clashed)."""
     return values.rename(VALUE).value_counts(name=COUNT)
+
+
+def _feed_frequent_counted(sketch: FrequentSketch, present: np.ndarray, counts: np.ndarray) -> int:
+    """``_feed_frequent`` of counted whole numbers (``_small_range_counts``: distinct
+    values as float64, shape (m,), and their counts), in NumPy: the same values in the
+    same order, without building a Polars frame from arrays (which also imports
+    ``numpy.ma``, a start-up cost for small files)."""
+    counts = counts.astype(np.int64, copy=False)
+    # Descending count, then ascending value, as ``_feed_frequent`` sorts.
+    top = np.lexsort((present, -counts))[:TOP_PER_BATCH]
+    top_counts = counts[top]
+    sketch.update_counts(
+        [str(v) for v in present[top].astype(np.int64).tolist()], top_counts.tolist()
+    )
+    return int(counts.sum()) - int(top_counts.sum())
 
 
 def _feed_frequent(sketch: FrequentSketch, vc: pl.DataFrame) -> int:
