@@ -426,3 +426,25 @@ def test_the_pair_of_profiles_is_the_profiles_made_one_after_the_other(tmp_path)
     assert dumps(cur) == dumps(profile(paths[1]))
     assert ref.duplicates == cur.duplicates == DuplicateCount(rows=5_000)
     assert ref.get("id").repeats == DuplicateCount(rows=5_000)
+
+
+def test_a_column_of_codes_is_ruled_out_as_a_key_without_counting_it_whole(monkeypatch) -> None:
+    """In a long batch (500,000 rows of a narrow table), a column that is mostly repeats
+    is ruled out from its head; only a column that may still be a key is counted whole."""
+    n = 500_000
+    rng = np.random.default_rng(1)
+    frame = pl.DataFrame(
+        {"codes": rng.integers(0, 5, n), "ids": rng.permutation(n), "text": ["a", "b"] * (n // 2)}
+    )
+    counted: list[int] = []
+    n_unique = pl.Series.n_unique
+
+    def spy(self: pl.Series) -> int:
+        counted.append(self.len())
+        return n_unique(self)
+
+    monkeypatch.setattr(pl.Series, "n_unique", spy)
+    assert key_candidates(frame) == ["ids"]
+    # Each column's head is a tenth of the batch; only "ids" is counted in full.
+    assert counted.count(n) == 1
+    assert sum(counted) <= n + 3 * n // 10

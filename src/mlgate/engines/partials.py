@@ -41,6 +41,7 @@ from mlgate.data.profile import (
     MAX_KEY_COLUMNS,
     DatasetProfile,
     empty_profile,
+    nearly_all_distinct,
     profile_part,
     value_hashes,
 )
@@ -73,7 +74,7 @@ def part_key_candidates(df: pl.DataFrame) -> list[str]:
         if not (dtype.is_integer() or dtype == pl.String):
             continue
         values = df.get_column(name).drop_nulls()
-        if values.len() < 2 or values.n_unique() >= KEY_CANDIDATE_SHARE * values.len():
+        if values.len() < 2 or nearly_all_distinct(values):
             out.append(name)
     return out
 
