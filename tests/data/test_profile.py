@@ -218,3 +218,19 @@ def test_counted_whole_numbers_feed_the_frequent_sketch_as_value_counts_do(disti
     assert dropped == p._feed_frequent(general, vc)
     assert counted.to_b64() == general.to_b64()
     assert (dropped > 0) == (distinct > p.TOP_PER_BATCH)
+
+
+def test_text_value_counts_by_hash_are_the_value_counts_of_the_text():
+    from mlgate.data import profile as p
+
+    rng = np.random.default_rng(3)
+    words = ["", " ", "a", "A", "é", "e\u0301", "日本", "x" * 3000, "x" * 2999, "count", "1"]
+    picks = [words[i] for i in rng.integers(0, len(words), 30_000)]
+    text = pl.Series("count", picks + [f"id-{i}" for i in range(20_000)])
+    ours = p._text_value_counts(text)
+    assert ours.columns == [p.VALUE, p.COUNT]
+    from collections import Counter
+
+    expected = Counter(text.to_list())
+    assert dict(ours.iter_rows()) == expected
+    assert ours.height == len(words) + 20_000

@@ -86,6 +86,7 @@ __all__ = [
 TOP_PER_BATCH = 2048
 #: The columns of a batch's value counts, named apart from any user column.
 VALUE, COUNT = "value", "count"
+_HASH = "hash"
 
 ProgressFn = Callable[[int], None]
 
@@ -448,7 +449,7 @@ def _whole_numbers(arr: np.ndarray) -> bool:
 
 
 def _categorical(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
-    vc = _value_counts(values)
+    vc = _text_value_counts(values)
     distinct = HllSketch.of(hash_strings(vc.get_column(VALUE)))
     frequent = FrequentSketch()
     dropped = _feed_frequent(frequent, vc)
@@ -484,6 +485,22 @@ def _value_counts(values: pl.Series) -> pl.DataFrame:
     """Every distinct value with its count, in no particular order: columns ``value``
     and ``count`` whatever the user's column is called (one named ``count`` clashed)."""
     return values.rename(VALUE).value_counts(name=COUNT)
+
+
+def _text_value_counts(values: pl.Series) -> pl.DataFrame:
+    """``_value_counts`` of text (no nulls), grouped by each value's 64-bit hash
+    (Polars') instead of by the text itself: grouping text hashes every value and then
+    compares the bytes of each against its group's, where grouping the hashes compares
+    numbers. It took a third less time on the benchmark's text columns (3 to 1,000
+    values) and on a column of distinct identifiers.
+
+    Two different values of one batch share a hash with probability about m**2 / 2**65
+    for m distinct values (1e-8 at 500,000); they would then be counted as one value,
+    a risk mlgate takes for duplicate rows too (``rowset``).
+    """
+    frame = pl.DataFrame([values.hash(seed=0).alias(_HASH), values.alias(VALUE)])
+    grouped = frame.group_by(_HASH).agg(pl.col(VALUE).first(), pl.len().alias(COUNT))
+    return grouped.drop(_HASH)
 
 
 def _feed_frequent_counted(sketch: FrequentSketch, present: np.ndarray, counts: np.ndarray) -> int:
