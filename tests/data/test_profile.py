@@ -1,6 +1,7 @@
 import itertools
 import json
 import math
+from collections import Counter
 
 import numpy as np
 import polars as pl
@@ -229,8 +230,6 @@ def test_text_value_counts_by_hash_are_the_value_counts_of_the_text():
     text = pl.Series("count", picks + [f"id-{i}" for i in range(20_000)])
     ours = p._text_value_counts(text)
     assert ours.columns == [p.VALUE, p.COUNT]
-    from collections import Counter
-
     expected = Counter(text.to_list())
     assert dict(ours.iter_rows()) == expected
     assert ours.height == len(words) + 20_000
