@@ -3,6 +3,8 @@ their row groups are cut and dealt into tasks, and how a task reads and profiles
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -96,3 +98,34 @@ def test_a_file_a_task_cannot_open_is_marked_for_the_driver(tmp_path):
         direct.unreadable_in(str(caught.value))[1],
     )
     assert direct.unreadable_in("some other failure") is None
+
+
+def test_partition_columns_are_added_to_each_files_rows_in_the_dataframes_order(tmp_path):
+    paths = []
+    for i in range(2):
+        path = tmp_path / f"part-{i}.parquet"
+        pl.DataFrame({"x": [1.5 * i] * 3, "k": [i] * 3}).write_parquet(path)
+        paths.append(str(path))
+    scan = direct.layout(paths)
+    assert scan is not None
+    day = dt.date(2024, 1, 2)
+    with_folders = scan.with_partitions(
+        [("day", "date"), ("n", "integer")], [(day, 7), (None, None)]
+    )
+    assert with_folders is not None and with_folders.names == ["x", "k", "day", "n"]
+    assert with_folders.matches([("x", "double"), ("k", "long"), ("day", "date"), ("n", "integer")])
+    assert not with_folders.matches(
+        [("x", "double"), ("k", "long"), ("day", "string"), ("n", "integer")]
+    )
+    frames = [direct.read_batch(b) for b in with_folders.batches()]
+    assert frames[0].schema == {"x": pl.Float64, "k": pl.Int64, "day": pl.Date, "n": pl.Int32}
+    assert frames[0].get_column("day").to_list() == [day] * 3
+    assert frames[1].get_column("n").null_count() == 3
+    # A projection may mix and reorder them; one of partition columns only is Spark's.
+    picked = with_folders.select(["n", "x"])
+    assert picked is not None and picked.names == ["n", "x"]
+    assert [direct.read_batch(b).columns for b in picked.batches()] == [["n", "x"]] * 2
+    assert with_folders.select(["day", "n"]) is None
+    # Types the read does not add, and a folder named like a column, are Spark's.
+    assert scan.with_partitions([("t", "timestamp")], [(1,), (2,)]) is None
+    assert scan.with_partitions([("k", "long")], [(1,), (2,)]) is None

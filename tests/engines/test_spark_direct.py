@@ -3,6 +3,7 @@ tasks) gives the Polars engine's profile, and is taken for plain Parquet scans o
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import polars as pl
@@ -161,11 +162,72 @@ def test_partition_folders_and_given_schemas_are_read_by_spark(spark, tmp_path):
         for f in read.schema.fields
     )
     assert engine.direct_scan(spark.read.schema(given).parquet(str(folder))) is None
-    hive = tmp_path / "hive"
-    for day in ("a", "b"):
-        (hive / f"day={day}").mkdir(parents=True)
-        data.head(100).write_parquet(hive / f"day={day}" / "part.parquet")
-    assert engine.direct_scan(spark.read.parquet(str(hive))) is None
+
+
+def _hive(data: pl.DataFrame, root) -> pl.DataFrame:
+    """``data`` written in partition folders of a date, a whole number (with Spark's
+    null folder) and a text that needs escaping; returns the table Spark reads, each
+    row with its folders' values."""
+    folders = [
+        (day, n, tag)
+        for day in ("2024-01-01", "2024-01-02")
+        for n in ("1", "02", "__HIVE_DEFAULT_PARTITION__")
+        for tag in ("a b", "x%2Fy")
+    ]
+    step = -(-data.height // len(folders))
+    parts = []
+    for i, (day, n, tag) in enumerate(folders):
+        part = data.slice(i * step, step)
+        where = root / f"day={day}" / f"n={n}" / f"tag={tag}"
+        where.mkdir(parents=True)
+        part.write_parquet(where / "part.parquet", row_group_size=GROUP_ROWS)
+        parts.append(
+            part.with_columns(
+                pl.lit(dt.date.fromisoformat(day)).alias("day_folder"),
+                pl.lit(None if n.startswith("__") else int(n), dtype=pl.Int32).alias("n"),
+                pl.lit(tag.replace("%2F", "/")).alias("tag"),
+            )
+        )
+    return pl.concat(parts).rename({"day_folder": "day"})
+
+
+def test_partition_folders_are_read_directly_with_sparks_values(spark, tmp_path, paths_taken):
+    data = _mixed().drop("day")
+    table = _hive(data, tmp_path / "hive")
+    df = spark.read.parquet(str(tmp_path / "hive"))
+    assert [(f.name, f.dataType.typeName()) for f in df.schema.fields][-3:] == [
+        ("day", "date"),
+        ("n", "integer"),
+        ("tag", "string"),
+    ]
+    scan = engine.direct_scan(df)
+    assert scan is not None and len(scan.files) == 12
+    got = profile_spark(df)
+    assert paths_taken == ["direct"]
+    assert_same_profile(got, profile(table), table)
+    assert got.column("n").nulls == table.get_column("n").null_count() > 0
+
+
+def test_filters_on_partition_folders_prune_them_and_are_read_directly(
+    spark, tmp_path, paths_taken
+):
+    data = _mixed().drop("day")
+    table = _hive(data, tmp_path / "hive")
+    read = spark.read.parquet(str(tmp_path / "hive"))
+    pruned = read.where("day = '2024-01-02' AND (n = 1 OR n IS NULL)").select("tag", "x", "day")
+    scan = engine.direct_scan(pruned)
+    assert scan is not None and len(scan.files) == 4 and scan.names == ["tag", "x", "day"]
+    got = profile_spark(pruned)
+    assert paths_taken == ["direct"]
+    kept = table.filter(
+        (pl.col("day") == dt.date(2024, 1, 2)) & ((pl.col("n") == 1) | pl.col("n").is_null())
+    ).select("tag", "x", "day")
+    assert got.rows == kept.height > 0
+    assert_same_profile(got, profile(kept), kept)
+    # A filter on the files' own columns, or one that prunes nothing, is Spark's.
+    assert engine.direct_scan(read.where("x > 0 AND n = 1")) is None
+    assert engine.direct_scan(read.where("false")) is None
+    assert engine.direct_scan(read.select("day", "n")) is None  # no column of the files
 
 
 def test_the_session_setting_turns_the_direct_read_off(spark, mixed_path_direct, paths_taken):

@@ -10,10 +10,12 @@ reads its batches with Polars, as the Polars engine reads the same file, and pro
 them with the one batch profiler (``partials.PartBuilder``). What comes back is the
 same partial profile as from ``mapInArrow``, merged the same way.
 
-Only what Polars reads as Spark does is read directly (``arrow_matches``): the
+Only what Polars reads as Spark does is read directly (``Layout.matches``): the
 DataFrame's columns must be the files' own, with the types Spark gives those Parquet
-types, and every file must have the same columns. Anything else, or a path that the
-driver cannot open with Polars and pyarrow, is left to ``mapInArrow``.
+types, and every file must have the same columns, plus the columns of partition
+folders (``day=2024-01-01/``), whose values Spark itself gives for each file and the
+task adds as constants. Anything else, or a path that the driver cannot open with
+Polars and pyarrow, is left to ``mapInArrow``.
 
 Nothing here imports pyspark; the functions that run on executors are plain functions
 of plain values, tested without Spark.
@@ -22,7 +24,7 @@ of plain values, tested without Spark.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -41,6 +43,25 @@ REMOTE_SCHEMES = frozenset({"s3", "gs", "gcs"})
 UNREADABLE = "mlgate-unreadable::"
 
 
+#: Spark types of partition folders' columns that the direct read adds itself, with the
+#: Polars type of each: what Spark's Arrow conversion gives ``mapInArrow`` for them.
+#: Others (timestamps, decimals) are left to Spark.
+PARTITION_TYPES: dict[str, pl.DataType] = {
+    "string": pl.String(),
+    "byte": pl.Int8(),
+    "short": pl.Int16(),
+    "integer": pl.Int32(),
+    "long": pl.Int64(),
+    "float": pl.Float32(),
+    "double": pl.Float64(),
+    "boolean": pl.Boolean(),
+    "date": pl.Date(),
+}
+
+#: A partition folder's column in one file: name, Spark type name, value (None: null).
+Constant = tuple[str, str, Any]
+
+
 @dataclass(frozen=True)
 class Batch:
     """Rows ``offset`` to ``offset + rows`` of one Parquet file: a batch of the
@@ -51,6 +72,10 @@ class Batch:
     rows: int
     #: The columns read, in order (a projection of the files' columns); None: all.
     columns: tuple[str, ...] | None = None
+    #: The file's partition folders' columns, added to every row.
+    constants: tuple[Constant, ...] = ()
+    #: The columns' order once the constants are added; None: the file's, then theirs.
+    order: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,26 +88,88 @@ class Layout:
     schema: pa.Schema
     #: The projection's columns, in its order; None when every column is read.
     columns: tuple[str, ...] | None = None
+    #: Partition folders' columns (name, Spark type name), and each file's values of
+    #: them, in the order of ``files``.
+    partitions: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[Any, ...], ...] = ()
+    #: The DataFrame's columns in order, files' and partitions' together, when a
+    #: projection picks partition columns; None: the files' columns, then the
+    #: partitions' (Spark's order).
+    order: tuple[str, ...] | None = None
 
     @property
     def rows(self) -> int:
         return sum(sum(g) for g in self.groups)
 
+    @property
+    def names(self) -> list[str]:
+        """The DataFrame's columns as this scan reads them, in order."""
+        if self.order is not None:
+            return list(self.order)
+        return [*self.schema.names, *(name for name, _ in self.partitions)]
+
+    def with_partitions(
+        self, partitions: list[tuple[str, str]], values: list[tuple[Any, ...]]
+    ) -> Layout | None:
+        """This scan with partition folders' columns (name, Spark type name) and each
+        file's values of them; None when a type is not in ``PARTITION_TYPES`` or a
+        name is also a column of the files (Spark then reads the folder's value into
+        the file's column: left to Spark)."""
+        if any(t not in PARTITION_TYPES for _, t in partitions) or len(values) != len(self.files):
+            return None
+        if {name for name, _ in partitions} & set(self.schema.names):
+            return None
+        return replace(self, partitions=tuple(partitions), values=tuple(values))
+
     def select(self, columns: list[str]) -> Layout | None:
         """The scan of only ``columns``, in that order (a projection of plain column
-        references); None when one is not in the files or one is named twice."""
-        if len(set(columns)) != len(columns) or not set(columns) <= set(self.schema.names):
+        references); None when one is in neither the files nor the partitions, one is
+        named twice, or none is the files' (a table of constants only)."""
+        partition_names = [name for name, _ in self.partitions]
+        known = set(self.schema.names) | set(partition_names)
+        read = [name for name in columns if name in self.schema.names]
+        if len(set(columns)) != len(columns) or not set(columns) <= known or not read:
             return None
-        schema = pa.schema([self.schema.field(name) for name in columns])
-        return Layout(self.files, self.groups, schema, tuple(columns))
+        schema = pa.schema([self.schema.field(name) for name in read])
+        kept = [i for i, name in enumerate(partition_names) if name in columns]
+        return Layout(
+            self.files,
+            self.groups,
+            schema,
+            tuple(read),
+            tuple(self.partitions[i] for i in kept),
+            tuple(tuple(v[i] for i in kept) for v in self.values),
+            tuple(columns) if kept else None,
+        )
+
+    def matches(self, fields: list[tuple[str, str]]) -> bool:
+        """Whether this scan reads the DataFrame's columns (``fields``: name and Spark
+        ``typeName()``, in order): the files' columns as ``arrow_matches`` says, and
+        the partitions' by their Spark types."""
+        if self.names != [name for name, _ in fields]:
+            return False
+        types = dict(fields)
+        read = [(name, types[name]) for name in self.schema.names]
+        return arrow_matches(self.schema, read) and all(types[n] == t for n, t in self.partitions)
 
     def batches(self, batch_rows: int | None = None) -> list[Batch]:
         """Each file cut as the Polars engine cuts it (``io.slice_plan``), in batches
-        of at most ``batch_rows`` (default ``io.rows_per_batch`` of the schema)."""
-        size = batch_rows or io.rows_per_batch(pl.from_arrow(self.schema.empty_table()).schema)
+        of at most ``batch_rows`` (default ``io.rows_per_batch`` of the schema, the
+        partition columns counted)."""
+        schema = pl.from_arrow(self.schema.empty_table()).schema
+        schema.update({name: PARTITION_TYPES[t] for name, t in self.partitions})
+        size = batch_rows or io.rows_per_batch(schema)
+        values = self.values or ((),) * len(self.files)
         return [
-            Batch(path, offset, rows, self.columns)
-            for path, groups in zip(self.files, self.groups, strict=True)
+            Batch(
+                path,
+                offset,
+                rows,
+                self.columns,
+                tuple((n, t, v) for (n, t), v in zip(self.partitions, file_values, strict=True)),
+                self.order,
+            )
+            for path, groups, file_values in zip(self.files, self.groups, values, strict=True)
             for offset, rows in io.slice_plan(list(groups), size)
         ]
 
@@ -205,17 +292,24 @@ class Unreadable(OSError):
 
 
 def read_batch(batch: Batch) -> pl.DataFrame:
-    """The batch's rows as the Polars engine reads them (``io``: a slice of a scan).
-    Raises ``Unreadable`` (its message marked ``UNREADABLE``) when the file cannot be
-    opened here."""
+    """The batch's rows as the Polars engine reads them (``io``: a slice of a scan),
+    with its file's partition columns added (constants, as Spark gives them). Raises
+    ``Unreadable`` (its message marked ``UNREADABLE``) when the file cannot be opened
+    here."""
     try:
         scan = pl.scan_parquet(batch.path)
         if batch.columns is not None:
             scan = scan.select(batch.columns)
-        return scan.slice(batch.offset, batch.rows).collect()
+        frame = scan.slice(batch.offset, batch.rows).collect()
     except (OSError, pl.exceptions.ComputeError) as exc:
         reason = " ".join(str(exc).split())[:200]
         raise Unreadable(f"{UNREADABLE}{batch.path}::{reason}") from None
+    if not batch.constants:
+        return frame
+    frame = frame.with_columns(
+        pl.lit(value, dtype=PARTITION_TYPES[t]).alias(name) for name, t, value in batch.constants
+    )
+    return frame.select(batch.order) if batch.order is not None else frame
 
 
 def profile_tasks(
@@ -254,6 +348,7 @@ def unreadable_in(message: str) -> tuple[str, str] | None:
 
 
 __all__ = [
+    "PARTITION_TYPES",
     "Batch",
     "Layout",
     "arrow_matches",

@@ -35,6 +35,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ from mlgate.data import io
 from mlgate.data.profile import DatasetProfile, load, profile_frame
 from mlgate.engines import direct
 from mlgate.engines.partials import Gatherer, LateDates, PartBuilder, send_cap
+from mlgate.engines.spark_plan import DIRECT_SETTING, direct_allowed, direct_scan
 from mlgate.errors import InputError, MissingExtraError
 
 if TYPE_CHECKING:
@@ -156,7 +158,7 @@ def profile_dataframe(df: DataFrame, label: str, *, direct: bool = True) -> Data
     profiled again with its text as text (the Polars engine reads the file again).
     """
     check_columns(df, label)
-    scan = direct_scan(df) if direct and _direct_allowed(df) else None
+    scan = direct_scan(df) if direct and direct_allowed(df) else None
     if scan is not None:
         return _profile_direct(df, label, scan)
     with job_settings(df):
@@ -324,83 +326,6 @@ def _collect(out: Any, label: str) -> list[Any]:
 
 # -- the direct read ----------------------------------------------------------------------
 
-#: The session setting that turns the direct read off (``false``): for a cluster whose
-#: executors cannot open the paths the driver names, e.g. in spark-defaults.conf or
-#: ``spark-submit --conf spark.mlgate.directRead=false``.
-DIRECT_SETTING = "spark.mlgate.directRead"
-#: Plan nodes that name a relation without changing its rows (a table's or view's name).
-_NAMING_NODES = ("SubqueryAlias", "View")
-
-
-def _direct_allowed(df: DataFrame) -> bool:
-    try:
-        value = df.sparkSession.conf.get(DIRECT_SETTING, "true")
-    except Exception:  # a session that does not say: the default
-        return True
-    return str(value).strip().lower() != "false"
-
-
-def direct_scan(df: DataFrame) -> direct.Layout | None:
-    """The files and row groups of ``df`` when it is a plain scan of Parquet files that
-    Polars reads as Spark does, else None (read through ``mapInArrow``).
-
-    Plain: the analysed plan is the file relation itself, behind table or view names
-    and projections of its columns (``select("a", "b")``) at most: no filter, computed
-    or renamed column, join, sample, limit or repartition; with no partition folders'
-    columns and no buckets; every file is local or in an object store Polars opens
-    (``direct.local_or_remote``), its footer readable here, and its (projected) columns
-    and types the DataFrame's (``direct.arrow_matches``). Spark Connect has no plan to
-    look at: always None there.
-    """
-    try:
-        plan = df._jdf.queryExecution().analyzed()
-        columns: list[str] | None = None
-        while True:
-            node = plan.getClass().getSimpleName()
-            if node == "Project":
-                names = _column_references(plan.projectList())
-                if names is None:
-                    return None
-                columns = names if columns is None else columns  # the outermost decides
-            elif node not in _NAMING_NODES:
-                break
-            plan = plan.child()
-        if plan.getClass().getSimpleName() != "LogicalRelation":
-            return None
-        relation = plan.relation()
-        if (
-            relation.getClass().getSimpleName() != "HadoopFsRelation"
-            or relation.fileFormat().toString() != "Parquet"
-            or not relation.partitionSchema().isEmpty()
-            or relation.bucketSpec().isDefined()
-        ):
-            return None
-        uris = list(df.inputFiles())
-    except Exception:  # Spark Connect, or a plan of another shape: Spark reads it
-        return None
-    paths = [direct.local_or_remote(u) for u in uris]
-    if not paths or any(p is None for p in paths):
-        return None
-    scan = direct.layout(sorted(p for p in paths if p is not None))
-    if scan is not None and columns is not None:
-        scan = scan.select(columns)
-    if scan is None:
-        return None
-    fields = [(f.name, f.dataType.typeName()) for f in df.schema.fields]
-    return scan if direct.arrow_matches(scan.schema, fields) else None
-
-
-def _column_references(items: Any) -> list[str] | None:
-    """The names of a projection list (a Scala ``Seq`` of expressions) that only refers
-    to columns as they are; None if any item computes or renames."""
-    names = []
-    for i in range(items.size()):
-        item = items.apply(i)
-        if item.getClass().getSimpleName() != "AttributeReference":
-            return None
-        names.append(str(item.name()))
-    return names
-
 
 def _profile_direct(df: DataFrame, label: str, scan: direct.Layout) -> DatasetProfile:
     """Each task reads its batches of the files with Polars and profiles them; Spark
@@ -424,11 +349,12 @@ def _first_file_dates(df: DataFrame, scan: direct.Layout) -> list[str]:
     text = [f.name for f in df.schema.fields if f.dataType.typeName() == "string"]
     if not text:
         return []
+    first = scan.batches(DATE_SAMPLE_ROWS)[0]
     try:
-        sample = pl.scan_parquet(scan.files[0]).select(text).head(DATE_SAMPLE_ROWS).collect()
+        sample = direct.read_batch(replace(first, rows=min(first.rows, DATE_SAMPLE_ROWS)))
     except (OSError, pl.exceptions.PolarsError):
         return _date_columns(df)
-    return io.date_string_columns(sample) if sample.height else []
+    return io.date_string_columns(sample.select(text)) if sample.height else []
 
 
 def _run_direct(
