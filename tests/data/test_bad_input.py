@@ -108,6 +108,15 @@ def missing_file(d: Path) -> tuple[str, tuple[str, ...]]:
     return str(d / "nope.csv"), ("nope.csv", "no such file")
 
 
+def object_store_uri(d: Path) -> tuple[str, tuple[str, ...]]:
+    # Not read by the Polars engine: the line says which engine reads it.
+    return "s3://bucket/events/part-0.parquet", ("s3://bucket/events", "--engine spark")
+
+
+def missing_file_uri(d: Path) -> tuple[str, tuple[str, ...]]:
+    return f"file://{d}/no%20such.parquet", ("no such.parquet", "no such file")
+
+
 def blank_lines_csv(d: Path) -> tuple[str, tuple[str, ...]]:
     (d / "blank.csv").write_text("\n\n   \n")
     return str(d / "blank.csv"), ("blank.csv", "first line is empty")
@@ -303,6 +312,8 @@ def profile_from_the_future(d: Path) -> tuple[str, tuple[str, ...]]:
 
 EXIT_2_CASES: list[Builder] = [
     missing_file,
+    object_store_uri,
+    missing_file_uri,
     # A file of 0 bytes is data with no rows, as a header-only file is:
     # tests/cli/test_what_users_read.py holds both to that one rule.
     blank_lines_csv,

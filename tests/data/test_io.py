@@ -115,3 +115,11 @@ def test_csv_types_are_inferred_once_and_then_given_to_the_reader(
     assert "schema" not in calls[0]  # the one inference
     assert all("schema" in c and "infer_schema_length" not in c for c in calls[1:])
     assert len(calls) == (3 if spelled_nan else 2)
+
+
+def test_a_file_uri_names_a_local_file(tmp_path):
+    path = tmp_path / "a table.parquet"
+    make_table(50).write_parquet(path)
+    source = io.resolve(f"file://{str(path).replace(' ', '%20')}")
+    assert source.paths == (path,)
+    assert profile(f"file://{str(path).replace(' ', '%20')}").rows == 50

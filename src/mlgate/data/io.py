@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote, urlparse
 
 import polars as pl
 
@@ -139,7 +140,19 @@ def _from_foreign_object(data: Any) -> pl.DataFrame | None:
     return None
 
 
+#: A URI's scheme (``s3://``, ``file:///``); one letter is a Windows drive, not a scheme.
+_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://")
+
+
 def _resolve_path(text: str) -> Source:
+    uri = _URI.match(text)
+    if uri is not None and uri.group(1).lower() == "file":
+        text = unquote(urlparse(text).path)  # file:///data/x.parquet is a local path
+    elif uri is not None:
+        raise InputError(
+            f"{text}: the Polars engine reads files on this machine, not {uri.group(1)}:// "
+            "URIs; read it with --engine spark (docs/scale.md), or copy it here first"
+        )
     if any(ch in text for ch in "*?["):
         matches = globlib.glob(text, recursive=True)  # noqa: PTH207 (a user's pattern)
         paths = tuple(sorted(Path(p) for p in matches if Path(p).is_file()))
