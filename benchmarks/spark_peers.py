@@ -35,6 +35,13 @@ is generated as data_gate.py does (cached in benchmarks/data/, git-ignored).
     python benchmarks/spark_peers.py --repeat 3 --record
     python benchmarks/spark_peers.py --peers pandera --compare-src ../main/src  # before/after
 
+With ``--partitioned``, the same rows are written as a Hive-style partitioned table
+(``i00=<code>/`` folders: the 5-value whole-number column becomes the partition column,
+as Spark's ``partitionBy`` writes it), which Spark reads with partition discovery; the
+Polars engine's row is left out there (it reads no partition folders' columns).
+``--where`` adds a filter to every tool's DataFrame (``"i00 IN (1, 3)"``: a filter on
+the partition column, which Spark prunes to two folders).
+
 Each Spark row also reports the work's CPU time: that of the process tree (driver, JVM
 with its JIT and GC threads, Spark's Python workers), steadier than wall time on a
 machine that other work shares.
@@ -49,6 +56,7 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -105,6 +113,8 @@ spark = (SparkSession.builder.master(master).appName("bench")
          {extra}.getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
 df = spark.read.parquet(path)
+if len(sys.argv) > 3:
+    df = df.where(sys.argv[3])
 t1, c1 = time.perf_counter(), cpu_s()
 {work}
 t2, c2 = time.perf_counter(), cpu_s()
@@ -198,10 +208,12 @@ def measurements(
     peers_python: Path,
     peers: list[str],
     compare_src: Path | None = None,
+    where: str | None = None,
+    polars: bool = True,
 ) -> list[Measurement]:
     size = size_label(rows)
     me = sys.executable
-    args = [str(path), master]
+    args = [str(path), master, *([where] if where else [])]
     env_peer = {"SPARK_VERSION": "4.1", "PYTHONPATH": ""}  # 4.1: the newest Deequ build
     table = {
         "mlgate-spark": (
@@ -223,7 +235,7 @@ def measurements(
             rows,
             [me, "-c", POLARS_CODE, str(path)],
         )
-    ]
+    ][: 1 if polars and not where else 0]
     if compare_src is not None:
         # The same work with mlgate imported from another checkout (before and after a
         # change, in one run); its workers inherit PYTHONPATH.
@@ -285,6 +297,16 @@ def peer_versions(python: Path) -> str:
     return res.stdout.strip() or res.stderr.strip()[-200:]
 
 
+def _data_facts(args: argparse.Namespace, path: Path) -> str:
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    size = sum(f.stat().st_size for f in files) / 2**20
+    what = f"{path.name} ({size:,.0f} MiB Parquet, data_gate.py's 20 columns"
+    if args.partitioned:
+        what += f"; {len(files)} partition folders by {PARTITION_COLUMN}"
+    what += ")"
+    return what + (f", filtered `{args.where}`" if args.where else "")
+
+
 def render(args: argparse.Namespace, ms: list[Measurement], path: Path) -> str:
     machine, facts = machine_facts(), mlgate_facts()
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -300,9 +322,9 @@ def render(args: argparse.Namespace, ms: list[Measurement], path: Path) -> str:
         f"at end {machine['load']} (other work shows here)",
         f"- mlgate {facts['mlgate']} (commit {facts['commit']}), polars {facts['polars']}; "
         f"peers ({args.peers_python}): {peer_versions(args.peers_python)}",
-        f"- Data: {path.name} ({path.stat().st_size / 2**20:,.0f} MiB Parquet, data_gate.py's "
-        f"20 columns), Spark master {args.master}, driver memory 4g, each tool in a fresh "
-        "process; median of the runs; peak memory of the process tree (JVM included).",
+        f"- Data: {_data_facts(args, path)}, Spark master {args.master}, driver memory 4g, "
+        "each tool in a fresh process; median of the runs; peak memory of the process "
+        "tree (JVM included).",
         "",
         results_table(ms),
         "",
@@ -353,10 +375,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also time mlgate's Spark engine imported from this src/ folder (another "
         "checkout: before and after a change, in the same run)",
     )
+    parser.add_argument(
+        "--partitioned",
+        action="store_true",
+        help="read the rows as a Hive-style table partitioned by i00 (written once, cached)",
+    )
+    parser.add_argument("--where", help="a filter on every DataFrame, e.g. 'i00 IN (1, 3)'")
     parser.add_argument("--record", action="store_true", help="add to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     return args
+
+
+#: The column whose values name the partition folders of ``--partitioned``.
+PARTITION_COLUMN = "i00"
+
+
+def partitioned_copy(path: Path, log: Callable[[str], None]) -> Path:
+    """``path``'s rows in Hive-style folders by PARTITION_COLUMN (as Spark's
+    ``partitionBy`` writes them: the column leaves the files), written once beside it."""
+    import polars as pl
+
+    out = path.with_name(f"{path.stem}-by-{PARTITION_COLUMN}")
+    if (out / "_SUCCESS").exists():
+        return out
+    log(f"writing {out.name}/")
+    frame = pl.read_parquet(path)
+    for (code,), part in frame.partition_by(PARTITION_COLUMN, as_dict=True).items():
+        folder = out / f"{PARTITION_COLUMN}={code}"
+        folder.mkdir(parents=True, exist_ok=True)
+        part.drop(PARTITION_COLUMN).write_parquet(folder / "part-0.parquet")
+    (out / "_SUCCESS").touch()
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,9 +414,20 @@ def main(argv: list[str] | None = None) -> int:
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     ensure_data(args.rows, log)
     path = data_paths(args.rows)[0]
+    if args.partitioned:
+        path = partitioned_copy(path, log)
     args.load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     peers = [p for p in args.peers.split(",") if p]
-    ms = measurements(args.rows, path, args.master, args.peers_python, peers, args.compare_src)
+    ms = measurements(
+        args.rows,
+        path,
+        args.master,
+        args.peers_python,
+        peers,
+        args.compare_src,
+        where=args.where,
+        polars=not args.partitioned,
+    )
     run_rounds(
         ms, args.repeat, timeout=args.timeout, memory_limit=int(memory_total() * 0.8), log=log
     )
