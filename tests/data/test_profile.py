@@ -233,3 +233,31 @@ def test_text_value_counts_by_hash_are_the_value_counts_of_the_text():
     expected = Counter(text.to_list())
     assert dict(ours.iter_rows()) == expected
     assert ours.height == len(words) + 20_000
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_whole_numbers_beyond_64_bits_are_profiled_and_checked(tmp_path, capsys, fmt):
+    # Account numbers and 64-bit hashes: a CSV integer past Int64 (read as Int128) and
+    # Parquet UInt64 values past 2**63 once crashed the profile (exit 3) in a cast.
+    from tests.conftest import run_main
+
+    big = 12345678901234567890123 if fmt == "csv" else 2**64 - 5
+    if fmt == "csv":
+        path = tmp_path / "big.csv"
+        path.write_text(
+            "acct,x\n" + "".join(f"{i},0.{i}\n" for i in range(1, 300)) + f"{big},0.5\n"
+        )
+    else:
+        path = tmp_path / "big.parquet"
+        values = pl.Series("acct", [*range(1, 300), big], dtype=pl.UInt64)
+        pl.DataFrame({"acct": values, "x": np.linspace(0, 1, 300)}).write_parquet(path)
+    prof = profile(path)
+    assert prof.rows == 300
+    assert str(big) in dict(prof.column("acct").frequent.items())
+    for args in (
+        ("profile", path, "-o", tmp_path / "p.json"),
+        ("schema", "infer", path, "-o", tmp_path / "s.yaml"),
+        ("check", "data", "--reference", path, "--current", path),
+    ):
+        code, _, err = run_main(capsys, args)
+        assert code == 0, err

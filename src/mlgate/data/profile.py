@@ -391,7 +391,10 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         if counted is not None:
             dropped = _feed_frequent_counted(frequent, *counted)
         else:
-            dropped = _feed_frequent(frequent, _value_counts(finite.cast(pl.Int64)))
+            # Whole floats as integers ("10", not "10.0"); integer types as they are:
+            # UInt64 and Int128 values may not fit an Int64.
+            whole = finite if finite.dtype.is_integer() else finite.cast(pl.Int64)
+            dropped = _feed_frequent(frequent, _value_counts(whole))
     else:
         # Few distinct fractions (a code column with a stray 0.5, a rounded reading): keep
         # their counts so domain checks can count them; a continuous column's values are
