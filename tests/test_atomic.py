@@ -33,3 +33,39 @@ def test_a_replaced_file_keeps_its_mode(tmp_path):
     path.chmod(0o640)
     write_text_atomic(path, "new")
     assert path.read_text() == "new" and mode(path) == 0o640
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs and links are POSIX")
+def test_a_pipe_is_written_through_not_replaced(tmp_path):
+    # -o /dev/stdout, a FIFO or a device: a rename would leave a plain file in its place
+    # (it replaced /dev/full once), and a reader of the pipe would get nothing.
+    import threading
+
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    write_text_atomic(fifo, "the report\n")
+    reader.join(timeout=10)
+    assert got == [b"the report\n"]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pipe"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="links are POSIX")
+def test_a_link_stays_a_link_and_its_file_is_replaced(tmp_path):
+    (tmp_path / "reports").mkdir()
+    real = tmp_path / "reports" / "latest.md"
+    real.write_text("old\n")
+    link = tmp_path / "report.md"
+    link.symlink_to(real)
+    write_text_atomic(link, "new\n")
+    assert link.is_symlink() and link.readlink() == real
+    assert real.read_text() == "new\n"
+    dangling = tmp_path / "next.md"
+    dangling.symlink_to(tmp_path / "reports" / "next-real.md")
+    write_text_atomic(dangling, "first\n")
+    assert (
+        dangling.is_symlink() and (tmp_path / "reports" / "next-real.md").read_text() == "first\n"
+    )
