@@ -407,3 +407,27 @@ def test_a_varied_current_sample_of_the_reference_categories_does_not_fail_as_ne
     cur = pl.DataFrame({"c": [f"v{i}" for i in rng.integers(0, 300, 50_000)]})
     drift = next(f for f in mlgate.check_data(ref, cur).findings if f.name == "drift.categorical")
     assert drift.status is not Status.FAIL, drift.message
+
+
+def test_a_constant_says_the_references_own_share_of_it() -> None:
+    # A pixel that is 0 in 894 of 898 reference images and in every current one: the
+    # warning once said "100.0% of the time" (the quantile sketch's upper bound).
+    ref = pl.DataFrame({"pixel": [0.0] * 894 + [3.0, 5.0, 1.0, 2.0]})
+    cur = pl.DataFrame({"pixel": [0.0] * 899})
+    f = next(f for f in _compare(ref, cur) if f.name == "quality.constant")
+    assert f.status is Status.WARN
+    assert "99.6% of the time" in f.message
+    assert f.details["reference_share"] == pytest.approx(894 / 898, abs=1e-6)
+    assert f.details["chance"] == pytest.approx((894 / 898) ** 899, rel=1e-6)
+
+
+def test_a_warning_on_a_small_sample_names_the_category_that_is_gone() -> None:
+    # Iris halves without one species: too few rows to fail, but the warning must say
+    # which value went, not only a distance.
+    rng = np.random.default_rng(0)
+    species = np.repeat(["setosa", "versicolor", "virginica"], 25)
+    ref = pl.DataFrame({"species": rng.permutation(species)})
+    cur = pl.DataFrame({"species": ["setosa"] * 25 + ["virginica"] * 25})
+    f = _drift(_compare(ref, cur), "species")
+    assert f.status is Status.WARN, f.message
+    assert "gone: 'versicolor' (was 33.3%)" in f.message

@@ -261,3 +261,16 @@ def test_whole_numbers_beyond_64_bits_are_profiled_and_checked(tmp_path, capsys,
     ):
         code, _, err = run_main(capsys, args)
         assert code == 0, err
+
+
+def test_the_distinct_count_is_never_more_than_the_values():
+    # The sketch's estimate is within about 1.6% either way; shown as "402 distinct"
+    # among 400 values it reads as a bug.
+    over = 0
+    for seed in range(20):
+        values = np.random.default_rng(seed).normal(size=400)
+        values[:5] = np.nan
+        col = profile_frame(pl.DataFrame({"x": values})).column("x")
+        over += col.distinct.estimate > 395
+        assert col.distinct_count <= 395
+    assert over > 0  # the cap was needed in some of these

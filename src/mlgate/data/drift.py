@@ -210,8 +210,8 @@ def compare_column(
         return Finding(
             name,
             Status.WARN,
-            f"{ref.name!r}: {size}, but with {n_ref} reference and {n_cur} current values "
-            f"this could still be sampling noise (p = {result.p_value:.2g}; a change needs "
+            f"{ref.name!r}: {size}{note}, but with {n_ref} reference and {n_cur} current "
+            f"values this could still be sampling noise (p = {result.p_value:.2g}; a change needs "
             f"p < {ALPHA:g}): too small a sample to judge {what}; compare more rows",
             column=ref.name,
             details=details,
@@ -326,8 +326,8 @@ def _constant(ref: ColumnProfile, cur: ColumnProfile) -> list[Finding]:
     if not constant:
         # The distinct-count sketches' estimates: cheap, and enough for a passing check.
         details: dict[str, object] = {
-            "reference_distinct": round(ref.distinct.estimate, 1),
-            "current_distinct": round(cur.distinct.estimate, 1),
+            "reference_distinct": round(ref.distinct_count, 1),
+            "current_distinct": round(cur.distinct_count, 1),
         }
         return [
             Finding(
@@ -339,10 +339,15 @@ def _constant(ref: ColumnProfile, cur: ColumnProfile) -> list[Finding]:
         "current_distinct": round(cur.distinct_count, 1),
     }
     value = cur.min if cur.kind == NUMERIC else cur.value_counts()[0][0]
-    share = _reference_share(ref, value)
+    share, upper = _reference_share(ref, value)
     m = cur.non_null - cur.nan
-    chance = math.exp(m * math.log(share)) if share > 0.0 else 0.0
-    details |= {"reference_share": round(share, 6), "chance": chance, "alpha": ALPHA}
+    chance = math.exp(m * math.log(upper)) if upper > 0.0 else 0.0
+    details |= {
+        "reference_share": round(share, 6),
+        "reference_share_upper": round(upper, 6),
+        "chance": chance,
+        "alpha": ALPHA,
+    }
     if chance >= ALPHA:
         return [
             Finding(
@@ -375,16 +380,24 @@ def _varied(col: ColumnProfile) -> bool:
     return col.frequent.num_items >= 2 or col.frequent_dropped > 0
 
 
-def _reference_share(ref: ColumnProfile, value: object) -> float:
-    """The share of the reference's values equal to ``value`` (an upper estimate)."""
-    if ref.kind == NUMERIC and isinstance(value, float):
+def _reference_share(ref: ColumnProfile, value: object) -> tuple[float, float]:
+    """The share of the reference's values equal to ``value``: (estimate, upper bound).
+    Exact (both alike) where the reference's values were all counted; else from the
+    frequent-values sketch, or for numbers the quantile sketch, whose upper bound adds
+    twice its rank error (the chance of a constant is judged on that bound)."""
+    key = value
+    whole = isinstance(value, float) and value.is_integer() and abs(value) < 2.0**53
+    if whole:
+        key = int(value)  # whole numbers are counted under "10", not "10.0"
+    counts = counts_of(ref)
+    if ref.kind == NUMERIC and isinstance(value, float) and not (whole and counts.exact):
         sketch = ref.quantiles
         at = float(sketch.cdf([value])[0] - sketch.cdf([value], inclusive=False)[0])
-        return min(1.0, at + 2.0 * sketch.rank_error)
-    counts = counts_of(ref)
+        return at, min(1.0, at + 2.0 * sketch.rank_error)
     if counts.total <= 0:
-        return 0.0
-    return min(1.0, (counts.counts.get(str(value), 0.0) + counts.error) / counts.total)
+        return 0.0, 0.0
+    count = counts.counts.get(str(key), 0.0)
+    return count / counts.total, min(1.0, (count + counts.error) / counts.total)
 
 
 # -- missing-value markers -------------------------------------------------------------

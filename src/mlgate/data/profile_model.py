@@ -114,14 +114,14 @@ class ColumnProfile:
 
     @property
     def distinct_count(self) -> float:
+        """Distinct non-missing values: exact when the frequent values are all counted,
+        else the HyperLogLog estimate of the finite values, never more than there are (the
+        estimate's error could put 402 distinct among 400)."""
         exact_values = self.kind in (STRING, BOOLEAN) or self.integral
-        if (
-            exact_values
-            and self.frequent_exact
-            and self.frequent.total_weight == self.non_null - self.nan
-        ):
+        values = self.non_null - self.nan
+        if exact_values and self.frequent_exact and self.frequent.total_weight == values:
             return float(self.frequent.num_items)
-        return self.distinct.estimate
+        return min(self.distinct.estimate, float(values - self.posinf - self.neginf))
 
     def value_counts(self) -> list[tuple[str, int]]:
         """Frequent values (as strings) and counts, most frequent first."""
