@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from mlgate._cli.main import main
-from tests.conftest import make_table
+from tests.conftest import make_table, run_main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "penguins"
 
@@ -279,3 +279,24 @@ def test_internal_error_is_exit_3_with_a_traceback_file(capsys, monkeypatch, twi
     path = err.split("traceback written to ")[1].split(";")[0]
     assert "ZeroDivisionError" in Path(path).read_text()
     Path(path).unlink()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("profile", "{cur}", "-o", "{cur}"),
+        ("schema", "infer", "{cur}", "-o", "{cur}"),
+        ("check", "data", "--reference", "{ref}", "--current", "{cur}", "-o", "{cur}"),
+        ("check", "data", "--reference", "{ref}", "--current", "{cur}", "-o", "{ref_again}"),
+    ],
+)
+def test_an_output_that_is_an_input_is_refused_and_the_data_kept(capsys, tmp_path, command):
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    make_table(300).write_csv(ref)
+    make_table(300, seed=1).write_csv(cur)
+    before = {p: p.read_bytes() for p in (ref, cur)}
+    names = {"ref": ref, "cur": cur, "ref_again": tmp_path / "." / "ref.csv"}
+    code, _, err = run_main(capsys, tuple(str(a).format(**names) for a in command))
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "is also an input" in err
+    assert {p: p.read_bytes() for p in (ref, cur)} == before

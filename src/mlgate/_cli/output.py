@@ -22,6 +22,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from pathlib import Path
 from typing import IO, Any, ParamSpec, TypeVar
 
 _P = ParamSpec("_P")
@@ -41,6 +42,7 @@ def report_command(func: Callable[_P, _R]) -> Callable[_P, _R]:
 
     @functools.wraps(func)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        refuse_output_over_input(kwargs)
         with stdout_for_report() as stream:
             token = _REPORT_STREAM.set(stream)
             try:
@@ -49,6 +51,33 @@ def report_command(func: Callable[_P, _R]) -> Callable[_P, _R]:
                 _REPORT_STREAM.reset(token)
 
     return wrapper
+
+
+def refuse_output_over_input(params: dict[str, object]) -> None:
+    """Refuse an ``output`` (``-o``) that is one of the command's input files: the
+    report, profile or schema would replace the data it was made from. Raises
+    ``InputError`` (exit 2) before any work is done."""
+    output = params.get("output")
+    if not isinstance(output, str) or not _is_file(output):
+        return
+    for name, value in params.items():
+        for item in value if isinstance(value, (tuple, list)) else (value,):
+            if name == "output" or not isinstance(item, str) or not _is_file(item):
+                continue
+            if Path(output).samefile(item):
+                from mlgate.errors import InputError
+
+                raise InputError(
+                    f"-o {output} is also an input ({item}): writing there would replace "
+                    "it; write the output to another file"
+                )
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # a name the OS refuses: the command reports it
+        return False
 
 
 @contextlib.contextmanager
