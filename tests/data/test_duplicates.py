@@ -448,3 +448,38 @@ def test_a_column_of_codes_is_ruled_out_as_a_key_without_counting_it_whole(monke
     # Each column's head is a tenth of the batch; only "ids" is counted in full.
     assert counted.count(n) == 1
     assert sum(counted) <= n + 3 * n // 10
+
+
+def test_a_small_reference_without_repeats_does_not_fail_a_much_larger_batch():
+    # Scheduled flights repeat no row among 100 but 27% among 10,000: a reference of 100
+    # rows cannot rule that out, and a batch sixty times larger passed only once the
+    # reference's zero was taken as an upper bound ("rule of three"), not as none.
+    tried = 0
+    for seed in range(20):
+        ref, cur = _samples("schedules", 100, 6_000, seed)
+        pref = profile(ref)
+        if pref.duplicate_rows:
+            continue  # the reference's own repeats were carried before; here: none
+        tried += 1
+        f = _only_dup(validate_profile(profile(cur), infer_schema(pref), pref))
+        assert f.status is Status.PASS, (seed, f.message)
+        assert f.details["natural_at_size"] > profile(cur).duplicate_fraction
+    assert tried >= 10
+
+
+def test_rows_that_lost_a_column_repeat_more_and_only_warn():
+    # Without one column, rows that it told apart become equal: the missing column is
+    # the failure, and the duplicate share is not compared as if nothing changed.
+    df = REPEATING["schedules"]().head(6_000)
+    pref = profile(df.head(3_000))
+    cur = df.tail(3_000).drop("flight")
+    report = mlgate.check_data(df.head(3_000), cur)
+    f = _dup_finding(report)
+    assert f.status is Status.WARN, f.message
+    assert "lacks 'flight'" in f.message and f.details["missing_columns"] == ["flight"]
+    assert any(
+        x.name == "schema.missing_column" and x.status is Status.FAIL for x in report.findings
+    )
+    # With every column, the same batch's share is judged as usual.
+    full = _only_dup(validate_profile(profile(df.tail(3_000)), infer_schema(pref), pref))
+    assert full.status is Status.PASS

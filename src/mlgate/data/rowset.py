@@ -178,7 +178,7 @@ def duplicates_of(hashes: np.ndarray) -> DuplicateCount:
     return rows.duplicates()
 
 
-def natural_duplicate_fraction(rows: int, distinct: int, size: int) -> float:
+def natural_duplicate_fraction(rows: int, distinct: float, size: int) -> float:
     """The duplicate share a sample of ``size`` rows is expected to hold when drawn like
     a reference of ``rows`` rows with ``distinct`` distinct ones.
 
