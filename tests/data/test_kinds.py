@@ -7,6 +7,7 @@ calendar fields, with the verdict an experienced user expects.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -405,3 +406,68 @@ def test_whole_number_bounds_are_written_in_full():
     cur = ref.with_columns(pl.col("account") + 5_000_000)
     ranged = next(f for f in check_data(ref, cur).findings if f.name == "quality.out_of_range")
     assert "30000600" in ranged.message and "e+07" not in ranged.message
+
+
+def _hours(start: dt.datetime, n: int, seed: int) -> pl.Series:
+    """``n`` distinct hours of the year from ``start``, in random order."""
+    hours = _rng(seed).choice(24 * 364, n, replace=False)
+    return pl.Series("time_hour", [start + dt.timedelta(hours=int(h)) for h in hours])
+
+
+def test_dates_and_timestamps_before_the_references_start_fail_and_later_ones_pass():
+    # Datetime columns had no range at all: 30% of rows at 1970-01-01 (an epoch default)
+    # passed, as did the whole batch moved ten years back.
+    ref_t = _hours(dt.datetime(2013, 1, 1), N, seed=1)
+    ref = pl.DataFrame({"time_hour": ref_t, "date": ref_t.dt.date()})
+    cur_t = _hours(dt.datetime(2013, 1, 1), N, seed=2)
+    cur = pl.DataFrame({"time_hour": cur_t, "date": cur_t.dt.date()})
+    assert check_data(ref, cur).passed
+    epoch = cur.with_columns(
+        pl.when(pl.int_range(pl.len()) % 10 < 3)
+        .then(pl.lit(dt.datetime(1970, 1, 1)))
+        .otherwise(pl.col("time_hour"))
+        .alias("time_hour"),
+        pl.when(pl.int_range(pl.len()) % 10 < 3)
+        .then(pl.lit(dt.date(1970, 1, 1)))
+        .otherwise(pl.col("date"))
+        .alias("date"),
+    )
+    report = check_data(ref, epoch)
+    outside = {("quality.out_of_range", "time_hour"), ("quality.out_of_range", "date")}
+    assert outside <= _failed(report)  # and the defaulted rows are duplicates
+    date = next(
+        f for f in report.findings if f.name == "quality.out_of_range" and f.column == "date"
+    )
+    assert "30.0% of 'date' is outside [2013-01-01, no end) (observed 1970-01-01 to" in date.message
+    assert date.details["range_min"] == "2013-01-01"
+    back = cur.with_columns(
+        pl.col("time_hour").dt.offset_by("-10y"), pl.col("date").dt.offset_by("-10y")
+    )
+    assert outside <= _failed(check_data(ref, back))
+    later = cur.with_columns(
+        pl.col("time_hour").dt.offset_by("1y"), pl.col("date").dt.offset_by("1y")
+    )
+    assert check_data(ref, later).passed
+
+
+def test_a_datetime_range_is_written_and_read_as_dates(tmp_path: Path):
+    ref_t = _hours(dt.datetime(2013, 1, 1), N, seed=1)
+    ref_frame = pl.DataFrame({"time_hour": ref_t, "date": ref_t.dt.date()})
+    schema = infer_schema(profile(ref_frame))
+    assert schema.columns["date"].range.min == dt.date(2013, 1, 1)
+    assert schema.columns["date"].max_out_of_range_fraction < 0.05
+    path = tmp_path / "schema.yaml"
+    path.write_text(dump_schema(schema))
+    assert load_schema(path) == schema
+    # A person bounds the dates by hand.
+    assert "min: 2013-01-01\n" in path.read_text()  # a YAML date, unquoted
+    text = path.read_text().replace("min: 2013-01-01\n", "min: 2013-01-01\n      max: 2013-06-30\n")
+    path.write_text(text)
+    edited = load_schema(path)
+    assert edited.columns["date"].range.max == dt.date(2013, 6, 30)
+    cur = pl.DataFrame({"time_hour": ref_t, "date": ref_t.dt.date()})
+    failed = _failed(check_data(ref_frame, cur, schema=edited))
+    assert failed == {("quality.out_of_range", "date")}
+    path.write_text(text.replace("max: 2013-06-30", "max: 5"))
+    with pytest.raises(ConfigError, match="must both be numbers or both dates"):
+        load_schema(path)

@@ -93,7 +93,12 @@ def assert_same_profile(got: DatasetProfile, want: DatasetProfile, data: pl.Data
 def _assert_true_ranks(col, values: pl.Series, where: str) -> None:
     """Each quantile the sketch gives sits at its rank of the real values, within the
     sketch's rank error."""
-    arr = values.drop_nulls().cast(pl.Float64).to_numpy()
+    values = values.drop_nulls()
+    if values.dtype == pl.String:  # text the profile read as dates
+        values = values.str.to_datetime(time_unit="us")
+    if values.dtype.is_temporal():  # instants: microseconds since the epoch, as profiled
+        values = values.cast(pl.Datetime("us")).dt.epoch("us")
+    arr = values.cast(pl.Float64).to_numpy()
     arr = np.sort(arr[np.isfinite(arr)].astype(np.float32))
     ranks = np.linspace(0.02, 0.98, 25)
     qs = col.quantiles.quantiles(ranks)

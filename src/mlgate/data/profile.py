@@ -463,11 +463,17 @@ def _datetime(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     micros = (
         values.cast(pl.Datetime("us")).dt.epoch("us") if values.len() else values.cast(pl.Int64)
     )
-    distinct = HllSketch.of(hash_ints(micros.to_numpy()))
+    as_int = micros.to_numpy()
+    distinct = HllSketch.of(hash_ints(as_int))
+    # Quantiles of the instants (as float, microseconds since the epoch), so that a
+    # range check can count the values before a time column's start.
+    quantiles = KllSketch()
+    quantiles.update(as_int.astype(np.float64))
     return replace(
         base,
         min=float(micros.min()) if micros.len() else None,  # type: ignore[arg-type]
         max=float(micros.max()) if micros.len() else None,  # type: ignore[arg-type]
+        quantiles=quantiles,
         distinct=distinct,
         frequent_dropped=values.len(),
     )

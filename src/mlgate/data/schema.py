@@ -6,6 +6,7 @@ reference's size, so that a fresh sample of the same data passes; people then ed
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from mlgate._atomic import write_text_atomic
 from mlgate._yaml import load_model
 from mlgate.data.kinds import CATEGORICAL, CONTINUOUS, IDENTIFIER, TIME, Kind, infer_kind
-from mlgate.data.profile import BOOLEAN, NUMERIC, ColumnProfile, DatasetProfile
+from mlgate.data.profile import BOOLEAN, DATETIME, NUMERIC, ColumnProfile, DatasetProfile
 
 #: Version 2 counts NaN as a missing value under max_null_fraction; version 1 counted
 #: nulls only there and judged NaN apart (allow_nan). Both are read, each with its meaning.
@@ -39,14 +40,37 @@ class _Frozen(BaseModel):
 
 
 class Range(_Frozen):
-    min: int | float | None = None
-    max: int | float | None = None
+    """Bounds of a column's values: numbers, or for a datetime column dates or
+    datetimes (``2013-01-01``, ``2013-01-01 05:00:00``; without a zone, UTC)."""
+
+    min: int | float | dt.datetime | dt.date | None = None
+    max: int | float | dt.datetime | dt.date | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        lo, hi = self.min, self.max
+        if lo is None or hi is None:
+            return self
+        if isinstance(lo, dt.date) != isinstance(hi, dt.date):
+            raise ValueError(f"min ({lo}) and max ({hi}) must both be numbers or both dates")
+        if as_bound(lo) > as_bound(hi):  # type: ignore[operator]
+            raise ValueError(f"min ({lo}) is greater than max ({hi})")
         return self
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def as_bound(value: float | dt.date | None) -> float | None:
+    """A range bound as the profile compares it: numbers as they are, a date or
+    datetime as microseconds since 1970-01-01 UTC (a datetime without a zone is UTC)."""
+    if not isinstance(value, dt.date):
+        return value
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return (value - _EPOCH) / dt.timedelta(microseconds=1)
 
 
 class Drift(_Frozen):
@@ -266,15 +290,15 @@ def _infer_column(c: ColumnProfile, rows: int) -> ColumnSchema:
         # NaN may stand for a missing value wherever the reference had missing values.
         fields["allow_nan"] = c.missing > 0
         fields["allow_inf"] = (c.posinf + c.neginf) > 0
-    has_range = c.kind == NUMERIC and c.min is not None and c.max is not None
+    has_range = c.kind in (NUMERIC, DATETIME) and c.min is not None and c.max is not None
     if kind == CONTINUOUS and has_range:
         fields["range"] = Range(min=_plain(c.min), max=_plain(c.max))  # type: ignore[arg-type]
-        fields["max_out_of_range_fraction"] = out_of_range_tolerance(c.moments.n)
+        fields["max_out_of_range_fraction"] = out_of_range_tolerance(_finite_values(c))
         fields["drift"] = Drift(metric="wasserstein", threshold=DEFAULT_WASSERSTEIN)
     elif kind == TIME and has_range:
         assert guess is not None
         fields["range"] = _time_range(c, guess.calendar)
-        fields["max_out_of_range_fraction"] = out_of_range_tolerance(c.moments.n)
+        fields["max_out_of_range_fraction"] = out_of_range_tolerance(_finite_values(c))
     elif kind == CATEGORICAL:
         if c.frequent_exact and 0 < distinct <= min(MAX_DOMAIN_VALUES, max(2, n_values // 10)):
             fields["domain"] = _domain(c)
@@ -300,7 +324,21 @@ def _time_range(c: ColumnProfile, calendar: str | None) -> Range:
     if calendar in CALENDAR_BOUNDS:
         low, high = CALENDAR_BOUNDS[calendar]
         return Range(min=min(low, _plain(c.min or 0)), max=high)  # a month counted from 0
+    if c.kind == DATETIME and c.min is not None:
+        return Range(min=_instant(c.min), max=None)
     return Range(min=_plain(c.min) if c.min is not None else None, max=None)
+
+
+def _finite_values(c: ColumnProfile) -> int:
+    """The values a range holds: finite numbers, or a datetime column's instants."""
+    return c.quantiles.n if c.kind == DATETIME else c.moments.n
+
+
+def _instant(micros: float) -> dt.date:
+    """Microseconds since the epoch as the schema writes them: a date at midnight, else
+    a datetime (UTC, without a zone)."""
+    moment = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=round(micros))
+    return moment.date() if moment.time() == dt.time(0) else moment
 
 
 def _domain(c: ColumnProfile) -> list[str | int | bool]:
@@ -355,14 +393,21 @@ def dump_schema(schema: Schema, reasons: dict[str, str] | None = None) -> str:
     """The schema as commented YAML; ``reasons`` (from ``kind_reasons``) are written as
     a comment beside each column's kind."""
     data = schema.model_dump(mode="json", exclude_defaults=False)
-    for col in data["columns"].values():
+    for name, col in data["columns"].items():
         if col.get("kind") is None:
             col.pop("kind", None)
         if col.get("range") is None:
             col.pop("range", None)
             col.pop("max_out_of_range_fraction", None)
-        elif col["range"].get("max") is None:
-            col["range"].pop("max")
+        else:
+            # Dates as YAML dates (2013-01-01, unquoted), read back as dates, not text.
+            bounds = schema.columns[name].range
+            assert bounds is not None
+            for end in ("min", "max"):
+                if isinstance(getattr(bounds, end), dt.date):
+                    col["range"][end] = getattr(bounds, end)
+            if col["range"].get("max") is None:
+                col["range"].pop("max")
         if col.get("domain") is None:
             col.pop("domain", None)
             col.pop("max_out_of_domain_fraction", None)

@@ -9,11 +9,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from mlgate._format import percent
+from mlgate._format import percent, timestamp
 from mlgate.data.kinds import TIME
-from mlgate.data.profile import NULL, NUMERIC, ColumnProfile, DatasetProfile, duplicate_summary
+from mlgate.data.profile import (
+    DATETIME,
+    NULL,
+    NUMERIC,
+    ColumnProfile,
+    DatasetProfile,
+    duplicate_summary,
+)
 from mlgate.data.rowset import natural_duplicate_fraction
-from mlgate.data.schema import ColumnSchema, Schema, out_of_range_tolerance
+from mlgate.data.schema import ColumnSchema, Schema, as_bound, out_of_range_tolerance
 from mlgate.data.tails import upper_tail
 from mlgate.findings import Finding, Status
 
@@ -352,16 +359,17 @@ def _check_range(
     col: ColumnProfile, schema: ColumnSchema, ref: ColumnProfile | None = None
 ) -> Finding:
     assert schema.range is not None
-    lo, hi = schema.range.min, schema.range.max
-    n = col.moments.n
+    lo, hi = as_bound(schema.range.min), as_bound(schema.range.max)
+    kind = col.kind
+    n = _values(col)
     if n == 0:
         return Finding(
             "quality.out_of_range",
             Status.SKIP,
             f"not applicable: {col.name!r} has no finite values to hold against "
-            f"{_interval(lo, hi)}",
+            f"{_interval(lo, hi, kind)}",
             column=col.name,
-            details={"values": 0, "range_min": lo, "range_max": hi},
+            details={"values": 0, "range_min": _shown(lo, kind), "range_max": _shown(hi, kind)},
         )
     below = above = 0.0
     if n and lo is not None and col.min is not None and col.min < lo:
@@ -374,10 +382,10 @@ def _check_range(
         "observed": round(frac, 6),
         "outside": round(frac * n),
         "threshold": limit,
-        "min": col.min,
-        "max": col.max,
-        "range_min": lo,
-        "range_max": hi,
+        "min": _shown(col.min, kind),
+        "max": _shown(col.max, kind),
+        "range_min": _shown(lo, kind),
+        "range_max": _shown(hi, kind),
         **_kind_detail(schema),
     }
     ends = _reference_ends(ref, lo, hi)
@@ -385,29 +393,30 @@ def _check_range(
         # The range is the reference's own extremes, so chance is known exactly: judge
         # the count outside by its p-value, at an effect of at least RANGE_EFFECT (or
         # the schema's tolerance, where a person raised it above the inferred one).
-        p_value = outside_pvalue(round(frac * n), n, ref.moments.n, ends)
-        effect = limit if limit > out_of_range_tolerance(ref.moments.n) else RANGE_EFFECT
-        details |= {"p_value": float(f"{p_value:.3g}"), "reference_values": ref.moments.n}
+        p_value = outside_pvalue(round(frac * n), n, _values(ref), ends)
+        effect = limit if limit > out_of_range_tolerance(_values(ref)) else RANGE_EFFECT
+        details |= {"p_value": float(f"{p_value:.3g}"), "reference_values": _values(ref)}
         failed = frac > effect and p_value < ALPHA
     else:
         failed = _above(frac, limit, n, 3.0)
     if failed:
-        hint = _scale_hint(col, lo, hi)
+        hint = _scale_hint(col, lo, hi) if kind == NUMERIC else ""
         return Finding(
             "quality.out_of_range",
             Status.FAIL,
-            f"{percent(frac)} of {col.name!r} is outside {_interval(lo, hi)} (observed "
-            f"{_fmt(col.min)} to {_fmt(col.max)}){hint}; fix the data or widen the range",
+            f"{percent(frac)} of {col.name!r} is outside {_interval(lo, hi, kind)} (observed "
+            f"{_fmt(col.min, kind=kind)} to {_fmt(col.max, kind=kind)}){hint}; fix the data "
+            "or widen the range",
             column=col.name,
             details=details,
         )
     later = ""
     if schema.kind == TIME and hi is None:
-        later = f" (latest {_fmt(col.max)}: later values are allowed in a time column)"
+        later = f" (latest {_fmt(col.max, kind=kind)}: later values are allowed in a time column)"
     return Finding(
         "quality.out_of_range",
         Status.PASS,
-        f"{percent(frac)} outside {_interval(lo, hi)}{later}",
+        f"{percent(frac)} outside {_interval(lo, hi, kind)}{later}",
         column=col.name,
         details=details,
     )
@@ -419,9 +428,20 @@ ALPHA = 1e-6
 RANGE_EFFECT = 0.01
 
 
+def _values(col: ColumnProfile) -> int:
+    """The values a range is judged on: the finite numbers, or a datetime column's
+    instants (its quantile sketch's count: none in a profile from before they had one)."""
+    return col.quantiles.n if col.kind == DATETIME else col.moments.n
+
+
+def _shown(x: float | None, kind: str) -> float | str | None:
+    """A bound or extreme for a finding's details: a datetime column's as its date."""
+    return timestamp(x) if kind == DATETIME and x is not None else x
+
+
 def _reference_ends(ref: ColumnProfile | None, lo: float | None, hi: float | None) -> int:
     """How many of the range's ends are the reference's own extremes (0, 1 or 2)."""
-    if ref is None or ref.moments.n < 2 or ref.min is None or ref.max is None:
+    if ref is None or _values(ref) < 2 or ref.min is None or ref.max is None:
         return 0
     return int(lo is not None and lo == ref.min) + int(hi is not None and hi == ref.max)
 
@@ -464,11 +484,12 @@ def outside_pvalue(k: int, m: int, n: int, ends: int = 2) -> float:
     return upper_tail(log_pmf, k, m)
 
 
-def _interval(lo: float | None, hi: float | None) -> str:
-    """``[2, 9]``, or ``[2013, no end)`` for a time column whose later values are allowed."""
+def _interval(lo: float | None, hi: float | None, kind: str = NUMERIC) -> str:
+    """``[2, 9]``, or ``[2013, no end)`` for a time column whose later values are allowed
+    (``[2013-01-01, no end)`` for a datetime column)."""
     if hi is None:
-        return f"[{_fmt(lo)}, no end)"
-    return f"[{_fmt(lo)}, {_fmt(hi)}]"
+        return f"[{_fmt(lo, kind=kind)}, no end)"
+    return f"[{_fmt(lo, kind=kind)}, {_fmt(hi, kind=kind)}]"
 
 
 def _kind_detail(schema: ColumnSchema) -> dict[str, str]:
@@ -609,11 +630,13 @@ def _case_hints(values: list[str], allowed: set[str]) -> str:
     return f" ({'; '.join(pairs)}: a change of case or spacing?)" if pairs else ""
 
 
-def _fmt(x: float | None, unbounded: str = "-inf") -> str:
+def _fmt(x: float | None, unbounded: str = "-inf", *, kind: str = NUMERIC) -> str:
     """A bound or extreme as people write it: whole numbers in full (an id 10000200,
-    not 1.00002e+07), others with six significant digits."""
+    not 1.00002e+07), others with six significant digits, a datetime column's as dates."""
     if x is None:
         return unbounded
+    if kind == DATETIME:
+        return timestamp(x)
     if float(x).is_integer() and abs(x) < 1e15:
         return str(int(x))
     return f"{x:.6g}"
@@ -621,7 +644,7 @@ def _fmt(x: float | None, unbounded: str = "-inf") -> str:
 
 def _applies(check: Callable[..., Finding], col: ColumnProfile, schema: ColumnSchema) -> bool:
     if check is _check_range:
-        return col.kind == NUMERIC and schema.range is not None
+        return col.kind in (NUMERIC, DATETIME) and schema.range is not None
     if check is _check_domain:
         return schema.domain is not None
     if check is _check_unique:
