@@ -135,3 +135,11 @@ def test_mlgate_run_refuses_a_serving_stage_with_no_schema_before_running_anythi
 def test_a_missing_mlgate_yaml_suggests_mlgate_init(tmp_path):
     with pytest.raises(ConfigError, match=r"no such config file; write one with 'mlgate init'"):
         load_config(tmp_path / "mlgate.yaml")
+
+
+def test_a_key_given_twice_in_the_config_is_refused(tmp_path):
+    path = _write(tmp_path, "data:\n  reference: r.csv\n  current: c.csv\n  reference: s.csv\n")
+    with pytest.raises(
+        ConfigError, match=r"mlgate\.yaml:4: data\.reference: given twice \(first at line 2\)"
+    ):
+        load_config(path)

@@ -50,6 +50,9 @@ def parse_model(text: str, model: type[M], *, label: str, what: str) -> M:
         raise ConfigError(f"{label}: the {what} file is empty")
     if not isinstance(data, dict):
         raise ConfigError(f"{label}:1: the {what} must be a mapping of keys to values")
+    repeated = _repeated_keys(node, label)
+    if repeated:
+        raise ConfigError(problems=repeated)
     lines = _line_index(node)
     try:
         return model.model_validate(data)
@@ -181,6 +184,42 @@ def _describe(err: Any, known: set[str]) -> str:
         if isinstance(value, (str, int, float, bool)) or value is None:
             msg += f", not {value!r}"
     return msg
+
+
+def _repeated_keys(node: yaml.Node | None, label: str) -> list[Problem]:
+    """Every key given twice in one mapping, at the line of its second place. YAML
+    loaders keep the last silently: a column listed twice in a schema (a bad merge)
+    lost its first entry's checks, and no error said so."""
+    import yaml
+
+    problems: list[Problem] = []
+
+    def walk(n: yaml.Node, loc: Loc) -> None:
+        if isinstance(n, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key_node, value_node in n.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                line = key_node.start_mark.line + 1
+                if key is not None and key in seen:
+                    where = _key((*loc, key))
+                    problems.append(
+                        Problem(
+                            f"{label}:{line}: {where}: given twice (first at line "
+                            f"{seen[key]}), and the second would replace the first; keep one",
+                            label,
+                            line,
+                        )
+                    )
+                elif key is not None:
+                    seen[key] = line
+                walk(value_node, (*loc, key if key is not None else "?"))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, (*loc, i))
+
+    if node is not None:
+        walk(node, ())
+    return problems
 
 
 def _line_index(node: yaml.Node | None) -> dict[Loc, int]:

@@ -87,3 +87,26 @@ def test_domain_tolerance_follows_the_share_of_rare_values():
     # Good-Turing: 20 singletons in 300 values -> about 7% unseen mass, tripled.
     assert loose.domain is not None
     assert loose.max_out_of_domain_fraction == pytest.approx(3 * 21 / 300, abs=1e-4)
+
+
+def test_a_column_or_key_given_twice_is_refused_at_its_second_line(tmp_path):
+    # YAML keeps the last of two equal keys: a column listed twice (a bad merge) lost
+    # its first entry's checks without a word, as did a key written twice.
+    text = _schema_text()
+    block = text[text.index("  x:\n") : text.index("\n  ", text.index("  x:\n") + 5) + 1]
+    twice = text + block.replace("    required: true\n", "    required: false\n")
+    twice = twice.replace("    type: float\n", "    type: float\n    type: integer\n", 1)
+    path = tmp_path / "schema.yaml"
+    path.write_text(twice)
+    lines = twice.splitlines()
+    first_x = lines.index("  x:") + 1
+    second_x = len(lines) - lines[::-1].index("  x:")
+    type_line = lines.index("    type: integer") + 1
+    with pytest.raises(ConfigError) as err:
+        load_schema(path)
+    assert str(err.value).splitlines() == [
+        f"{path}:{type_line}: columns.x.type: given twice (first at line {type_line - 1}), "
+        "and the second would replace the first; keep one",
+        f"{path}:{second_x}: columns.x: given twice (first at line {first_x}), and the "
+        "second would replace the first; keep one",
+    ]
