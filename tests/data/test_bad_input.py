@@ -117,6 +117,13 @@ def missing_file_uri(d: Path) -> tuple[str, tuple[str, ...]]:
     return f"file://{d}/no%20such.parquet", ("no such.parquet", "no such file")
 
 
+def csv_cut_mid_line(d: Path) -> tuple[str, tuple[str, ...]]:
+    # A copy that stopped: the reader padded the last row with nulls, and it passed.
+    rows = "".join(f"{i},{i * 1.5},city{i % 3}\n" for i in range(500))
+    (d / "cut.csv").write_text("id,x,city\n" + rows + "500,75")
+    return str(d / "cut.csv"), ("cut.csv", "the last line has 2 fields, the header 3", "cut short")
+
+
 def blank_lines_csv(d: Path) -> tuple[str, tuple[str, ...]]:
     (d / "blank.csv").write_text("\n\n   \n")
     return str(d / "blank.csv"), ("blank.csv", "first line is empty")
@@ -331,6 +338,7 @@ EXIT_2_CASES: list[Builder] = [
     latin1_csv,
     latin1_csv_beyond_the_sniffed_head,
     ragged_row_csv,
+    csv_cut_mid_line,
     unclosed_quote_csv,
     duplicate_names_csv,
     duplicate_names_semicolon_csv,

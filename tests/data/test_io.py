@@ -123,3 +123,10 @@ def test_a_file_uri_names_a_local_file(tmp_path):
     source = io.resolve(f"file://{str(path).replace(' ', '%20')}")
     assert source.paths == (path,)
     assert profile(f"file://{str(path).replace(' ', '%20')}").rows == 50
+
+
+def test_a_quoted_field_over_several_lines_at_the_end_is_not_a_cut_file(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text('id,note,score\n1,plain,3\n2,"two\nlines",4\n')
+    frame = io.read_all(io.resolve(str(path)))
+    assert frame.height == 2 and frame.get_column("note").to_list() == ["plain", "two\nlines"]

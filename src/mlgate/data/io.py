@@ -11,6 +11,7 @@ that find the line at fault run only after a reader has failed.
 
 from __future__ import annotations
 
+import csv
 import glob as globlib
 import os
 import re
@@ -622,8 +623,40 @@ def _late_type_change(source: Source, message: str) -> LateTypeChange:
 
 
 def _check_csv_header(source: Source, path: Path) -> None:
+    header = csv_header(path, source.csv_separator)
     if source.csv_has_header:
-        _check_unique(str(path), csv_header(path, source.csv_separator) or [])
+        _check_unique(str(path), header or [])
+    if header:
+        _check_csv_tail(path, source.csv_separator, len(header))
+
+
+#: Bytes at the end of a CSV file looked at for a last line cut short.
+TAIL_BYTES = 1 << 16
+
+
+def _check_csv_tail(path: Path, separator: str, fields: int) -> None:
+    """Refuse a CSV whose last line has fewer fields than its first: a file cut off
+    mid-line (a copy or upload that stopped), whose last row the reader would pad with
+    nulls and pass. Judged only where the tail holds no quote, so that a quoted field
+    running over several lines is not taken for a short one."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - TAIL_BYTES))
+            tail = fh.read()
+    except OSError:
+        return  # the reader reports it
+    lines = [line for line in tail.splitlines() if line.strip()]
+    if len(lines) < 2 or b'"' in tail:
+        return  # the first line may be partial, the header itself, or quoted
+    last = lines[-1].decode("utf-8", errors="replace")
+    got = len(next(csv.reader([last], delimiter=separator)))
+    if got < fields:
+        cut = "" if tail.endswith((b"\n", b"\r")) else " and the file does not end with a newline"
+        raise InputError(
+            f"{path}: the last line has {got} field{'s' if got != 1 else ''}, the header "
+            f"{fields} ({last[:40]!r}{cut}): the file looks cut short; copy or write it again"
+        )
 
 
 def consume_batches(source: Source, consume: Callable[[Iterator[pl.DataFrame]], T]) -> T:
