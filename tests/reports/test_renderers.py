@@ -347,3 +347,28 @@ def test_junit_suites_carry_the_run_as_properties():
         "input.current": "data/new`batch.csv (138 rows, 8 columns, sha256:" + "9f" * 32 + ")",
     }
     assert ET.fromstring(render(REPORT, "junit")).find("testsuite/properties") is None
+
+
+def test_markdown_shows_hostile_names_and_values_as_text():
+    # Column names and values come from the user's data: as raw Markdown they were set
+    # in bold, split a table's cells, or (HTML) dropped by GitHub's sanitiser.
+    from markdown_it import MarkdownIt
+
+    names = ["<img src=x onerror=alert(1)>", "*bold*`tick`", "a|b", "body_mass_g", "R&D"]
+    report = Report(
+        tuple(
+            Finding("quality.null_fraction", Status.FAIL, f"{name!r} lost [values]", column=name)
+            for name in names
+        )
+    )
+    html = MarkdownIt("commonmark").enable("table").render(render(report, "markdown"))
+    assert "<img" not in html and "<strong>" not in html and "<em>" not in html
+    table = html[html.index("<table>") : html.index("</table>")]
+    rows = table.split("<tr>")[2:]
+    assert len(rows) == len(names)
+    for name, row in zip(names, rows, strict=True):
+        cells = row.split("<td>")[1:]
+        assert len(cells) == 4, row  # icon, check, column, message: "|" split none
+        shown = cells[2].removesuffix("</td>\n").removesuffix("</td>")
+        assert shown.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">") == name
+        assert "lost [values]" in cells[3]

@@ -11,8 +11,16 @@ from mlgate.runinfo import describe_run
 MAX_ROWS = 50
 
 
+#: Characters that Markdown would read as formatting, escaped with a backslash.
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]~|"})
+
+
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text (a column name, a message with values in it) shown as it is in a table cell:
+    HTML as entities (GitHub drops tags such as ``<img>``), Markdown's marks escaped (a
+    column ``*bold*`` is not set in bold), ``|`` not ending the cell, on one line."""
+    html = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(html.translate(_MARKDOWN).split("\n"))
 
 
 def render_markdown(report: Report) -> str:
@@ -81,10 +89,10 @@ def _row(cells: list[str], f: Finding, with_stage: bool) -> str:
 def _numbers(summary: str, findings: list[Finding], with_stage: bool) -> list[str]:
     out = ["<details>", f"<summary>{summary}</summary>", ""]
     for f in findings:
-        col = f" `{f.column}`" if f.column else ""
+        col = f" {_code(f.column)}" if f.column else ""
         stage = f"{_cell(f.stage or '')}: " if with_stage else ""
-        details = _cell(json.dumps(dict(f.details), default=str))
-        out.append(f"- {stage}`{f.name}`{col}: `{details}`")
+        details = _code(" ".join(json.dumps(dict(f.details), default=str).split("\n")))
+        out.append(f"- {stage}`{f.name}`{col}: {details}")
     out += ["", "</details>", ""]
     return out
 
