@@ -149,6 +149,8 @@ def test_a_huge_string_is_hashed_without_copies_of_eight_bytes_per_byte():
     # A whole document in one cell: the vectorised hash would need 8 bytes of working
     # memory per byte of it, several times over.
     huge = pl.Series(["a" * 20_000_000, "b", None, "c" * 2_000])
+    hash_strings(pl.Series(["x"] * 5_000 + ["y" * 2_000]))  # the Arrow path's imports
+
     tracemalloc.start()
     try:
         hashes = hash_strings(huge)
@@ -168,3 +170,15 @@ def test_many_strings_are_hashed_in_slices_with_the_same_result():
     assert hash_strings(pl.Series(values))[::9973].tolist() == [
         _string_hash(v) for v in values[::9973]
     ]
+
+
+def test_few_strings_hash_alike_without_arrow(monkeypatch):
+    # A small file's distinct values are gathered in Python (no pyarrow to import):
+    # the same bytes, so the same hashes as through Arrow, long strings included.
+    from mlgate.data import hashing
+
+    values = pl.Series(["", "a", "é", "日本", None, "x" * 3_000, "a\x00", "b" * 1_024])
+    small = hashing.hash_strings(values)
+    monkeypatch.setattr(hashing, "SMALL_STRINGS", 0)
+    assert small.tolist() == hashing.hash_strings(values).tolist()
+    assert small.tolist() == [_string_hash(v) for v in values.drop_nulls().to_list()]

@@ -11,10 +11,10 @@ their values.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from mlgate.data._slices import CHUNK
 
@@ -99,9 +99,39 @@ def hash_strings(values: pl.Series) -> np.ndarray:
 
     Strings of up to LONG_STRING bytes get the vectorised polynomial hash, a slice of
     about SLICE_BYTES at a time, so the working arrays (8 bytes per input byte) stay
-    small; a longer string (a whole document in a cell) gets BLAKE2b on its bytes.
+    small; a longer string (a whole document in a cell) gets BLAKE2b on its bytes. Up to
+    SMALL_STRINGS strings of SMALL_BYTES in all are gathered in Python, more through
+    Arrow: the same bytes either way, so the same hashes.
     """
-    arr = values.drop_nulls().cast(pl.String).to_arrow()
+    values = values.drop_nulls().cast(pl.String)
+    if values.len() <= SMALL_STRINGS and (values.str.len_bytes().sum() or 0) <= SMALL_BYTES:
+        return _hash_encoded([v.encode("utf-8") for v in values.to_list()])
+    return _hash_arrow(values)
+
+
+#: At most this many strings, of at most this many bytes in all, are gathered in Python
+#: rather than through Arrow: the distinct values of a small file's text columns then
+#: need no pyarrow, whose import is a twentieth of ``check data``'s start-up.
+SMALL_STRINGS = 4096
+SMALL_BYTES = 1 << 20
+
+
+def _hash_encoded(encoded: list[bytes]) -> np.ndarray:
+    out = np.empty(len(encoded), dtype=np.uint64)
+    long = np.fromiter((len(b) > LONG_STRING for b in encoded), dtype=bool, count=len(encoded))
+    short = [b for b in encoded if len(b) <= LONG_STRING]
+    offsets = np.zeros(len(short) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in short], out=offsets[1:])
+    out[~long] = _hash_short_strings(np.frombuffer(b"".join(short), dtype=np.uint8), offsets)
+    for i in np.flatnonzero(long):
+        out[i] = _blake2b(encoded[int(i)])
+    return out
+
+
+def _hash_arrow(values: pl.Series) -> np.ndarray:
+    import pyarrow as pa
+
+    arr = values.to_arrow()
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if arr.type != pa.large_string():  # Polars hands out large strings: no cast, no pyarrow.compute
@@ -112,41 +142,46 @@ def hash_strings(values: pl.Series) -> np.ndarray:
     lengths = np.diff(_offsets(arr))
     long = lengths > LONG_STRING
     short = arr.filter(pa.array(~long)) if long.any() else arr
-    out[~long] = _hash_short_strings(short)
+    out[~long] = _hash_short_strings(*_buffers(short))
     for i in np.flatnonzero(long):
-        digest = hashlib.blake2b(arr[int(i)].as_buffer(), digest_size=8, person=b"mlgate")
-        out[i] = int.from_bytes(digest.digest(), "little")
+        out[i] = _blake2b(arr[int(i)].as_buffer())
     return out
 
 
-def _offsets(arr: pa.LargeStringArray) -> np.ndarray:
+def _blake2b(raw: Any) -> int:
+    """A long string's hash: BLAKE2b of its bytes (any buffer), as an integer."""
+    digest = hashlib.blake2b(raw, digest_size=8, person=b"mlgate")
+    return int.from_bytes(digest.digest(), "little")
+
+
+def _offsets(arr: Any) -> np.ndarray:
     return np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
 
 
-def _hash_short_strings(arr: pa.LargeStringArray) -> np.ndarray:
-    offsets = _offsets(arr)
+def _buffers(arr: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A large-string Arrow array's bytes (uint8) and its offsets into them (int64)."""
+    data = arr.buffers()[2]
+    bytes_ = np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(0, np.uint8)
+    return bytes_, _offsets(arr)
+
+
+def _hash_short_strings(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     parts = []
-    start = 0
-    while start < len(arr):
+    start, n = 0, offsets.size - 1
+    while start < n:
         limit = offsets[start] + SLICE_BYTES
         end = max(start + 1, int(np.searchsorted(offsets, limit, side="right")) - 1)
-        parts.append(_hash_string_slice(arr.slice(start, end - start)))
+        parts.append(_hash_string_slice(data, offsets[start : end + 1]))
         start = end
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
 
 
-def _hash_string_slice(arr: pa.LargeStringArray) -> np.ndarray:
+def _hash_string_slice(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """h = mix64(sum((byte[i] + 1) * BASE**i) ^ length), for every string at once: the
     sums are one cumulative sum over the concatenated bytes, differenced at the string
     boundaries. The + 1 keeps zero bytes from vanishing ("a" + NUL is not "a")."""
-    buffers = arr.buffers()
-    offsets = _offsets(arr)
     first, last = int(offsets[0]), int(offsets[-1])
-    data = (
-        np.frombuffer(buffers[2], dtype=np.uint8)[first:last]
-        if buffers[2] is not None
-        else np.empty(0, dtype=np.uint8)
-    )
+    data = data[first:last]
     starts = offsets[:-1] - first
     lengths = np.diff(offsets)
     position = np.arange(data.size, dtype=np.int64) - np.repeat(starts, lengths)
