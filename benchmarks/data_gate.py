@@ -888,7 +888,7 @@ def find(measurements: list[Measurement], key: str, size: str) -> Measurement | 
     return next((m for m in measurements if m.key == key and m.size == size), None)
 
 
-def _per_round(check: Measurement, floor: Measurement) -> str:
+def per_round(check: Measurement, floor: Measurement) -> str:
     """The ratio within each round (the two runs minutes apart at most), as a spread: the
     host's speed drifts between rounds, and a ratio of medians can pair a fast round's
     floor with a slow round's check."""
@@ -917,7 +917,7 @@ def targets(
                 Target(
                     f"check data / Polars read-both floor, {size}",
                     f"{ratio:.1f}x ({_secs(check.median)} / {_secs(floor.median)})"
-                    + _per_round(check, floor),
+                    + per_round(check, floor),
                     f"<= {TARGET_FLOOR_RATIO:.0f}x",
                     ratio <= TARGET_FLOOR_RATIO,
                 )

@@ -182,3 +182,7 @@ def test_few_strings_hash_alike_without_arrow(monkeypatch):
     monkeypatch.setattr(hashing, "SMALL_STRINGS", 0)
     assert small.tolist() == hashing.hash_strings(values).tolist()
     assert small.tolist() == [_string_hash(v) for v in values.drop_nulls().to_list()]
+    # No strings, and long strings alone (no short ones to gather).
+    assert hashing.hash_strings(pl.Series([None, None], dtype=pl.String)).size == 0
+    only_long = pl.Series(["y" * 2_000, "z" * 5_000])
+    assert hashing.hash_strings(only_long).tolist() == [_string_hash(v) for v in only_long]
