@@ -43,7 +43,7 @@ def compare_numeric(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
         notes.append(f"mean moved {mean_shift:+.2f} standard deviations")
     if math.isfinite(std_ratio) and (std_ratio >= 1.25 or std_ratio <= 0.8):
         notes.append(f"spread x{std_ratio:.2f}")
-    unit = unit_change(qa, qb)
+    unit = unit_change(qa, qb, scale)
     if unit is not None:
         notes.append(unit)
     details: dict[str, object] = {
@@ -68,33 +68,81 @@ UNIT_FACTORS = {
 }
 
 
-def unit_change(ref_q: np.ndarray, cur_q: np.ndarray) -> str | None:
+#: A conversion named on a small sample: the current values, converted back, are this
+#: close to the reference's (mean quantile gap, in reference standard deviations) ...
+UNIT_FIT = 0.25
+#: ... and this much closer than with the factor 15% off either way, so that the factor
+#: is pinned down (values centred near 0 fit any factor about as well).
+UNIT_SHARPNESS = 0.6
+
+
+def unit_change(ref_q: np.ndarray, cur_q: np.ndarray, scale: float | None = None) -> str | None:
     """A unit conversion the current quantiles fit, or None: the same distribution
     times a common factor (either way), or Celsius and Fahrenheit (an affine change).
 
-    ``ref_q``, ``cur_q``: the two columns' quantiles at the same ranks. The fit
-    ``cur = a * ref + b`` must be near exact (R^2 >= 0.995), ``a`` within 3% of a factor
-    and ``b`` small next to the spread (or, for temperatures, within 3% of 32 or -17.8).
+    ``ref_q``, ``cur_q``: the two columns' quantiles at the same ranks. On large
+    samples the fit ``cur = a * ref + b`` is near exact (R^2 >= 0.995), ``a`` within 3%
+    of a factor and ``b`` small next to the spread (or, for temperatures, within 3% of
+    32 or -17.8). On a few hundred rows the quantiles' noise breaks that fit (penguins'
+    body mass in pounds: slope 3% off), so with ``scale`` (the reference's standard
+    deviation) each conversion is also undone on the current quantiles and kept when
+    they land within UNIT_FIT of the reference's and the factor is sharp
+    (UNIT_SHARPNESS): a test of each named factor, not a fitted one.
     """
     if len(ref_q) < 3 or np.ptp(ref_q) <= 0 or np.ptp(cur_q) <= 0:
         return None
     a, b = np.polyfit(ref_q, cur_q, 1)
     fitted = a * ref_q + b
     r2 = 1.0 - np.sum((cur_q - fitted) ** 2) / np.sum((cur_q - cur_q.mean()) ** 2)
-    if r2 < 0.995 or a <= 0 or abs(math.log(a)) < math.log(1.2):
+    if r2 >= 0.995 and a > 0 and abs(math.log(a)) >= math.log(1.2):
+        spread = float(np.ptp(cur_q))
+        for factor, what in UNIT_FACTORS.items():
+            for f in (factor, 1.0 / factor):
+                if abs(a / f - 1.0) < 0.03 and abs(b) < 0.05 * spread:
+                    return _converted_by(f, what)
+        for f, offset, what in _TEMPERATURES:
+            if abs(a / f - 1.0) < 0.03 and abs(b - offset) < 0.03 * abs(offset) + 0.05 * spread:
+                return f"values look converted from {what}, a unit change?"
+    if scale is None or not math.isfinite(scale) or scale <= 0.0:
         return None
-    spread = float(np.ptp(cur_q))
-    for factor, what in UNIT_FACTORS.items():
-        for f in (factor, 1.0 / factor):
-            if abs(a / f - 1.0) < 0.03 and abs(b) < 0.05 * spread:
-                return f"values look converted by x{f:.4g} ({what}), a unit change?"
-    for f, offset, what in (
-        (1.8, 32.0, "Celsius to Fahrenheit"),
-        (1 / 1.8, -32.0 / 1.8, "Fahrenheit to Celsius"),
-    ):
-        if abs(a / f - 1.0) < 0.03 and abs(b - offset) < 0.03 * abs(offset) + 0.05 * spread:
-            return f"values look converted from {what}, a unit change?"
-    return None
+    return _undone(ref_q, cur_q, scale)
+
+
+_TEMPERATURES = (
+    (1.8, 32.0, "Celsius to Fahrenheit"),
+    (1 / 1.8, -32.0 / 1.8, "Fahrenheit to Celsius"),
+)
+
+
+def _converted_by(f: float, what: str) -> str:
+    return f"values look converted by x{f:.4g} ({what}), a unit change?"
+
+
+def _undone(ref_q: np.ndarray, cur_q: np.ndarray, scale: float) -> str | None:
+    """The conversion that, undone, brings the current quantiles closest to the
+    reference's, if close (UNIT_FIT) and sharp (UNIT_SHARPNESS); else None."""
+
+    def gap(f: float, offset: float = 0.0) -> float:
+        return float(np.mean(np.abs(ref_q - (cur_q - offset) / f))) / scale
+
+    tried = [
+        (f, 0.0, _converted_by(f, what))
+        for factor, what in UNIT_FACTORS.items()
+        for f in (factor, 1.0 / factor)
+    ]
+    tried += [
+        (f, off, f"values look converted from {what}, a unit change?")
+        for f, off, what in _TEMPERATURES
+    ]
+    best: tuple[float, str] | None = None
+    for f, offset, message in tried:
+        fit = gap(f, offset)
+        if fit > UNIT_FIT:
+            continue
+        off_by = min(gap(f * 1.15, offset), gap(f / 1.15, offset))
+        if fit <= UNIT_SHARPNESS * off_by and (best is None or fit < best[0]):
+            best = (fit, message)
+    return best[1] if best is not None else None
 
 
 def _grid(smaller: int) -> np.ndarray:
