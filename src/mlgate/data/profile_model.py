@@ -91,6 +91,12 @@ class ColumnProfile:
         return self.kind
 
     @property
+    def range_values(self) -> int:
+        """The values a range is judged on: the finite numbers, or a datetime column's
+        instants (its quantile sketch's count: none in a profile from before it had one)."""
+        return self.quantiles.n if self.kind == DATETIME else self.moments.n
+
+    @property
     def non_null(self) -> int:
         return self.count - self.nulls
 

@@ -293,12 +293,12 @@ def _infer_column(c: ColumnProfile, rows: int) -> ColumnSchema:
     has_range = c.kind in (NUMERIC, DATETIME) and c.min is not None and c.max is not None
     if kind == CONTINUOUS and has_range:
         fields["range"] = Range(min=_plain(c.min), max=_plain(c.max))  # type: ignore[arg-type]
-        fields["max_out_of_range_fraction"] = out_of_range_tolerance(_finite_values(c))
+        fields["max_out_of_range_fraction"] = out_of_range_tolerance(c.range_values)
         fields["drift"] = Drift(metric="wasserstein", threshold=DEFAULT_WASSERSTEIN)
     elif kind == TIME and has_range:
         assert guess is not None
         fields["range"] = _time_range(c, guess.calendar)
-        fields["max_out_of_range_fraction"] = out_of_range_tolerance(_finite_values(c))
+        fields["max_out_of_range_fraction"] = out_of_range_tolerance(c.range_values)
     elif kind == CATEGORICAL:
         if c.frequent_exact and 0 < distinct <= min(MAX_DOMAIN_VALUES, max(2, n_values // 10)):
             fields["domain"] = _domain(c)
@@ -327,11 +327,6 @@ def _time_range(c: ColumnProfile, calendar: str | None) -> Range:
     if c.kind == DATETIME and c.min is not None:
         return Range(min=_instant(c.min), max=None)
     return Range(min=_plain(c.min) if c.min is not None else None, max=None)
-
-
-def _finite_values(c: ColumnProfile) -> int:
-    """The values a range holds: finite numbers, or a datetime column's instants."""
-    return c.quantiles.n if c.kind == DATETIME else c.moments.n
 
 
 def _instant(micros: float) -> dt.date:

@@ -361,7 +361,7 @@ def _check_range(
     assert schema.range is not None
     lo, hi = as_bound(schema.range.min), as_bound(schema.range.max)
     kind = col.kind
-    n = _values(col)
+    n = col.range_values
     if n == 0:
         return Finding(
             "quality.out_of_range",
@@ -393,9 +393,9 @@ def _check_range(
         # The range is the reference's own extremes, so chance is known exactly: judge
         # the count outside by its p-value, at an effect of at least RANGE_EFFECT (or
         # the schema's tolerance, where a person raised it above the inferred one).
-        p_value = outside_pvalue(round(frac * n), n, _values(ref), ends)
-        effect = limit if limit > out_of_range_tolerance(_values(ref)) else RANGE_EFFECT
-        details |= {"p_value": float(f"{p_value:.3g}"), "reference_values": _values(ref)}
+        p_value = outside_pvalue(round(frac * n), n, ref.range_values, ends)
+        effect = limit if limit > out_of_range_tolerance(ref.range_values) else RANGE_EFFECT
+        details |= {"p_value": float(f"{p_value:.3g}"), "reference_values": ref.range_values}
         failed = frac > effect and p_value < ALPHA
     else:
         failed = _above(frac, limit, n, 3.0)
@@ -428,12 +428,6 @@ ALPHA = 1e-6
 RANGE_EFFECT = 0.01
 
 
-def _values(col: ColumnProfile) -> int:
-    """The values a range is judged on: the finite numbers, or a datetime column's
-    instants (its quantile sketch's count: none in a profile from before they had one)."""
-    return col.quantiles.n if col.kind == DATETIME else col.moments.n
-
-
 def _shown(x: float | None, kind: str) -> float | str | None:
     """A bound or extreme for a finding's details: a datetime column's as its date."""
     return timestamp(x) if kind == DATETIME and x is not None else x
@@ -441,7 +435,7 @@ def _shown(x: float | None, kind: str) -> float | str | None:
 
 def _reference_ends(ref: ColumnProfile | None, lo: float | None, hi: float | None) -> int:
     """How many of the range's ends are the reference's own extremes (0, 1 or 2)."""
-    if ref is None or _values(ref) < 2 or ref.min is None or ref.max is None:
+    if ref is None or ref.range_values < 2 or ref.min is None or ref.max is None:
         return 0
     return int(lo is not None and lo == ref.min) + int(hi is not None and hi == ref.max)
 
