@@ -44,6 +44,21 @@ def test_ranks_use_every_bit_and_cap_at_q_plus_one():
     assert HllSketch.of(top_rest)._registers[5] == 1
 
 
+def test_ranks_are_one_plus_the_leading_zeros_after_the_index():
+    from mlgate.data.hll import _ranks
+
+    rng = np.random.default_rng(5)
+    edges = [0, 1, (1 << Q) - 1, 1 << (Q - 1), 2**64 - 1, (2**64 - 1) ^ ((1 << Q) - 1)]
+    hashes = np.concatenate(
+        [np.array(edges, dtype=np.uint64), rng.integers(0, 2**64, 5_000, dtype=np.uint64)]
+    )
+    # Small ranks are common; large ones need hashes with long runs of zeros.
+    shifted = hashes >> rng.integers(0, Q, hashes.size).astype(np.uint64)
+    for h in np.concatenate([hashes, shifted]).tolist():
+        rest = h & ((1 << Q) - 1)
+        assert _ranks(np.array([h], dtype=np.uint64))[0] == Q + 1 - rest.bit_length()
+
+
 @settings(max_examples=40, deadline=None)
 @given(parts=st.lists(st.lists(st.integers(0, 10**6), max_size=400), min_size=1, max_size=6))
 def test_the_merge_of_parts_is_the_sketch_of_the_whole(parts):

@@ -235,6 +235,18 @@ def test_text_value_counts_by_hash_are_the_value_counts_of_the_text():
     assert ours.height == len(words) + 20_000
 
 
+@pytest.mark.parametrize("rows", [0, 1, 7, 5_000])
+def test_text_value_counts_of_few_values_and_of_none(rows):
+    # Few distinct values take the list path (no numpy.ma import), none the early return.
+    from mlgate.data import profile as p
+
+    text = pl.Series("len", [["b", "a", "", "日本"][i % 4] for i in range(rows)], dtype=pl.String)
+    ours = p._text_value_counts(text)
+    assert ours.columns == [p.VALUE, p.COUNT]
+    assert ours.schema[p.VALUE] == pl.String
+    assert dict(ours.iter_rows()) == Counter(text.to_list())
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_whole_numbers_beyond_64_bits_are_profiled_and_checked(tmp_path, capsys, fmt):
     # Account numbers and 64-bit hashes: a CSV integer past Int64 (read as Int128) and
