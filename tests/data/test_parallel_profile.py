@@ -4,17 +4,26 @@ draw their bits from their own state, never from the order threads finish in."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from mlgate.data import io
+from mlgate.data import io, profile_column
 from mlgate.data import profile as profile_module
 from mlgate.data.hashing import hash_floats
 from mlgate.data.hll import HllSketch
-from mlgate.data.profile import PARALLEL_ROWS, SMALL_RANGE, dumps, profile, profile_frame
+from mlgate.data.profile import (
+    PARALLEL_ROWS,
+    SMALL_RANGE,
+    ColumnProfile,
+    DatasetProfile,
+    dumps,
+    profile,
+    profile_frame,
+)
 from mlgate.data.theta import distinct
 
 
@@ -101,3 +110,47 @@ def test_small_range_counts_give_what_hashing_every_value_gives(values: np.ndarr
         expected = pl.Series(arr).value_counts()
         counts = {float(v): c for v, c in col.value_counts()}
         assert counts == {float(v): c for v, c in expected.iter_rows()}
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [
+        (np.arange(-128, 128).repeat(3), pl.Int8),  # the full range: offsets past int8's
+        (np.array([0, 255, 255, 7]), pl.UInt8),
+        (np.array([2**63 + 5, 2**63 + 9, 2**63 + 5], dtype=np.uint64), pl.UInt64),  # > 2**53
+        (np.array([2**53 - 1, 2**53 - 3]), pl.Int64),
+        (np.arange(0, SMALL_RANGE + 1), pl.Int32),  # exactly SMALL_RANGE wide: counted
+        (np.arange(0, SMALL_RANGE + 2), pl.Int32),  # one more: left to the float path
+        (np.random.default_rng(2).integers(-30, 30, 50_000), pl.Int16),
+        (np.random.default_rng(3).integers(0, 9_000, 50_000), pl.UInt32),  # mostly distinct
+    ],
+)
+def test_integers_counted_from_their_integers_profile_as_the_float_path_does(
+    monkeypatch, values, dtype
+):
+    # Integer columns within SMALL_RANGE are counted from their integers, not from a
+    # float copy; the profile must be the one the general path gives, the sum of squared
+    # deviations to within rounding (it sums over the distinct values).
+    frame = pl.DataFrame({"x": pl.Series(values, dtype=dtype)})
+    fast = profile_frame(frame).column("x")
+    monkeypatch.setattr(profile_column, "_counted_ints", lambda values: None)
+    general = profile_frame(frame).column("x")
+    assert fast.moments.m2 == pytest.approx(general.moments.m2, rel=1e-12, abs=1e-9)
+    assert fast.moments.mean == pytest.approx(general.moments.mean, rel=1e-15)
+    assert dumps_column(fast) == dumps_column(general)
+
+
+@pytest.mark.parametrize("dtype", [pl.Int64, pl.UInt64])
+def test_integers_beyond_two_to_the_53_are_counted_as_themselves(dtype):
+    # As floats, 2**60 + 5 and 2**60 + 9 are one value, and 2**63 + 5 cast back to int64
+    # was -2**63: the value counts that domain checks read must name the integers.
+    base = 2**63 if dtype == pl.UInt64 else 2**60
+    values = pl.Series("x", [base + 5, base + 9, base + 5], dtype=dtype)
+    col = profile_frame(values.to_frame()).column("x")
+    assert dict(col.value_counts()) == {str(base + 5): 2, str(base + 9): 1}
+
+
+def dumps_column(column: ColumnProfile) -> str:
+    """A column's profile as saved, without its moments' sum of squares."""
+    without_m2 = replace(column, moments=replace(column.moments, m2=0.0))
+    return dumps(DatasetProfile(rows=column.count, columns=(without_m2,)))

@@ -49,6 +49,21 @@ def test_moments_match_numpy():
     assert math.isclose(c.moments.variance, x.var(ddof=1), rel_tol=1e-9)
 
 
+def test_moments_of_counted_values_match_numpy_on_the_repeated_values():
+    from mlgate.data.moments import Moments
+
+    rng = np.random.default_rng(8)
+    values = np.sort(rng.choice(np.arange(-500, 70_000), 300, replace=False)).astype(np.float64)
+    counts = rng.integers(1, 5_000, values.size)
+    x = np.repeat(values, counts)
+    counted = Moments.of_counts(values, counts)
+    assert counted.n == x.size
+    assert math.isclose(counted.mean, x.mean(), rel_tol=1e-13)
+    assert math.isclose(counted.variance, x.var(ddof=1), rel_tol=1e-12)
+    assert Moments.of_counts(np.empty(0), np.empty(0, dtype=np.int64)) == Moments()
+    assert Moments.of_counts(np.array([4.0]), np.array([3])) == Moments(3, 4.0, 0.0)
+
+
 def test_quantiles_are_within_one_percent_rank_error_on_a_million_values():
     x = np.random.default_rng(4).lognormal(size=1_000_000)
     q = profile_frame(pl.DataFrame({"x": x})).column("x").quantiles
@@ -207,7 +222,7 @@ def test_counted_whole_numbers_feed_the_frequent_sketch_as_value_counts_do(disti
     # The counted path (NumPy) must give the sketch the same values, in the same order,
     # as the general one (Polars' value counts): ties in count broken by value, negative
     # values, and more distinct values than a batch feeds.
-    from mlgate.data import profile as p
+    from mlgate.data import profile_column as p
     from mlgate.data.sketches import FrequentSketch
 
     rng = np.random.default_rng(distinct)
@@ -222,7 +237,7 @@ def test_counted_whole_numbers_feed_the_frequent_sketch_as_value_counts_do(disti
 
 
 def test_text_value_counts_by_hash_are_the_value_counts_of_the_text():
-    from mlgate.data import profile as p
+    from mlgate.data import profile_column as p
 
     rng = np.random.default_rng(3)
     words = ["", " ", "a", "A", "é", "e\u0301", "日本", "x" * 3000, "x" * 2999, "count", "1"]
@@ -238,7 +253,7 @@ def test_text_value_counts_by_hash_are_the_value_counts_of_the_text():
 @pytest.mark.parametrize("rows", [0, 1, 7, 5_000])
 def test_text_value_counts_of_few_values_and_of_none(rows):
     # Few distinct values take the list path (no numpy.ma import), none the early return.
-    from mlgate.data import profile as p
+    from mlgate.data import profile_column as p
 
     text = pl.Series("len", [["b", "a", "", "日本"][i % 4] for i in range(rows)], dtype=pl.String)
     ours = p._text_value_counts(text)

@@ -44,6 +44,24 @@ class Moments:
                 m2 += float(part.sum())
         return cls(n, mean, m2)
 
+    @classmethod
+    def of_counts(cls, values: np.ndarray, counts: np.ndarray) -> Moments:
+        """``of(np.repeat(values, counts))`` without the repeated array: ``values`` are
+        distinct floats (shape (m,)) and ``counts`` their positive whole numbers of
+        occurrences (shape (m,)), as counted whole numbers come. Equal to ``of`` up to
+        rounding (the sums run over m terms, not over every value)."""
+        weights = np.asarray(counts, dtype=np.float64)
+        n = int(np.asarray(counts).sum())
+        if n == 0:
+            return cls()
+        values = np.asarray(values, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # Sums, not np.dot: BLAS threads spin (as in ``of``).
+            mean = float((weights * values).sum() / n)
+            deviations = values - mean
+            m2 = float((weights * deviations * deviations).sum())
+        return cls(n, mean, m2)
+
     def merge(self, other: Moments) -> Moments:
         if other.n == 0:
             return self

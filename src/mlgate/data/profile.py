@@ -19,10 +19,8 @@ import numpy as np
 import polars as pl
 
 from mlgate.data import io
-from mlgate.data.hashing import hash_ints, hash_row_hashes, hash_strings
-from mlgate.data.hll import HllSketch
-from mlgate.data.kll import KllSketch
-from mlgate.data.moments import Moments
+from mlgate.data.hashing import hash_row_hashes
+from mlgate.data.profile_column import COUNT, SMALL_RANGE, TOP_PER_BATCH, VALUE, profile_series
 from mlgate.data.profile_model import (
     BOOLEAN,
     DATETIME,
@@ -41,7 +39,6 @@ from mlgate.data.profile_model import (
     load,
 )
 from mlgate.data.rowset import RowHashSet, duplicates_of
-from mlgate.data.sketches import FrequentSketch
 from mlgate.data.theta import ThetaSketch
 
 # The profile's own types live in profile_model; they are named here too, where every
@@ -81,11 +78,6 @@ __all__ = [
     "value_hashes",
 ]
 
-#: Most frequent values of one batch that are fed to the frequent-values sketch; the
-#: rest of the batch's weight is counted as ``frequent_dropped``.
-TOP_PER_BATCH = 2048
-#: The columns of a batch's value counts, named apart from any user column.
-VALUE, COUNT = "value", "count"
 
 ProgressFn = Callable[[int], None]
 
@@ -276,12 +268,12 @@ def _start_frame(df: pl.DataFrame, source: str, pool: Executor | None) -> _Parts
     """
     df = _normalise(df)
     if pool is None or df.height < PARALLEL_ROWS or df.width <= 1:
-        columns = tuple(_profile_series(s) for s in df.get_columns())
+        columns = tuple(profile_series(s) for s in df.get_columns())
         done = _assemble(df.height, columns, _sorted_row_hashes(df), source)
         return lambda: done
     # Sorted in the worker: the pass's duplicate count then merges sorted runs.
     row_hashes_job = pool.submit(_sorted_row_hashes, df)
-    column_jobs = [pool.submit(_profile_series, s) for s in df.get_columns()]
+    column_jobs = [pool.submit(profile_series, s) for s in df.get_columns()]
     rows = df.height
 
     def parts() -> tuple[DatasetProfile, np.ndarray]:
@@ -329,231 +321,3 @@ def _normalise(df: pl.DataFrame) -> pl.DataFrame:
             # CSV reads "03:04:05" as a time of day, other formats keep it as text.
             casts.append(pl.col(name).cast(pl.String))
     return df.with_columns(casts) if casts else df
-
-
-def _profile_series(s: pl.Series) -> ColumnProfile:
-    kind = kind_of(s.dtype)
-    base = ColumnProfile(name=s.name, kind=kind, count=s.len(), nulls=s.null_count())
-    values = s.drop_nulls() if base.nulls else s  # drop_nulls copies even with none
-    if kind == NUMERIC:
-        return _numeric(base, values)
-    if kind in (STRING, BOOLEAN):
-        if kind == BOOLEAN:
-            values = values.cast(pl.String).str.to_lowercase()
-        return _categorical(base, values)
-    if kind == DATETIME:
-        return _datetime(base, values)
-    if kind == NULL:
-        return replace(base, nulls=base.count)
-    return base
-
-
-def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
-    # The finite and whole-number tests run in NumPy on the float64 view, which is
-    # zero-copy for float64 columns and took a third of Polars' time for the same tests.
-    arr = values.cast(pl.Float64).to_numpy()
-    nan = posinf = neginf = 0
-    finite = values
-    if values.dtype.is_float():
-        is_finite = np.isfinite(arr)
-        kept = int(np.count_nonzero(is_finite))
-        if kept < arr.size:
-            nan = int(np.count_nonzero(np.isnan(arr)))
-            posinf = int(np.count_nonzero(arr == math.inf))
-            neginf = arr.size - kept - nan - posinf
-            arr = arr[is_finite]
-            finite = pl.Series(values.name, arr)
-        integral = _whole_numbers(arr)
-    else:
-        integral = True
-    lo = float(arr.min()) if arr.size else None
-    hi = float(arr.max()) if arr.size else None
-    counted = _small_range_counts(arr, lo, hi) if integral else None
-    quantiles = KllSketch()
-    if counted is not None and values.dtype.is_integer():
-        # Counted integers are the sorted values as runs: no sort, and no repeated array
-        # (a float column is left to the sort, which may order -0.0 among its zeros).
-        quantiles.update_counted(*counted)
-    elif lo is not None and hi is not None:
-        quantiles.update(arr, extent=(lo, hi))
-    # Hashed as floats, whole or not, so that a part of whole numbers and a part of
-    # fractions hash the same value (1 and 1.0) alike when merged. A value's hash is the
-    # same however often it occurs, so counted values are hashed once each.
-    distinct = HllSketch.of_floats(arr if counted is None else counted[0])
-    frequent = FrequentSketch()
-    dropped = 0
-    if integral and finite.len() > 2 * TOP_PER_BATCH and distinct.estimate > finite.len() / 2:
-        # Mostly distinct whole numbers (ids, counts, timestamps): the batch's top values
-        # occur once or twice each, so counting every value would tell nothing.
-        dropped = finite.len()
-    elif integral:
-        if counted is not None:
-            dropped = _feed_frequent_counted(frequent, *counted)
-        else:
-            # Whole floats as integers ("10", not "10.0"); integer types as they are:
-            # UInt64 and Int128 values may not fit an Int64.
-            whole = finite if finite.dtype.is_integer() else finite.cast(pl.Int64)
-            dropped = _feed_frequent(frequent, _value_counts(whole))
-    else:
-        # Few distinct fractions (a code column with a stray 0.5, a rounded reading): keep
-        # their counts so domain checks can count them; a continuous column's values are
-        # all distinct and not worth counting (the cheap estimate tells them apart).
-        vc = None
-        if distinct.estimate <= 2 * TOP_PER_BATCH:
-            vc = _value_counts(finite)
-        if vc is not None and vc.height <= TOP_PER_BATCH:
-            vc = vc.with_columns(_number_key(pl.col(VALUE)))
-            dropped = _feed_frequent(frequent, vc)
-        else:
-            dropped = finite.len()
-    return replace(
-        base,
-        nan=nan,
-        posinf=posinf,
-        neginf=neginf,
-        integral=integral,
-        min=lo,
-        max=hi,
-        moments=Moments.of(arr),
-        quantiles=quantiles,
-        distinct=distinct,
-        frequent=frequent,
-        frequent_dropped=dropped,
-    )
-
-
-#: Whole numbers spanning at most this many values are counted with ``np.bincount``:
-#: a 512 KB count array, about a fifth of the time of hashing every value to count it.
-SMALL_RANGE = 1 << 16
-
-
-def _small_range_counts(
-    arr: np.ndarray, lo: float | None, hi: float | None
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The distinct values of whole numbers within SMALL_RANGE of each other (as float64,
-    ascending) and their counts, or None for a wider span."""
-    if lo is None or hi is None or hi - lo > SMALL_RANGE:
-        return None
-    counts = np.bincount((arr - lo).astype(np.intp))
-    present = np.flatnonzero(counts)
-    return present.astype(np.float64) + lo, counts[present]
-
-
-def _whole_numbers(arr: np.ndarray) -> bool:
-    """Whether every finite float is a whole number that a float holds exactly: beyond
-    2**53 floats skip integers, so such values count as fractional."""
-    if arr.size == 0:
-        return True
-    head = arr[:64]  # a measurement shows a fraction at once: no pass over the rest
-    if not np.all(np.floor(head) == head):
-        return False
-    return bool(np.all(np.floor(arr) == arr) and max(-arr.min(), arr.max()) < 2.0**53)
-
-
-def _categorical(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
-    vc = _text_value_counts(values)
-    distinct = HllSketch.of(hash_strings(vc.get_column(VALUE)))
-    frequent = FrequentSketch()
-    dropped = _feed_frequent(frequent, vc)
-    return replace(base, distinct=distinct, frequent=frequent, frequent_dropped=dropped)
-
-
-def _datetime(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
-    micros = (
-        values.cast(pl.Datetime("us")).dt.epoch("us") if values.len() else values.cast(pl.Int64)
-    )
-    as_int = micros.to_numpy()
-    distinct = HllSketch.of(hash_ints(as_int))
-    # Quantiles of the instants (as float, microseconds since the epoch), so that a
-    # range check can count the values before a time column's start.
-    quantiles = KllSketch()
-    quantiles.update(as_int.astype(np.float64))
-    return replace(
-        base,
-        min=float(micros.min()) if micros.len() else None,  # type: ignore[arg-type]
-        max=float(micros.max()) if micros.len() else None,  # type: ignore[arg-type]
-        quantiles=quantiles,
-        distinct=distinct,
-        frequent_dropped=values.len(),
-    )
-
-
-def _number_key(x: pl.Expr) -> pl.Expr:
-    """A number as the frequent-values key: whole numbers as integers ("10", not "10.0"),
-    so they match the keys of integer columns and schema domains."""
-    whole = (x == x.floor()) & (x.abs() < 2.0**53)
-    return (
-        pl.when(whole)
-        .then(x.cast(pl.Int64, strict=False).cast(pl.String))
-        .otherwise(x.cast(pl.String))
-    )
-
-
-def _value_counts(values: pl.Series) -> pl.DataFrame:
-    """Every distinct value with its count, in no particular order: columns ``value``
-    and ``count`` whatever the user's column is called (one named ``count`` clashed)."""
-    return values.rename(VALUE).value_counts(name=COUNT)
-
-
-def _text_value_counts(values: pl.Series) -> pl.DataFrame:
-    """``_value_counts`` of text (no nulls), counted by each value's 64-bit hash
-    (Polars') instead of by the text itself, in order of first appearance.
-
-    The hashes are sorted (NumPy's vectorised sort) and counted as runs; each distinct
-    hash's first row (``arg_unique``) gives its text. Grouping the text hashed every
-    value and then compared its bytes with its group's, and grouping the hashes in
-    Polars spread a hash table over threads that the other columns' work needed: this
-    took a half to a third of the CPU time of either on the benchmark's text columns
-    (3 to 1,000 values).
-
-    Two different values of one batch share a hash with probability about m**2 / 2**65
-    for m distinct values (1e-8 at 500,000); they would then be counted as one value,
-    a risk mlgate takes for duplicate rows too (``rowset``).
-    """
-    if values.is_empty():
-        return pl.DataFrame([values.alias(VALUE), pl.Series(COUNT, [], dtype=pl.Int64)])
-    hashes = values.hash(seed=0)
-    first = hashes.arg_unique()
-    as_array = hashes.to_numpy()
-    ordered = np.sort(as_array)
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    counts = np.diff(np.append(starts, ordered.size))
-    # The first rows' hashes are the distinct hashes in another order: find each's run.
-    counts = counts[np.searchsorted(ordered[starts], as_array[first.to_numpy()])]
-    # A few counts go through a list: a Series made from an array imports numpy.ma, a
-    # start-up cost for small files.
-    column = counts.tolist() if counts.size <= TOP_PER_BATCH else counts
-    return pl.DataFrame([values.gather(first).alias(VALUE), pl.Series(COUNT, column)])
-
-
-def _feed_frequent_counted(sketch: FrequentSketch, present: np.ndarray, counts: np.ndarray) -> int:
-    """``_feed_frequent`` of counted whole numbers (``_small_range_counts``: distinct
-    values as float64, shape (m,), and their counts), in NumPy: the same values in the
-    same order, without building a Polars frame from arrays (which also imports
-    ``numpy.ma``, a start-up cost for small files)."""
-    counts = counts.astype(np.int64, copy=False)
-    # Descending count, then ascending value, as ``_feed_frequent`` sorts.
-    top = np.lexsort((present, -counts))[:TOP_PER_BATCH]
-    top_counts = counts[top]
-    sketch.update_counts(
-        [str(v) for v in present[top].astype(np.int64).tolist()], top_counts.tolist()
-    )
-    return int(counts.sum()) - int(top_counts.sum())
-
-
-def _feed_frequent(sketch: FrequentSketch, vc: pl.DataFrame) -> int:
-    """Feed the batch's most frequent values; return the weight of those left out.
-
-    The top values are chosen by a count cut-off and then sorted on (count, value), so
-    the same data always feeds the sketch the same values in the same order, without
-    sorting every distinct value of a high-cardinality column.
-    """
-    counts = vc.get_column(COUNT)
-    top = vc
-    if vc.height > TOP_PER_BATCH:
-        cutoff = counts.top_k(TOP_PER_BATCH).min()
-        top = vc.filter(pl.col(COUNT) >= cutoff)
-    top = top.sort([COUNT, VALUE], descending=[True, False]).head(TOP_PER_BATCH)
-    top_counts = top.get_column(COUNT)
-    sketch.update_counts(top.get_column(VALUE).cast(pl.String).to_list(), top_counts.to_list())
-    return int(counts.sum()) - int(top_counts.sum())
