@@ -483,3 +483,60 @@ def test_rows_that_lost_a_column_repeat_more_and_only_warn():
     # With every column, the same batch's share is judged as usual.
     full = _only_dup(validate_profile(profile(df.tail(3_000)), infer_schema(pref), pref))
     assert full.status is Status.PASS
+
+
+@pytest.mark.parametrize("ascending", [True, False])
+@pytest.mark.parametrize("cap", [100_000, 30_000, 3_000])
+@pytest.mark.parametrize("split_from", [1, 10**9])
+def test_merges_in_their_own_thread_hold_what_one_merge_of_everything_holds(
+    monkeypatch, ascending: bool, cap: int, split_from: int
+) -> None:
+    """Merges that batches start run in a thread while the pass goes on, sorted runs as
+    two halves at once; whenever and however they run, the set ends as the distinct
+    hashes seen, or the ``cap`` smallest and the next one as the threshold (caps that
+    the lower half reaches alone, that both halves reach, and that none does)."""
+    from mlgate.data import rowset
+
+    monkeypatch.setattr(rowset, "_MIN_PENDING", 2_000)
+    monkeypatch.setattr(rowset, "_SPLIT_FROM", split_from)
+    started = []
+    monkeypatch.setattr(rowset, "_Merge", _counting(rowset._Merge, started))
+    rng = np.random.default_rng(12)
+    batches = [rng.integers(0, 2**64, 1_000, dtype=np.uint64) for _ in range(40)]
+    batches += [b[:300] for b in batches[::4]]  # repeats, across merges
+    rows = RowHashSet(cap=cap)
+    for batch in batches:
+        rows.add(np.sort(batch) if ascending else batch, ascending=ascending)
+    held, theta = rows.state()
+    everything = np.unique(np.concatenate(batches))
+    if everything.size > cap:
+        np.testing.assert_array_equal(held, everything[:cap])
+        assert theta == int(everything[cap])
+    else:
+        np.testing.assert_array_equal(held, everything)
+        assert theta == rowset.FULL
+    assert len(started) >= 5
+    assert rows.rows == sum(b.size for b in batches)
+
+
+def test_a_merge_that_fails_in_its_thread_raises_in_the_pass(monkeypatch) -> None:
+    from mlgate.data import rowset
+
+    monkeypatch.setattr(rowset, "_MIN_PENDING", 10)
+
+    def out_of_memory(taken, cap):
+        raise MemoryError("no room for the merge")
+
+    monkeypatch.setattr(rowset, "_merge", out_of_memory)
+    rows = RowHashSet()
+    rows.add(np.arange(20, dtype=np.uint64))  # starts a merge, which fails in its thread
+    with pytest.raises(MemoryError, match="no room"):
+        rows.duplicates()
+
+
+def _counting(cls, calls: list):
+    def make(*args, **kwargs):
+        calls.append(args)
+        return cls(*args, **kwargs)
+
+    return make
