@@ -8,18 +8,19 @@ import os
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 
 from mlgate import _digest
 from mlgate._digest import digest_ahead, file_digest
 
 
-def _expected(*paths: Path) -> str:
-    digest = hashlib.sha256()
+def _expected(*paths: Path, algorithm: str = "blake3") -> str:
+    digest = blake3() if algorithm == "blake3" else hashlib.sha256()
     for path in sorted(paths):
         data = path.read_bytes()
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
-    return f"sha256:{digest.hexdigest()}"
+    return f"{algorithm}:{digest.hexdigest()}"
 
 
 def test_digest_started_ahead_is_the_same(tmp_path: Path) -> None:
@@ -63,3 +64,19 @@ def test_files_named_on_the_command_line_are_hashed_once(tmp_path: Path) -> None
     assert _digest._ahead[key] is started
     assert file_digest([data]) == _expected(data)
     assert key not in _digest._ahead
+
+
+def test_digests_name_their_algorithm_and_a_saved_sha256_one_still_matches(tmp_path: Path) -> None:
+    # Files are digested with BLAKE3 since 2026-12-01; a baseline saved before holds
+    # SHA-256 digests, which are checked with SHA-256.
+    path = tmp_path / "predictions.csv"
+    path.write_bytes(b"id,p\n" + b"1,0.5\n" * 70_000)  # over one read chunk
+    new, old = file_digest([path]), file_digest([path], algorithm="sha256")
+    assert new == _expected(path) and new.startswith("blake3:") and len(new) == 7 + 64
+    assert old == _expected(path, algorithm="sha256")
+    assert _digest.matches(new, [path]) and _digest.matches(old, [path])
+    path.write_bytes(b"id,p\n1,0.6\n")
+    assert not _digest.matches(new, [path]) and not _digest.matches(old, [path])
+    assert not _digest.matches("md5:" + "0" * 32, [path])  # an algorithm mlgate never used
+    with pytest.raises(ValueError, match="md5"):
+        file_digest([path], algorithm="md5")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -10,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 
 from mlgate import __version__
 from mlgate._digest import file_digest
@@ -50,12 +50,13 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def sha256_of(path: Path) -> str:
+def digest_of(path: Path) -> str:
+    """The BLAKE3 digest of one file as ``mlgate._digest`` defines it (length, then bytes)."""
     data = path.read_bytes()
-    h = hashlib.sha256()
+    h = blake3()
     h.update(len(data).to_bytes(8, "little"))
     h.update(data)
-    return f"sha256:{h.hexdigest()}"
+    return f"blake3:{h.hexdigest()}"
 
 
 # -- git ----------------------------------------------------------------------------------
@@ -108,7 +109,7 @@ def test_a_file_input_has_its_role_format_and_content_digest(tmp_path):
         "format": "yaml",
         "rows": None,
         "columns": None,
-        "digest": sha256_of(path),
+        "digest": digest_of(path),
     }
     assert file_input("model", tmp_path / "schema.yaml", shown="m")["format"] == "yaml"
     assert file_input("model", path, shown="m")["path"] == "m"
@@ -124,7 +125,7 @@ def test_a_dataset_input_takes_rows_and_columns_from_its_profile(write, tmp_path
     item = data_input("reference", str(path), profile(path))
     assert item["format"] == "parquet" and item["path"] == str(path)
     assert (item["rows"], item["columns"]) == (300, 4)
-    assert item["digest"] == sha256_of(path)
+    assert item["digest"] == digest_of(path)
     # A folder of files: one digest over all of them, in path order.
     folder = tmp_path / "parts"
     folder.mkdir()
@@ -141,7 +142,7 @@ def test_a_saved_profile_input_gets_the_profile_files_own_digest(write, tmp_path
     saved.write_text(dumps(profile(data)))
     item = data_input("reference", str(saved), profile(saved))
     assert item["format"] == "profile" and (item["rows"], item["columns"]) == (50, 4)
-    assert item["digest"] == sha256_of(saved) != sha256_of(data)
+    assert item["digest"] == digest_of(saved) != digest_of(data)
 
 
 def test_an_in_memory_table_has_no_digest():
@@ -236,7 +237,7 @@ def test_the_data_gate_reports_reference_current_and_schema(write, tmp_path):
         ("current", "csv", 300, 4),
         ("schema", "yaml", None, None),
     ]
-    assert [i["digest"] for i in inputs] == [sha256_of(p) for p in (ref, cur, schema)]
+    assert [i["digest"] for i in inputs] == [digest_of(p) for p in (ref, cur, schema)]
     # No schema file given: it is inferred, and no file is named for it.
     inferred = check_data(str(ref), str(cur)).run
     assert inferred is not None and [i["role"] for i in inferred["inputs"]] == [

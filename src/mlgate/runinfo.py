@@ -6,11 +6,11 @@ code and commit a verdict belongs to::
     {"mlgate": "0.1.0", "started": "2026-11-30T18:03:29Z", "duration_s": 1.234,
      "git": {"commit": "<40 hex digits>", "branch": "feature-x"},
      "inputs": [{"role": "reference", "path": "data/train.parquet", "format": "parquet",
-                 "rows": 206, "columns": 8, "digest": "sha256:..."}]}
+                 "rows": 206, "columns": 8, "digest": "blake3:..."}]}
 
 ``git`` is null outside a git repository (or without a git binary); ``branch`` is null
 on a detached HEAD. ``rows`` and ``columns`` are null where the input is not a table or
-was not counted in full; ``digest`` (``mlgate._digest.file_digest``: SHA-256 of the
+was not counted in full; ``digest`` (``mlgate._digest.file_digest``: BLAKE3 of the
 file's bytes, streamed) is null for an in-memory table. Nothing from the environment
 goes in: no variables, no user names, no host names.
 
@@ -217,7 +217,7 @@ def describe_input(
     role: bool = True,
     code: Callable[[str], str] = str,
 ) -> str:
-    """``reference data/train.parquet (206 rows, 8 columns, sha256:1a2b3c4d5e6f…)``
+    """``reference data/train.parquet (206 rows, 8 columns, blake3:1a2b3c4d5e6f…)``
     (without the role when ``role`` is false); ``code`` wraps the path and digest
     (Markdown code spans)."""
     parts = []

@@ -198,7 +198,7 @@ def test_run_writes_the_reports_the_config_names(capsys, twins, tmp_path):
         ("reference", "ref.parquet", 2000),
         ("current", "cur.csv", 2000),
     ]
-    assert all(i["digest"].startswith("sha256:") for i in judged["inputs"])
+    assert all(i["digest"].startswith("blake3:") for i in judged["inputs"])
     assert judged["duration_s"] >= 0 and judged["started"].endswith("Z")
 
 

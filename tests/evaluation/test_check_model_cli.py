@@ -286,6 +286,50 @@ def test_a_tampered_baseline_folder_is_refused(capsys, digits, models, tmp_path)
     assert code == 2 and "digest differs" in err
 
 
+def test_a_baseline_saved_with_sha256_digests_is_used_as_saved(capsys, digits, models, tmp_path):
+    # Folders saved before 2026-12-01 name SHA-256 digests; file digests are BLAKE3 now.
+    # Such a folder is checked with SHA-256 and its saved predictions are used (no model
+    # to re-score with: a digest compared across algorithms would refuse it), and a
+    # tampered one is still refused.
+    from mlgate._digest import file_digest
+
+    folder = tmp_path / "baseline"
+    args = ("--data", digits.eval_path, "--target", "target", "--predictions")
+    code, _, err = run(
+        capsys, "baseline", "save", folder, *args, _predictions(digits, models["main"], tmp_path)
+    )
+    assert code == 0, err
+    meta = json.loads((folder / META).read_text())
+    assert meta["predictions_digest"].startswith("blake3:") and meta["model_file"] is None
+    meta["predictions_digest"] = file_digest([folder / PREDICTIONS], algorithm="sha256")
+    meta["data_digest"] = file_digest([digits.eval_path], algorithm="sha256")
+    (folder / META).write_text(json.dumps(meta))
+    code, out, _ = run(
+        capsys, *_args(digits, models["reseeded"], "--baseline", folder, "--format", "json")
+    )
+    note = next(c for c in json.loads(out)["checks"] if c["name"] == "model.worse_than_baseline")
+    assert code == 0 and "saved predictions" in note["details"]["baseline_source"]
+    pl.read_parquet(folder / PREDICTIONS).head(10).write_parquet(folder / PREDICTIONS)
+    code, _, err = run(capsys, *_args(digits, models["reseeded"], "--baseline", folder))
+    assert code == 2 and "digest differs" in err
+
+
+def _predictions(digits, model_path, folder: Path) -> Path:
+    """A predictions file (row id, prediction, per-class probabilities) of the model on
+    the evaluation rows."""
+    from mlgate.serving import load_model
+
+    frame = pl.read_parquet(digits.eval_path)
+    model = load_model(model_path)
+    X = frame.drop("target").to_pandas()
+    proba = model.predict_proba(X)
+    columns = {"row_id": list(range(frame.height)), "prediction": model.predict(X)}
+    columns |= {f"proba_{c}": proba[:, j] for j, c in enumerate(model.classes_)}
+    path = folder / "main-predictions.csv"
+    pl.DataFrame(columns).write_csv(path)
+    return path
+
+
 def test_the_report_says_what_it_judged(capsys, digits, models, tmp_path):
     from mlgate._digest import file_digest
 

@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgate._digest import file_digest
+from mlgate._digest import file_digest, matches
 from mlgate.errors import InputError
 from mlgate.evaluation.predictions import EvalData, ModelOutput, read_predictions, write_predictions
 
@@ -171,10 +171,12 @@ def read_meta(folder: Path, *, key: str | None = None) -> BaselineMeta:
     if key is not None and meta.key != key:
         raise InputError(f"{folder}: stored under key {meta.key}, not {key}")
     try:
-        digest = file_digest([folder / PREDICTIONS])
+        # With the algorithm the digest names: a baseline saved before 2026-12-01 has
+        # SHA-256 digests (``mlgate._digest``).
+        intact = matches(meta.predictions_digest, [folder / PREDICTIONS])
     except OSError:
         raise InputError(f"{folder}: no readable {PREDICTIONS}; save the baseline again") from None
-    if digest != meta.predictions_digest:
+    if not intact:
         raise InputError(
             f"{folder / PREDICTIONS}: its digest differs from the one {META} records (the file "
             "changed or is damaged); save the baseline again"
@@ -198,7 +200,7 @@ def load_baseline(
         raise InputError(
             f"{folder}: the baseline predicts {meta.target!r}, not the target {data.target!r}"
         )
-    if meta.data_digest == data.digest:
+    if _same_data(meta.data_digest, data):
         out = read_predictions(str(folder / PREDICTIONS), data, id_column=meta.id_column)
         return _relabel(out, meta), "saved predictions"
     if meta.model_file is None:
@@ -209,6 +211,18 @@ def load_baseline(
         )
     out = predict_with_model_file(str(folder / meta.model_file), data, trust_pickle=trust_pickle)
     return _relabel(out, meta), "re-scored on the new evaluation rows by its saved model"
+
+
+def _same_data(saved: str, data: EvalData) -> bool:
+    """Whether a baseline's data digest is that of ``data``, compared in the algorithm
+    the saved digest names (a SHA-256 digest of an earlier mlgate is checked against the
+    data's files, not against their BLAKE3 digest)."""
+    if saved.partition(":")[0] == data.digest.partition(":")[0]:
+        return saved == data.digest
+    try:
+        return bool(data.paths) and matches(saved, data.paths)
+    except OSError:  # the data was read moments ago: gone since, it is not the same
+        return False
 
 
 def _relabel(out: ModelOutput, meta: BaselineMeta) -> ModelOutput:

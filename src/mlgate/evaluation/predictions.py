@@ -44,6 +44,8 @@ class EvalData:
     dropped_null_target: int
     digest: str
     format: str = "csv"
+    #: The files the rows were read from (what ``digest`` is of), in sorted order.
+    paths: tuple[str, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -123,6 +125,7 @@ def load_eval_data(path: str, target: str, *, id_column: str = DEFAULT_ID) -> Ev
         dropped_null_target=frame.height - kept.height,
         digest=file_digest(source.paths),
         format=source.kind,
+        paths=tuple(sorted(str(p) for p in source.paths)),
     )
 
 
