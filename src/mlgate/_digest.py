@@ -123,10 +123,13 @@ def file_digest(paths: Iterable[str | Path], *, algorithm: str = ALGORITHM) -> s
     return digest or _compute(sorted(Path(p) for p in paths), algorithm)
 
 
-def matches(digest: str, paths: Iterable[str | Path]) -> bool:
+def matches(digest: object, paths: Iterable[str | Path]) -> bool:
     """Whether ``digest`` (``<algorithm>:<hex>``, as saved by this or an earlier mlgate)
     is the digest of the files now, computed with the algorithm it names; False for an
-    algorithm mlgate does not know. Raises ``OSError`` when a file cannot be read."""
+    algorithm mlgate does not know, or for a saved value that is no text at all (a
+    damaged file's null). Raises ``OSError`` when a file cannot be read."""
+    if not isinstance(digest, str):
+        return False
     algorithm = digest.partition(":")[0]
     return algorithm in ALGORITHMS and file_digest(paths, algorithm=algorithm) == digest
 

@@ -314,6 +314,32 @@ def test_a_baseline_saved_with_sha256_digests_is_used_as_saved(capsys, digits, m
     assert code == 2 and "digest differs" in err
 
 
+@pytest.mark.parametrize("field", ["predictions_digest", "data_digest"])
+@pytest.mark.parametrize("damaged", [None, 123, ["blake3:00"]])
+def test_a_baseline_whose_digest_is_no_text_is_refused_or_rescored(
+    capsys, digits, models, tmp_path, field, damaged
+):
+    # A hand-edited baseline.json with a digest that is not a string: its predictions
+    # cannot be vouched for (exit 2, one line), or its rows are re-scored by its model;
+    # never an internal error.
+    folder = tmp_path / "baseline"
+    args = ("--model", models["main"], "--data", digits.eval_path, "--target", "target")
+    assert run(capsys, "baseline", "save", folder, *args)[0] == 0
+    meta = json.loads((folder / META).read_text())
+    meta[field] = damaged
+    (folder / META).write_text(json.dumps(meta))
+    code, out, err = run(
+        capsys, *_args(digits, models["reseeded"], "--baseline", folder, "--format", "json")
+    )
+    if field == "predictions_digest":
+        assert code == 2 and "digest differs" in err and len(err.strip().splitlines()) == 1
+    else:
+        note = next(
+            c for c in json.loads(out)["checks"] if c["name"] == "model.worse_than_baseline"
+        )
+        assert code == 0 and note["details"]["baseline_source"].startswith("re-scored")
+
+
 def _predictions(digits, model_path, folder: Path) -> Path:
     """A predictions file (row id, prediction, per-class probabilities) of the model on
     the evaluation rows."""

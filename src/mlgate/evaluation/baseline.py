@@ -205,9 +205,9 @@ def load_baseline(
         return _relabel(out, meta), "saved predictions"
     if meta.model_file is None:
         raise InputError(
-            f"{folder}: its predictions are of other evaluation data ({meta.data_digest[:19]}…, "
-            f"not {data.digest[:19]}…) and it holds no model to re-score the rows; save the "
-            "baseline with --model on main again"
+            f"{folder}: its predictions are of other evaluation data "
+            f"({str(meta.data_digest)[:19]}…, not {data.digest[:19]}…) and it holds no model "
+            "to re-score the rows; save the baseline with --model on main again"
         )
     out = predict_with_model_file(str(folder / meta.model_file), data, trust_pickle=trust_pickle)
     return _relabel(out, meta), "re-scored on the new evaluation rows by its saved model"
@@ -217,6 +217,8 @@ def _same_data(saved: str, data: EvalData) -> bool:
     """Whether a baseline's data digest is that of ``data``, compared in the algorithm
     the saved digest names (a SHA-256 digest of an earlier mlgate is checked against the
     data's files, not against their BLAKE3 digest)."""
+    if not isinstance(saved, str):  # a damaged baseline.json: other data, as before
+        return False
     if saved.partition(":")[0] == data.digest.partition(":")[0]:
         return saved == data.digest
     try:
