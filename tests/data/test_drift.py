@@ -472,3 +472,20 @@ def test_values_centred_near_zero_rescaled_name_no_factor() -> None:
         ref = pl.DataFrame({"x": rng.normal(size=170)})
         cur = pl.DataFrame({"x": rng.normal(size=170) * factor})
         assert "unit change" not in _drift(_compare(ref, cur), "x").message
+
+
+@pytest.mark.parametrize("offset", [1e12, 1e16])
+def test_a_shift_of_values_far_from_zero_is_seen(offset):
+    # The quantile sketch held float32 until 2026-12-01: near 1e12 its step is 65,536,
+    # so amounts with a spread of a thousand collapsed to one value on both sides and a
+    # shift of three standard deviations passed range and drift.
+    spread = offset * 1e-9
+    reference = offset + np.random.default_rng(0).normal(0, spread, 30_000)
+    current = offset + 3 * spread + np.random.default_rng(1).normal(0, spread, 30_000)
+    report = mlgate.check_data(
+        pl.DataFrame({"amount": reference}), pl.DataFrame({"amount": current})
+    )
+    failed = {f.name: f for f in report.findings if f.status is Status.FAIL}
+    assert {"quality.out_of_range", "drift.numeric"} <= set(failed), report.findings
+    outside = float(np.mean(current > reference.max()))
+    assert failed["quality.out_of_range"].details["observed"] == pytest.approx(outside, abs=0.01)

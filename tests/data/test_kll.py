@@ -20,13 +20,13 @@ class PlainKll:
     def __init__(self) -> None:
         self.n = 0
         self.compactions = 0
-        self.levels = [np.empty(0, dtype=np.float32)]
+        self.levels = [np.empty(0, dtype=np.float64)]
 
     def capacity(self, h: int) -> int:
         return max(8, math.ceil(K * C ** (len(self.levels) - 1 - h)))
 
     def update(self, values: np.ndarray) -> None:
-        values = np.asarray(values, dtype=np.float64).astype(np.float32)
+        values = np.asarray(values, dtype=np.float64).astype(np.float64)
         self.n += values.size
         self.levels[0] = np.concatenate([self.levels[0], values])
         self.compress()
@@ -35,7 +35,7 @@ class PlainKll:
         self.n += other.n
         self.compactions += other.compactions
         depth = max(len(self.levels), len(other.levels))
-        pad = [np.empty(0, dtype=np.float32)]
+        pad = [np.empty(0, dtype=np.float64)]
         mine = self.levels + pad * (depth - len(self.levels))
         theirs = other.levels + pad * (depth - len(other.levels))
         self.levels = [np.concatenate([a, b]) for a, b in zip(mine, theirs, strict=True)]
@@ -51,7 +51,7 @@ class PlainKll:
             self.compactions += 1
             self.levels[h] = keep.copy()
             if h + 1 == len(self.levels):
-                self.levels.append(np.empty(0, dtype=np.float32))
+                self.levels.append(np.empty(0, dtype=np.float64))
             promoted = level[keep.size :][offset::2]
             self.levels[h + 1] = np.concatenate([self.levels[h + 1], promoted])
 
@@ -96,7 +96,7 @@ def test_values_given_in_order_give_the_sketch_of_sorting_them() -> None:
     ordered = np.repeat(values, counts)  # whole numbers counted, then repeated in order
     shuffled = rng.permutation(ordered)
     sketch, plain = KllSketch(), PlainKll()
-    sketch.update(ordered, ascending=True, extent=(-3.0, 39.0))
+    sketch.update(ordered, ascending=True)
     plain.update(shuffled)
     assert _state(sketch) == [lv.tobytes() for lv in plain.levels]
     # Later values are sorted as usual: the promise covers the one update.
@@ -123,8 +123,8 @@ def _counted_cases() -> list[tuple[np.ndarray, np.ndarray]]:
         (np.array([3.0]), np.array([1])),  # one value: no compaction
         (np.array([0.0, 1.0]), np.array([300, 1])),  # at the first capacity
         (np.array([-1.0, 0.0, 1.0]), np.array([1_000_000, 3, 2_000_001])),  # odd, large
-        (np.arange(400.0) + 2.0**24, rng.integers(1, 50, 400)),  # equal once float32
-        (np.array([-1e39, 0.0, 1e39]), np.array([7, 700, 7_000])),  # beyond float32: clipped
+        (np.arange(400.0) + 2.0**24, rng.integers(1, 50, 400)),  # were equal as float32
+        (np.array([-1e39, 0.0, 1e39]), np.array([7, 700, 7_000])),  # beyond float32's range
     ]
     for spread in (2, 60, 5_000):
         values = np.sort(rng.choice(100_000, 900, replace=False)).astype(float) - 5_000
@@ -144,10 +144,9 @@ def test_counted_values_give_the_sketch_of_repeating_them(case: int) -> None:
         repeated._compactions,
         repeated._sorted0,
     )
-    if np.all(np.abs(values) < 1e38):  # the plain algorithm's too (it does not clip)
-        plain = PlainKll()
-        plain.update(np.random.default_rng(case).permutation(np.repeat(values, counts)))
-        assert _state(counted) == [lv.tobytes() for lv in plain.levels]
+    plain = PlainKll()
+    plain.update(np.random.default_rng(case).permutation(np.repeat(values, counts)))
+    assert _state(counted) == [lv.tobytes() for lv in plain.levels]
 
 
 def test_counted_values_into_a_sketch_that_holds_values_are_added_as_repeated() -> None:
@@ -163,3 +162,45 @@ def test_counted_values_into_a_sketch_that_holds_values_are_added_as_repeated() 
     empty = KllSketch()
     empty.update_counted(np.empty(0), np.empty(0, dtype=np.int64))
     assert empty.n == 0 and empty.num_retained == 0
+
+
+def test_a_sketch_saved_with_float32_values_is_read():
+    # Until 2026-12-01 sketches held float32; a saved profile of then still loads.
+    from mlgate.data.sketches import b64, unb64
+
+    sketch = KllSketch()
+    sketch.update(np.random.default_rng(3).normal(size=5_000))
+    raw = unb64(sketch.to_b64())
+    depth = int(np.frombuffer(raw[24:32], dtype="<i8")[0])
+    head = raw[: 32 + 8 * depth]
+    body = np.frombuffer(raw[32 + 8 * depth :], dtype="<f8").astype("<f4")
+    old = KllSketch.from_b64(b64(head + body.tobytes()))
+    assert old.n == sketch.n and old.num_retained == sketch.num_retained
+    np.testing.assert_allclose(
+        old.quantiles([0.1, 0.5, 0.9]), sketch.quantiles([0.1, 0.5, 0.9]), rtol=1e-6
+    )
+    with pytest.raises(ValueError, match="truncated"):
+        KllSketch.from_b64(b64(head + body.tobytes()[:-2]))
+
+
+@pytest.mark.parametrize("offset", [1e12, 1e18])
+def test_values_far_from_zero_keep_their_spread(offset):
+    # float32 holds 24 bits: near 1e12 its step is 65,536, near 1e18 about 7e10, so a
+    # spread of thousands collapsed to one or two values.
+    values = offset + np.arange(100_000, dtype=np.float64) * (offset / 1e12)
+    sketch = KllSketch()
+    sketch.update(values)
+    median = sketch.quantiles([0.5])[0]
+    assert abs(median - np.median(values)) < 0.02 * (values[-1] - values[0])
+    assert sketch.cdf([values[0] - 1.0])[0] == 0.0 and sketch.cdf([values[-1]])[0] == 1.0
+
+
+def test_values_float32_holds_exactly_are_saved_in_half_the_bytes():
+    rng = np.random.default_rng(4)
+    whole, fractions = KllSketch(), KllSketch()
+    whole.update(rng.integers(0, 10**6, 100_000).astype(np.float64))
+    fractions.update(rng.random(100_000) * 10**6)
+    for sketch in (whole, fractions):
+        again = KllSketch.from_b64(sketch.to_b64())
+        assert _state(again) == _state(sketch)
+    assert len(whole.to_b64()) < 0.7 * len(fractions.to_b64())

@@ -24,7 +24,11 @@ from mlgate.data.sketches import b64, unb64
 DEFAULT_K = 300
 _C = 2.0 / 3.0
 _MIN_CAPACITY = 8
-_DTYPE = np.float32
+#: Values are kept as float64. Until 2026-12-01 they were float32, which holds 24 bits:
+#: a column of ids near 10**18 or amounts near 10**12 with a small spread collapsed to a
+#: few values, and a current batch moved wholly past the reference's range counted as
+#: inside it. Sketches saved as float32 are still read (``from_b64``).
+_DTYPE = np.float64
 #: A sorted level held as runs: distinct values and how often each occurs.
 _Runs = tuple[np.ndarray, np.ndarray]
 
@@ -61,29 +65,17 @@ class KllSketch:
         self._sorted0 = False
 
     # -- building ---------------------------------------------------------------------
-    def update(
-        self,
-        values: np.ndarray,
-        *,
-        extent: tuple[float, float] | None = None,
-        ascending: bool = False,
-    ) -> None:
-        """Add float values (any shape; NaN is not allowed).
+    def update(self, values: np.ndarray, *, ascending: bool = False) -> None:
+        """Add float values (any shape; NaN is not allowed), copied: the sketch sorts its
+        own arrays in place.
 
-        ``extent``, the values' (min, max) when the caller knows it, saves two passes.
         ``ascending=True`` says the values are in ascending order with no -0.0 among
         zeros (whole numbers counted and repeated, say): the next compaction checks the
         order in one pass and then skips its sort, whose result would be the same.
         """
-        # Finite values beyond float32's range are clipped, not turned into infinities.
-        values = np.asarray(values, dtype=np.float64).ravel()
+        values = np.array(values, dtype=_DTYPE).ravel()
         if values.size == 0:
             return
-        limit = float(np.finfo(_DTYPE).max)
-        lo, hi = extent if extent is not None else (values.min(), values.max())
-        if lo < -limit or hi > limit:
-            values = np.clip(values, -limit, limit)
-        values = values.astype(_DTYPE)
         self._n += int(values.size)
         level0 = self._levels[0]
         self._levels[0] = np.concatenate([level0, values]) if level0.size else values
@@ -106,8 +98,7 @@ class KllSketch:
         if self._n or values.size == 0:
             self.update(np.repeat(values, counts), ascending=True)
             return
-        limit = float(np.finfo(_DTYPE).max)
-        runs: list[_Runs | None] = [(np.clip(values, -limit, limit).astype(_DTYPE), counts)]
+        runs: list[_Runs | None] = [(values, counts)]
         self._n = int(counts.sum())
         while True:
             capacities = _capacities(self._k, len(runs))
@@ -241,7 +232,7 @@ class KllSketch:
         return values[np.clip(idx, 0, values.size - 1)]
 
     def cdf(self, points: Sequence[float] | np.ndarray, *, inclusive: bool = True) -> np.ndarray:
-        points = np.asarray(points, dtype=np.float64).astype(_DTYPE).astype(np.float64)
+        points = np.asarray(points, dtype=np.float64)
         if self._n == 0:
             return np.zeros(points.shape)
         values, cum = self._sorted_view()
@@ -257,7 +248,12 @@ class KllSketch:
             + [lv.size for lv in self._levels],
             dtype="<i8",
         )
-        body = np.concatenate(self._levels).astype("<f4")
+        body = np.concatenate(self._levels)
+        # Values that float32 holds exactly (whole numbers below 2**24, say) are written
+        # as float32: half the bytes, read back the same (``from_b64`` tells the width).
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, so not equal
+            narrow = body.astype("<f4")
+        body = narrow if np.array_equal(narrow, body) else body.astype("<f8")
         return b64(header.tobytes() + body.tobytes())
 
     @classmethod
@@ -268,9 +264,14 @@ class KllSketch:
         if not (8 <= k <= 65536 and n >= 0 and 1 <= depth <= 64):
             raise ValueError("bad quantile sketch header")
         sizes = np.frombuffer(raw[32 : 32 + 8 * depth], dtype="<i8")
-        body = np.frombuffer(raw[32 + 8 * depth :], dtype="<f4")
-        if int(sizes.sum()) != body.size:
+        rest = raw[32 + 8 * depth :]
+        held = int(sizes.sum())
+        # float64 values, or float32 (values it holds exactly, or any value in a sketch
+        # saved before 2026-12-01).
+        width = len(rest) // held if held and len(rest) % held == 0 else 8
+        if width not in (4, 8) or len(rest) != width * held:
             raise ValueError("quantile sketch is truncated")
+        body = np.frombuffer(rest, dtype="<f4" if width == 4 else "<f8")
         out = cls(k)
         out._n, out._compactions = n, compactions
         bounds = np.cumsum(np.concatenate([[0], sizes]))

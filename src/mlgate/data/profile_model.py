@@ -28,7 +28,9 @@ from mlgate.data.theta import ThetaSketch
 from mlgate.errors import InputError
 
 FORMAT = "mlgate.profile"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: Versions this mlgate reads: 2 differs only in its quantile sketches' float32 values.
+READABLE_VERSIONS = (2, 3)
 
 NUMERIC, BOOLEAN, STRING, DATETIME, NULL, OTHER = (
     "numeric",
@@ -349,10 +351,11 @@ class DatasetProfile:
     def from_dict(cls, d: dict[str, Any], label: str = "profile") -> DatasetProfile:
         if d.get("format") != FORMAT:
             raise InputError(f'{label}: not an mlgate profile (no "format": "{FORMAT}")')
-        if d.get("version") != FORMAT_VERSION:
+        if d.get("version") not in READABLE_VERSIONS:
             raise InputError(
                 f"{label}: profile version {d.get('version')!r} is not supported "
-                f"(this mlgate reads version {FORMAT_VERSION}); profile the data again"
+                f"(this mlgate reads versions {READABLE_VERSIONS[0]}-{FORMAT_VERSION}); profile "
+                "the data again"
             )
         try:
             return cls(
