@@ -181,12 +181,21 @@ def _counted(
         integral=True,
         min=float(present[0]),
         max=float(present[-1]),
-        moments=Moments.of_counts(present, counts),
+        moments=_moments_from(present, counts),
         quantiles=quantiles,
         distinct=distinct,
         frequent=frequent,
         frequent_dropped=dropped,
     )
+
+
+def _moments_from(present: np.ndarray, counts: np.ndarray) -> Moments:
+    """``Moments.of_counts`` taken about the smallest value, which is exact for whole
+    numbers below 2**53, then moved back: about a mean of 1e12 the deviations lost
+    their last digits (a relative error of 2e-10 in the variance, NumPy's 1e-15)."""
+    origin = float(present[0])
+    about = Moments.of_counts(present - origin, counts)
+    return replace(about, mean=about.mean + origin)
 
 
 def _small_range_counts(
