@@ -129,8 +129,9 @@ def test_integers_counted_from_their_integers_profile_as_the_float_path_does(
     monkeypatch, values, dtype
 ):
     # Integer columns within SMALL_RANGE are counted from their integers, not from a
-    # float copy; the profile must be the one the general path gives, the sum of squared
-    # deviations to within rounding (it sums over the distinct values).
+    # float copy; the profile must be the one the general path gives, the mean and the
+    # sum of squared deviations to within rounding (summed over the distinct values,
+    # about the smallest).
     frame = pl.DataFrame({"x": pl.Series(values, dtype=dtype)})
     fast = profile_frame(frame).column("x")
     monkeypatch.setattr(profile_column, "_counted_ints", lambda values: None)
@@ -151,9 +152,10 @@ def test_integers_beyond_two_to_the_53_are_counted_as_themselves(dtype):
 
 
 def dumps_column(column: ColumnProfile) -> str:
-    """A column's profile as saved, without its moments' sum of squares."""
-    without_m2 = replace(column, moments=replace(column.moments, m2=0.0))
-    return dumps(DatasetProfile(rows=column.count, columns=(without_m2,)))
+    """A column's profile as saved, without its mean and sum of squares (compared to
+    within rounding on their own)."""
+    rounded = replace(column, moments=replace(column.moments, mean=0.0, m2=0.0))
+    return dumps(DatasetProfile(rows=column.count, columns=(rounded,)))
 
 
 @pytest.mark.parametrize("origin", [-(10**12), 2**53 - 70_000, 0])
