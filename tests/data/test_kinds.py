@@ -144,6 +144,23 @@ def test_integer_domain_is_written_in_numeric_order():
     assert text.index("- 2\n") < text.index("- 10\n")
 
 
+def test_a_column_of_nulls_first_does_not_shift_the_kind_comments():
+    # A column of nulls has no kind line; the reasons once slid up one column, so the
+    # code column said nothing and the text column gave the code column's reason.
+    df = pl.DataFrame(
+        {"empty": pl.Series([None] * 300, dtype=pl.Null), "code": [7] * 300, "e": ["p", "q"] * 150}
+    )
+    prof = profile_frame(df)
+    reasons = kind_reasons(prof)
+    lines = dump_schema(infer_schema(prof), reasons).splitlines()
+    kind_lines = [line for line in lines if line.lstrip().startswith("kind:")]
+    assert len(kind_lines) == 2
+    assert kind_lines[0].endswith(f"# inferred from {reasons['code']}")
+    assert kind_lines[1].endswith(f"# inferred from {reasons['e']}")
+    empty = lines.index("  empty:")
+    assert not any("inferred" in line for line in lines[empty : lines.index("  code:")])
+
+
 def test_schema_file_says_why_each_kind_was_inferred(tmp_path: Path):
     df = pl.DataFrame({"year": np.full(300, 2013), "x": _rng().normal(size=300)})
     prof = profile_frame(df)

@@ -415,13 +415,16 @@ def dump_schema(schema: Schema, reasons: dict[str, str] | None = None) -> str:
 
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     if reasons:
-        body = _comment_kinds(body, [reasons.get(name, "") for name in schema.columns])
+        # Only columns with a kind have a kind line (a column of nulls has none).
+        kinded = [name for name, col in schema.columns.items() if col.kind is not None]
+        body = _comment_kinds(body, [reasons.get(name, "") for name in kinded])
     return _HEADER + body
 
 
 def _comment_kinds(body: str, reasons: list[str]) -> str:
-    """Append each column's reason to its ``kind:`` line; columns come in schema order,
-    each with exactly one kind line at the column keys' indentation."""
+    """Append each reason to the next ``kind:`` line: ``reasons`` are those of the
+    columns that have a kind, in schema order, each with one kind line at the column
+    keys' indentation."""
     out, i = [], 0
     for line in body.splitlines():
         # A long or empty name is written as a complex key, its mapping after "  : ".
