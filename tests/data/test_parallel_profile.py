@@ -14,7 +14,7 @@ import pytest
 from mlgate.data import io, profile_column
 from mlgate.data import profile as profile_module
 from mlgate.data.hashing import hash_floats
-from mlgate.data.hll import HllSketch
+from mlgate.data.hll import STANDARD_ERROR, HllSketch
 from mlgate.data.profile import (
     PARALLEL_ROWS,
     SMALL_RANGE,
@@ -171,3 +171,25 @@ def test_moments_of_counted_integers_far_from_zero_are_exact_to_rounding(origin)
     variance = sum((v - mean) ** 2 for v in exact) / (len(exact) - 1)
     assert abs(Fraction(col.moments.mean) - mean) <= abs(mean) * Fraction(1, 10**15) + 1
     assert abs(Fraction(col.moments.variance) - variance) <= variance * Fraction(1, 10**13)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pl.Series("x", 10**18 + np.arange(100_000)),  # ids far beyond 2**53
+        pl.Series("x", 2**63 + np.arange(100_000, dtype=np.uint64), dtype=pl.UInt64),
+        pl.Series("x", [10**30 + i % 20 for i in range(20_000)], dtype=pl.Int128),
+        pl.Series("x", np.concatenate([np.arange(50), 2**60 + np.arange(50)])),  # both
+    ],
+)
+def test_integers_beyond_two_to_the_53_keep_their_distinct_count_and_spread(values):
+    # As float64 copies, 10**18 + arange(300000) had 2,366 distinct values and
+    # 10**30 + {0..19} a standard deviation of 2.8e14; values beyond 2**53 are hashed
+    # and measured as the integers they are.
+    col = profile_frame(values.to_frame()).column("x")
+    exact = [int(v) for v in values.to_list()]
+    truth = len(set(exact))
+    assert abs(col.distinct.estimate - truth) < 4 * STANDARD_ERROR * truth + 1
+    origin = min(exact)
+    offsets = np.array([v - origin for v in exact], dtype=np.float64)
+    assert col.moments.std == pytest.approx(offsets.std(ddof=1), rel=1e-9)
