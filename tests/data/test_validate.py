@@ -1,3 +1,4 @@
+import numpy as np
 import polars as pl
 
 from mlgate.data.gate import check_data, validate
@@ -145,3 +146,21 @@ def test_range_and_domain_with_no_values_to_judge_are_skipped_saying_why():
     assert _find(report, "quality.out_of_range", "ok").status is Status.PASS
     assert report.passed and report.counts()[Status.SKIP] == 2
     assert Status.SKIP not in {f.status for f in report.problems()}
+
+
+def test_the_scale_hint_is_given_for_a_power_of_ten_and_never_about_zero():
+    # About zero the middle of the range is near nothing, and a doubled spread read as
+    # "scaled by about 0.1x"; a positive measure in new units still gets the hint.
+    rng = np.random.default_rng(1)
+    centred = check_data(
+        pl.DataFrame({"reading": np.random.default_rng(1).normal(0, 1, 50_000)}),
+        pl.DataFrame({"reading": np.random.default_rng(5).normal(0, 2, 50_000)}),
+    )
+    grams = check_data(
+        pl.DataFrame({"mass": rng.uniform(2.0, 6.0, 20_000)}),
+        pl.DataFrame({"mass": rng.uniform(2.0, 6.0, 20_000) * 1000}),
+    )
+    [wider] = [f for f in centred.findings if f.name == "quality.out_of_range"]
+    [heavier] = [f for f in grams.findings if f.name == "quality.out_of_range"]
+    assert wider.status is Status.FAIL and "scaled by" not in wider.message
+    assert heavier.status is Status.FAIL and "scaled by about 1000x" in heavier.message

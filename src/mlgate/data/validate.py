@@ -496,11 +496,15 @@ def _fraction_below(col: ColumnProfile, bound: float) -> float:
 
 
 def _scale_hint(col: ColumnProfile, lo: float | None, hi: float | None) -> str:
-    if lo is None or hi is None or col.moments.n == 0:
+    """A power-of-ten ratio between the current median and the middle of the reference
+    range, as a unit change gives. Only for a range above zero: about zero (a centred
+    or standardised column) the middle is near nothing and any ratio comes out (a
+    doubled spread read as "scaled by 0.1x")."""
+    if lo is None or hi is None or col.moments.n == 0 or lo <= 0:
         return ""
     ref_mid = (lo + hi) / 2.0
     cur_mid = float(col.quantiles.quantiles([0.5])[0])
-    if ref_mid <= 0 or cur_mid <= 0:
+    if cur_mid <= 0:
         return ""
     ratio = cur_mid / ref_mid
     power = round(math.log10(ratio))
