@@ -66,7 +66,8 @@ class KllSketch:
         self._levels: list[np.ndarray] = [np.empty(0, dtype=_DTYPE)]
         #: Whether level 0 is known to be in ascending order (``update(ascending=True)``).
         self._sorted0 = False
-        #: What the levels' values are differences from: the first value seen.
+        #: What the levels' values are differences from: the smallest value of the first
+        #: batch (``_shifted``), or a merged sketch's first part's.
         self._origin = 0.0
 
     def _shifted(self, values: np.ndarray, extent: tuple[float, float] | None) -> np.ndarray:

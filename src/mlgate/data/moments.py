@@ -62,6 +62,11 @@ class Moments:
             m2 = float((weights * deviations * deviations).sum())
         return cls(n, mean, m2)
 
+    def shifted(self, by: float) -> Moments:
+        """These moments with every value moved by ``by``: the mean moves, the spread
+        does not (moments taken about an origin, moved back)."""
+        return Moments(self.n, self.mean + by, self.m2) if self.n else self
+
     def merge(self, other: Moments) -> Moments:
         if other.n == 0:
             return self

@@ -164,7 +164,7 @@ def _moments_of_big_ints(values: pl.Series) -> Moments:
     origin = values.min()
     offsets = values.cast(pl.Int128) - pl.Series([origin], dtype=pl.Int128)
     about = Moments.of(offsets.cast(pl.Float64).to_numpy())
-    return replace(about, mean=about.mean + float(origin))  # type: ignore[arg-type]
+    return about.shifted(float(origin))  # type: ignore[arg-type]
 
 
 #: Whole numbers spanning at most this many values are counted with ``np.bincount``:
@@ -226,8 +226,7 @@ def _moments_from(present: np.ndarray, counts: np.ndarray) -> Moments:
     numbers below 2**53, then moved back: about a mean of 1e12 the deviations lost
     their last digits (a relative error of 2e-10 in the variance, NumPy's 1e-15)."""
     origin = float(present[0])
-    about = Moments.of_counts(present - origin, counts)
-    return replace(about, mean=about.mean + origin)
+    return Moments.of_counts(present - origin, counts).shifted(origin)
 
 
 def _small_range_counts(
