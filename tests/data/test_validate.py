@@ -164,3 +164,23 @@ def test_the_scale_hint_is_given_for_a_power_of_ten_and_never_about_zero():
     [heavier] = [f for f in grams.findings if f.name == "quality.out_of_range"]
     assert wider.status is Status.FAIL and "scaled by" not in wider.message
     assert heavier.status is Status.FAIL and "scaled by about 1000x" in heavier.message
+
+
+def test_bounds_far_from_zero_are_written_apart():
+    # With six significant digits, amounts near 1e12 with a spread of thousands were all
+    # written 1e+12: "outside [1e+12, 1e+12] (observed 1e+12 to 1e+12)".
+    import re
+
+    rng = np.random.default_rng(2)
+    report = check_data(
+        pl.DataFrame({"amount": 1e12 + rng.normal(0, 1000, 20_000)}),
+        pl.DataFrame({"amount": 1e12 + 3000 + rng.normal(0, 1000, 20_000)}),
+    )
+    [found] = [f for f in report.findings if f.name == "quality.out_of_range"]
+    numbers = re.findall(r"\d\.\d+e\+\d+|\d{6,}", found.message)
+    assert len(numbers) == 4 and len(set(numbers)) == 4, found.message
+    ordinary = check_data(
+        pl.DataFrame({"x": rng.normal(5, 1, 5_000)}), pl.DataFrame({"x": rng.normal(9, 1, 5_000)})
+    )
+    [wide] = [f for f in ordinary.findings if f.name == "quality.out_of_range"]
+    assert re.search(r"outside \[\d\.\d{1,5}, \d\.\d{1,5}\]", wide.message), wide.message

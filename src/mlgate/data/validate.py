@@ -399,24 +399,27 @@ def _check_range(
         failed = frac > effect and p_value < ALPHA
     else:
         failed = _above(frac, limit, n, 3.0)
+    # Digits enough to tell the bounds and the extremes apart (amounts near 1e12).
+    digits = _digits_apart(lo, hi, col.min, col.max)
     if failed:
         hint = _scale_hint(col, lo, hi) if kind == NUMERIC else ""
         return Finding(
             "quality.out_of_range",
             Status.FAIL,
-            f"{percent(frac)} of {col.name!r} is outside {_interval(lo, hi, kind)} (observed "
-            f"{_fmt(col.min, kind=kind)} to {_fmt(col.max, kind=kind)}){hint}; fix the data "
-            "or widen the range",
+            f"{percent(frac)} of {col.name!r} is outside {_interval(lo, hi, kind, digits)} "
+            f"(observed {_fmt(col.min, kind=kind, digits=digits)} to "
+            f"{_fmt(col.max, kind=kind, digits=digits)}){hint}; fix the data or widen the range",
             column=col.name,
             details=details,
         )
     later = ""
     if schema.kind == TIME and hi is None:
-        later = f" (latest {_fmt(col.max, kind=kind)}: later values are allowed in a time column)"
+        latest = _fmt(col.max, kind=kind, digits=digits)
+        later = f" (latest {latest}: later values are allowed in a time column)"
     return Finding(
         "quality.out_of_range",
         Status.PASS,
-        f"{percent(frac)} outside {_interval(lo, hi, kind)}{later}",
+        f"{percent(frac)} outside {_interval(lo, hi, kind, digits)}{later}",
         column=col.name,
         details=details,
     )
@@ -478,12 +481,27 @@ def outside_pvalue(k: int, m: int, n: int, ends: int = 2) -> float:
     return upper_tail(log_pmf, k, m)
 
 
-def _interval(lo: float | None, hi: float | None, kind: str = NUMERIC) -> str:
+def _interval(
+    lo: float | None, hi: float | None, kind: str = NUMERIC, digits: int | None = None
+) -> str:
     """``[2, 9]``, or ``[2013, no end)`` for a time column whose later values are allowed
-    (``[2013-01-01, no end)`` for a datetime column)."""
+    (``[2013-01-01, no end)`` for a datetime column); numbers with ``digits`` significant
+    digits, by default as many as tell the two apart."""
+    digits = digits or _digits_apart(lo, hi)
     if hi is None:
-        return f"[{_fmt(lo, kind=kind)}, no end)"
-    return f"[{_fmt(lo, kind=kind)}, {_fmt(hi, kind=kind)}]"
+        return f"[{_fmt(lo, kind=kind, digits=digits)}, no end)"
+    return f"[{_fmt(lo, kind=kind, digits=digits)}, {_fmt(hi, kind=kind, digits=digits)}]"
+
+
+def _digits_apart(*values: float | None) -> int:
+    """Significant digits (6 to 17) that show these numbers to about a thousandth of
+    their spread: amounts near 1e12 with a spread of thousands were all written 1e+12."""
+    numbers = [float(v) for v in values if v is not None and math.isfinite(v)]
+    spread = max(numbers) - min(numbers) if numbers else 0.0
+    largest = max((abs(x) for x in numbers), default=0.0)
+    if spread <= 0 or largest <= 0:
+        return 6
+    return min(17, max(6, math.ceil(math.log10(largest / spread)) + 3))
 
 
 def _kind_detail(schema: ColumnSchema) -> dict[str, str]:
@@ -628,16 +646,19 @@ def _case_hints(values: list[str], allowed: set[str]) -> str:
     return f" ({'; '.join(pairs)}: a change of case or spacing?)" if pairs else ""
 
 
-def _fmt(x: float | None, unbounded: str = "-inf", *, kind: str = NUMERIC) -> str:
+def _fmt(
+    x: float | None, unbounded: str = "-inf", *, kind: str = NUMERIC, digits: int = 6
+) -> str:
     """A bound or extreme as people write it: whole numbers in full (an id 10000200,
-    not 1.00002e+07), others with six significant digits, a datetime column's as dates."""
+    not 1.00002e+07), others with ``digits`` significant digits, a datetime column's as
+    dates."""
     if x is None:
         return unbounded
     if kind == DATETIME:
         return timestamp(x)
     if float(x).is_integer() and abs(x) < 1e15:
         return str(int(x))
-    return f"{x:.6g}"
+    return f"{x:.{digits}g}"
 
 
 def _applies(check: Callable[..., Finding], col: ColumnProfile, schema: ColumnSchema) -> bool:
