@@ -973,3 +973,18 @@ def test_millions_of_distinct_strings_keep_profile_small_and_memory_bounded(
     assert measured["python_peak"] < 96 * 2**20, measured
     # A gross guard on the process as a whole (interpreter, Polars and its buffers).
     assert measured["rss_peak"] < 1024 * 2**20 + 4 * in_memory, measured
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_whole_number_beyond_128_bits_is_named_not_blamed_on_quoting(
+    mlgate: Run, tmp_path: Path, quoted: bool
+) -> None:
+    # Polars reads CSV whole numbers up to 128 bits; a longer one was refused with
+    # "check its delimiter, quoting and encoding", which sent people to a valid file.
+    value = str(2**130)
+    cell = f'"{value}"' if quoted else value
+    (tmp_path / "ids.csv").write_text(f"account,x\n{cell},1\n5,2\n")
+    outcome = mlgate("profile", tmp_path / "ids.csv")
+    assert outcome.code == 2 and len(outcome.err.strip().splitlines()) == 1
+    assert "column 'account'" in outcome.err and "40 digits" in outcome.err
+    assert "beyond the 128-bit integers" in outcome.err and "delimiter" not in outcome.err

@@ -33,6 +33,10 @@ FORMAT_NAMES = {
     "frame": "a table",
 }
 _DUPLICATE_NAME = re.compile(r"name '(?P<name>[^']*)' has more than one occurrence")
+#: Polars' words for a whole number that even its widest integer (128 bits) cannot hold.
+_TOO_WIDE = re.compile(
+    r"could not parse `\"?(?P<value>-?\d{39,})\"?` as dtype `i128` at column '(?P<column>[^']*)'"
+)
 
 
 def first_line(exc: BaseException) -> str:
@@ -65,6 +69,15 @@ def explain(source: Source, message: str) -> str:
         return (
             f"{source.label}: column name {duplicate['name']!r} appears more than once; "
             "rename one of them and write the file again"
+        )
+    wide = _TOO_WIDE.search(message)
+    if wide is not None:
+        value = wide["value"]
+        return (
+            f"{source.label}: column {wide['column']!r} holds the whole number "
+            f"{value[:20]}… ({len(value.lstrip('-'))} digits), beyond the 128-bit integers "
+            "mlgate reads (quoted or not); write them with a decimal point to read them as "
+            "floats, or as text in Parquet"
         )
     if source.kind == "parquet" and "must end with par1" in low:
         return (

@@ -646,9 +646,7 @@ def _case_hints(values: list[str], allowed: set[str]) -> str:
     return f" ({'; '.join(pairs)}: a change of case or spacing?)" if pairs else ""
 
 
-def _fmt(
-    x: float | None, unbounded: str = "-inf", *, kind: str = NUMERIC, digits: int = 6
-) -> str:
+def _fmt(x: float | None, unbounded: str = "-inf", *, kind: str = NUMERIC, digits: int = 6) -> str:
     """A bound or extreme as people write it: whole numbers in full (an id 10000200,
     not 1.00002e+07), others with ``digits`` significant digits, a datetime column's as
     dates."""
