@@ -489,3 +489,42 @@ def test_a_shift_of_values_far_from_zero_is_seen(offset):
     assert {"quality.out_of_range", "drift.numeric"} <= set(failed), report.findings
     outside = float(np.mean(current > reference.max()))
     assert failed["quality.out_of_range"].details["observed"] == pytest.approx(outside, abs=0.01)
+
+
+def test_values_at_the_references_maximum_stay_inside_across_batches(monkeypatch):
+    # Capped readings (many rows exactly at 0.1), profiled in several batches: a sketch
+    # that held float32 differences from each batch's own origin rounded twice when
+    # batches merged, and 1.6% of the current's capped rows counted as outside.
+    from mlgate.data import io
+
+    monkeypatch.setattr(io, "BATCH_ROWS", 20_000)
+    rng = np.random.default_rng(100)
+    ref = np.minimum(rng.uniform(0, 0.105, 100_000), 0.1)
+    cur = np.minimum(rng.uniform(0, 0.105, 100_000), 0.1)
+    report = mlgate.check_data(pl.DataFrame({"v": ref}), pl.DataFrame({"v": cur}))
+    [found] = [f for f in report.findings if f.name == "quality.out_of_range"]
+    assert found.status is Status.PASS and found.details["observed"] == 0.0, found.message
+
+
+@pytest.mark.parametrize("where", [0, -1])
+def test_one_far_value_does_not_coarsen_the_rest(where):
+    # Amounts near 1e9 with a spread of 10 and one zero among them: a sketch whose
+    # precision followed its first batch's smallest value lost the spread, and the same
+    # distribution read as drift (Wasserstein 0.79).
+    rng = np.random.default_rng(3)
+    ref = 1e9 + 10 * rng.normal(size=50_000)
+    cur = 1e9 + 10 * rng.normal(size=50_000)
+    cur[where] = 0.0
+    report = mlgate.check_data(pl.DataFrame({"amount": ref}), pl.DataFrame({"amount": cur}))
+    [drifted] = [f for f in report.findings if f.name == "drift.numeric"]
+    assert drifted.status is Status.PASS, drifted.message
+
+
+def test_a_spread_beyond_float32s_range_is_still_measured():
+    # Values up to 1e300: float32 holds at most 3.4e38, and a sketch of clipped values
+    # saw no change when the spread doubled.
+    rng = np.random.default_rng(4)
+    ref, cur = rng.uniform(0, 1, 20_000) * 1e300, rng.uniform(0, 1, 20_000) * 2e300
+    report = mlgate.check_data(pl.DataFrame({"x": ref}), pl.DataFrame({"x": cur}))
+    failed = {f.name for f in report.findings if f.status is Status.FAIL}
+    assert "quality.out_of_range" in failed, report.findings

@@ -91,9 +91,14 @@ def unit_change(ref_q: np.ndarray, cur_q: np.ndarray, scale: float | None = None
     """
     if len(ref_q) < 3 or np.ptp(ref_q) <= 0 or np.ptp(cur_q) <= 0:
         return None
-    a, b = np.polyfit(ref_q, cur_q, 1)
-    fitted = a * ref_q + b
-    r2 = 1.0 - np.sum((cur_q - fitted) ** 2) / np.sum((cur_q - cur_q.mean()) ** 2)
+    # Fitted on centred, scaled quantiles: near 1e9 the raw fit was poorly conditioned
+    # (NumPy's RankWarning on every check) and near 1e300 its squares overflowed.
+    x_mean, y_mean = float(ref_q.mean()), float(cur_q.mean())
+    size = float(max(np.abs(ref_q - x_mean).max(), np.abs(cur_q - y_mean).max()))
+    x, y = (ref_q - x_mean) / size, (cur_q - y_mean) / size
+    a, b0 = np.polyfit(x, y, 1)
+    r2 = 1.0 - np.sum((y - (a * x + b0)) ** 2) / np.sum((y - y.mean()) ** 2)
+    b = y_mean + b0 * size - a * x_mean
     if r2 >= 0.995 and a > 0 and abs(math.log(a)) >= math.log(1.2):
         spread = float(np.ptp(cur_q))
         for factor, what in UNIT_FACTORS.items():

@@ -24,14 +24,11 @@ from mlgate.data.sketches import b64, unb64
 DEFAULT_K = 300
 _C = 2.0 / 3.0
 _MIN_CAPACITY = 8
-#: Values are held as float32 differences from the sketch's origin (the smallest value of
-#: its first batch, a float64), so their precision follows their spread, not their size
-#: (and a batch's sketch does not depend on the order of its values): float32 holds 24
-#: bits, and until 2026-12-01 it held the values themselves, so ids near 10**18 or
-#: amounts near 10**12 collapsed to a few values and a batch moved wholly past the
-#: reference's range counted as inside it. float32 sorts in half the time of float64.
-_DTYPE = np.float32
-_LIMIT = float(np.finfo(_DTYPE).max)
+#: Values are kept as float64. Until 2026-12-01 they were float32, which holds 24 bits:
+#: a column of ids near 10**18 or amounts near 10**12 with a small spread collapsed to a
+#: few values, and a current batch moved wholly past the reference's range counted as
+#: inside it. Sketches saved as float32 are still read (``from_b64``).
+_DTYPE = np.float64
 #: A sorted level held as runs: distinct values and how often each occurs.
 _Runs = tuple[np.ndarray, np.ndarray]
 
@@ -57,7 +54,7 @@ def _offset(compactions: int, h: int, n: int) -> int:
 class KllSketch:
     """Mergeable quantiles of float values with rank error of about 1/k (1% at k=300)."""
 
-    __slots__ = ("_compactions", "_k", "_levels", "_n", "_origin", "_sorted0")
+    __slots__ = ("_compactions", "_k", "_levels", "_n", "_sorted0")
 
     def __init__(self, k: int = DEFAULT_K) -> None:
         self._k = k
@@ -66,42 +63,19 @@ class KllSketch:
         self._levels: list[np.ndarray] = [np.empty(0, dtype=_DTYPE)]
         #: Whether level 0 is known to be in ascending order (``update(ascending=True)``).
         self._sorted0 = False
-        #: What the levels' values are differences from: the smallest value of the first
-        #: batch (``_shifted``), or a merged sketch's first part's.
-        self._origin = 0.0
-
-    def _shifted(self, values: np.ndarray, extent: tuple[float, float] | None) -> np.ndarray:
-        """float64 values (shape (n,), n >= 1) as float32 differences from the origin (set
-        to their minimum when the sketch is empty): a new array. Differences beyond
-        float32's range are clipped, not turned into infinities. Monotone: values in
-        ascending order stay so."""
-        lo, hi = extent if extent is not None else (values.min(), values.max())
-        if self._n == 0:
-            self._origin = float(lo)
-        shifted = values - self._origin
-        if lo - self._origin < -_LIMIT or hi - self._origin > _LIMIT:
-            np.clip(shifted, -_LIMIT, _LIMIT, out=shifted)
-        return shifted.astype(_DTYPE)
 
     # -- building ---------------------------------------------------------------------
-    def update(
-        self,
-        values: np.ndarray,
-        *,
-        extent: tuple[float, float] | None = None,
-        ascending: bool = False,
-    ) -> None:
-        """Add float values (any shape; NaN is not allowed).
+    def update(self, values: np.ndarray, *, ascending: bool = False) -> None:
+        """Add float values (any shape; NaN is not allowed), copied: the sketch sorts its
+        own arrays in place.
 
-        ``extent``, the values' (min, max) when the caller knows it, saves two passes.
         ``ascending=True`` says the values are in ascending order with no -0.0 among
         zeros (whole numbers counted and repeated, say): the next compaction checks the
         order in one pass and then skips its sort, whose result would be the same.
         """
-        values = np.asarray(values, dtype=np.float64).ravel()
+        values = np.array(values, dtype=_DTYPE).ravel()
         if values.size == 0:
             return
-        values = self._shifted(values, extent)
         self._n += int(values.size)
         level0 = self._levels[0]
         self._levels[0] = np.concatenate([level0, values]) if level0.size else values
@@ -124,7 +98,7 @@ class KllSketch:
         if self._n or values.size == 0:
             self.update(np.repeat(values, counts), ascending=True)
             return
-        runs: list[_Runs | None] = [(self._shifted(values, (values[0], values[-1])), counts)]
+        runs: list[_Runs | None] = [(values, counts)]
         self._n = int(counts.sum())
         while True:
             capacities = _capacities(self._k, len(runs))
@@ -165,20 +139,10 @@ class KllSketch:
         out = KllSketch(max(self._k, other._k))
         out._n = self._n + other._n
         out._compactions = self._compactions + other._compactions
-        # This sketch's origin; the other's values are moved onto it (in float64), which
-        # keeps their precision while both origins lie within the data's spread.
-        out._origin = self._origin if self._n else other._origin
-        theirs = other._levels
-        if other._origin != out._origin:
-            move = other._origin - out._origin
-            with np.errstate(over="ignore"):
-                theirs = [
-                    np.clip(lv.astype(np.float64) + move, -_LIMIT, _LIMIT).astype(_DTYPE)
-                    for lv in theirs
-                ]
-        depth = max(len(self._levels), len(theirs))
+        depth = max(len(self._levels), len(other._levels))
         out._levels = [
-            np.concatenate([_level(self._levels, h), _level(theirs, h)]) for h in range(depth)
+            np.concatenate([_level(self._levels, h), _level(other._levels, h)])
+            for h in range(depth)
         ]
         out._compress()
         return out
@@ -257,7 +221,6 @@ class KllSketch:
             [np.full(lv.size, 2**h, dtype=np.float64) for h, lv in enumerate(self._levels)]
         )
         order = np.argsort(values, kind="stable")
-        # Differences from the origin, as float64: queries compare in the same terms.
         return values[order].astype(np.float64), np.cumsum(weights[order])
 
     def quantiles(self, ranks: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -266,16 +229,12 @@ class KllSketch:
             return np.full(ranks.shape, np.nan)
         values, cum = self._sorted_view()
         idx = np.searchsorted(cum, ranks * cum[-1], side="left")
-        return values[np.clip(idx, 0, values.size - 1)] + self._origin
+        return values[np.clip(idx, 0, values.size - 1)]
 
     def cdf(self, points: Sequence[float] | np.ndarray, *, inclusive: bool = True) -> np.ndarray:
-        # The points as the values are held (float32 differences from the origin), so a
-        # point equal to a value is counted as that value, whatever the rounding.
+        points = np.asarray(points, dtype=np.float64)
         if self._n == 0:
-            return np.zeros(np.shape(points))
-        moved = np.asarray(points, dtype=np.float64) - self._origin
-        with np.errstate(over="ignore"):
-            points = np.clip(moved, -_LIMIT, _LIMIT).astype(_DTYPE).astype(np.float64)
+            return np.zeros(points.shape)
         values, cum = self._sorted_view()
         idx = np.searchsorted(values, points, side="right" if inclusive else "left")
         total = cum[-1]
@@ -289,9 +248,13 @@ class KllSketch:
             + [lv.size for lv in self._levels],
             dtype="<i8",
         )
-        origin = np.array([self._origin], dtype="<f8")
-        body = np.concatenate(self._levels).astype("<f4")
-        return b64(header.tobytes() + origin.tobytes() + body.tobytes())
+        body = np.concatenate(self._levels)
+        # Values that float32 holds exactly (whole numbers below 2**24, say) are written
+        # as float32: half the bytes, read back the same (``from_b64`` tells the width).
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, so not equal
+            narrow = body.astype("<f4")
+        body = narrow if np.array_equal(narrow, body) else body.astype("<f8")
+        return b64(header.tobytes() + body.tobytes())
 
     @classmethod
     def from_b64(cls, text: str) -> KllSketch:
@@ -303,16 +266,14 @@ class KllSketch:
         sizes = np.frombuffer(raw[32 : 32 + 8 * depth], dtype="<i8")
         rest = raw[32 + 8 * depth :]
         held = int(sizes.sum())
-        # The origin (float64), then the values; a sketch saved before 2026-12-01 has no
-        # origin: its values are themselves (origin 0).
-        origin = 0.0
-        if held >= 0 and len(rest) == 8 + 4 * held:
-            origin, rest = float(np.frombuffer(rest[:8], dtype="<f8")[0]), rest[8:]
-        if held < 0 or len(rest) != 4 * held or not math.isfinite(origin):
+        # float64 values, or float32 (values it holds exactly, or any value in a sketch
+        # saved before 2026-12-01).
+        width = len(rest) // held if held and len(rest) % held == 0 else 8
+        if width not in (4, 8) or len(rest) != width * held:
             raise ValueError("quantile sketch is truncated")
-        body = np.frombuffer(rest, dtype="<f4")
+        body = np.frombuffer(rest, dtype="<f4" if width == 4 else "<f8")
         out = cls(k)
-        out._n, out._compactions, out._origin = n, compactions, origin
+        out._n, out._compactions = n, compactions
         bounds = np.cumsum(np.concatenate([[0], sizes]))
         out._levels = [body[bounds[i] : bounds[i + 1]].astype(_DTYPE) for i in range(depth)]
         return out

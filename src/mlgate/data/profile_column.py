@@ -88,7 +88,7 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
         # (a float column is left to the sort, which may order -0.0 among its zeros).
         quantiles.update_counted(*counted)
     elif lo is not None and hi is not None:
-        quantiles.update(arr, extent=(lo, hi))
+        quantiles.update(arr)
     # Hashed as floats, whole or not, so that a part of whole numbers and a part of
     # fractions hash the same value (1 and 1.0) alike when merged. A value's hash is the
     # same however often it occurs, so counted values are hashed once each.

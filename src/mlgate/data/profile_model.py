@@ -29,8 +29,7 @@ from mlgate.errors import InputError
 
 FORMAT = "mlgate.profile"
 FORMAT_VERSION = 3
-#: Versions this mlgate reads: 2 differs only in its quantile sketches, which hold the
-#: values themselves as float32 (3: differences from an origin).
+#: Versions this mlgate reads: 2 differs only in its quantile sketches' float32 values.
 READABLE_VERSIONS = (2, 3)
 
 NUMERIC, BOOLEAN, STRING, DATETIME, NULL, OTHER = (
