@@ -33,6 +33,9 @@ from mlgate.data.sketches import FrequentSketch
 TOP_PER_BATCH = 2048
 #: The columns of a batch's value counts, named apart from any user column.
 VALUE, COUNT = "value", "count"
+#: Whole numbers of at least this magnitude are not all floats (2**53 + 1 is none): the
+#: one bound for counting, hashing, measuring and writing whole numbers as floats.
+_FLOAT_EXACT = 2.0**53
 
 
 def profile_series(s: pl.Series) -> ColumnProfile:
@@ -142,10 +145,6 @@ def _numeric(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
     )
 
 
-#: Whole numbers of at least this magnitude are not all floats (2**53 + 1 is none).
-_FLOAT_EXACT = 2.0**53
-
-
 def _distinct_of_big_ints(values: pl.Series, as_float: np.ndarray) -> HllSketch:
     """The distinct sketch of an integer column (no nulls) that holds values beyond
     2**53, and ``as_float``, their float64 copy: values within 2**53 are hashed as floats,
@@ -185,12 +184,13 @@ def _counted_ints(values: pl.Series) -> tuple[np.ndarray, np.ndarray] | None:
     """``_small_range_counts`` of an integer column (no nulls) counted from its integers,
     not from a float copy: the distinct values (float64, ascending) and their counts,
     or None when the column is no integer type NumPy holds, is empty, spans more than
-    SMALL_RANGE, or holds values a float cannot (beyond 2**53, left to the float path)."""
+    SMALL_RANGE, or holds values a float cannot (beyond 2**53, which ``_numeric``
+    counts as integers)."""
     if values.dtype not in _NUMPY_INTS or values.is_empty():
         return None
     ints = values.to_numpy()
     lo, hi = int(ints.min()), int(ints.max())
-    if hi - lo > SMALL_RANGE or max(-lo, hi) >= 2**53:
+    if hi - lo > SMALL_RANGE or max(-lo, hi) >= _FLOAT_EXACT:
         return None
     # Within 2**53 every value fits an int64, so the offsets neither wrap nor overflow
     # (an int8 column's 127 - (-128) would).
@@ -256,7 +256,7 @@ def _whole_numbers(arr: np.ndarray) -> bool:
     head = arr[:64]  # a measurement shows a fraction at once: no pass over the rest
     if not np.all(np.floor(head) == head):
         return False
-    return bool(np.all(np.floor(arr) == arr) and max(-arr.min(), arr.max()) < 2.0**53)
+    return bool(np.all(np.floor(arr) == arr) and max(-arr.min(), arr.max()) < _FLOAT_EXACT)
 
 
 def _categorical(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
@@ -290,7 +290,7 @@ def _datetime(base: ColumnProfile, values: pl.Series) -> ColumnProfile:
 def _number_key(x: pl.Expr) -> pl.Expr:
     """A number as the frequent-values key: whole numbers as integers ("10", not "10.0"),
     so they match the keys of integer columns and schema domains."""
-    whole = (x == x.floor()) & (x.abs() < 2.0**53)
+    whole = (x == x.floor()) & (x.abs() < _FLOAT_EXACT)
     return (
         pl.when(whole)
         .then(x.cast(pl.Int64, strict=False).cast(pl.String))
