@@ -57,6 +57,11 @@ class PlainKll:
 
 
 def _state(sketch: KllSketch) -> list[bytes]:
+    """The sketch's levels as bytes, once its claims of order are checked: a level above
+    0 that it holds to be in order (and so never sorts again) must be."""
+    for h, (level, ordered) in enumerate(zip(sketch._levels, sketch._ordered, strict=True)):
+        if h and ordered:
+            assert np.all(level[:-1] <= level[1:]), f"level {h} is held in order and is not"
     return [lv.tobytes() for lv in sketch._levels]
 
 
@@ -139,10 +144,10 @@ def test_counted_values_give_the_sketch_of_repeating_them(case: int) -> None:
     counted.update_counted(values, counts)
     repeated.update(np.repeat(values, counts), ascending=True)
     assert _state(counted) == _state(repeated)
-    assert (counted.n, counted._compactions, counted._sorted0) == (
+    assert (counted.n, counted._compactions, counted._ordered[0]) == (
         repeated.n,
         repeated._compactions,
-        repeated._sorted0,
+        repeated._ordered[0],
     )
     plain = PlainKll()
     plain.update(np.random.default_rng(case).permutation(np.repeat(values, counts)))
@@ -204,3 +209,20 @@ def test_values_float32_holds_exactly_are_saved_in_half_the_bytes():
         again = KllSketch.from_b64(sketch.to_b64())
         assert _state(again) == _state(sketch)
     assert len(whole.to_b64()) < 0.7 * len(fractions.to_b64())
+
+
+@pytest.mark.parametrize("seed", [10, 11])
+def test_large_batches_after_small_ones_give_the_plain_algorithms_sketch(seed: int) -> None:
+    # Large promotions merged into levels that already hold values (in order), with
+    # ties between them of both zeros' signs: the stable sort's order, bit for bit.
+    rng = np.random.default_rng(seed)
+    sketch, plain = KllSketch(), PlainKll()
+    for size in (700, 5_000, 131_072, 40_000, 250_001, 3, 131_072):
+        values = rng.integers(-3, 4, size).astype(float)
+        values[rng.random(size) < 0.5] *= -1.0  # -0.0 among the zeros
+        if size > 100_000:
+            values[: size // 2] = rng.normal(size=size // 2)
+        sketch.update(values)
+        plain.update(values)
+        assert _state(sketch) == [lv.tobytes() for lv in plain.levels]
+    assert any(lv.size and np.signbit(lv[lv == 0.0]).any() for lv in sketch._levels[1:])

@@ -186,3 +186,24 @@ def test_few_strings_hash_alike_without_arrow(monkeypatch):
     assert hashing.hash_strings(pl.Series([None, None], dtype=pl.String)).size == 0
     only_long = pl.Series(["y" * 2_000, "z" * 5_000])
     assert hashing.hash_strings(only_long).tolist() == [_string_hash(v) for v in only_long]
+
+
+@pytest.mark.parametrize(
+    ("distinct", "repeat", "head_repeats"),
+    [
+        (0, 1, 0),  # no rows
+        (10, 2, 0),  # fewer distinct hashes than k
+        (50_000, 1, 0),  # many: estimated
+        (5_000, 3, 0),  # each hash three times, more than k distinct
+        (30_000, 1, 20_000),  # the smallest hash 20,000 times: the head is one value
+    ],
+)
+def test_a_sketch_of_sorted_hashes_is_the_sketch_of_the_same_hashes(
+    distinct: int, repeat: int, head_repeats: int
+) -> None:
+    hashes = np.sort(hash_ints(np.arange(distinct).repeat(repeat)))
+    hashes = np.concatenate([np.full(head_repeats, hashes[0] if distinct else 0), hashes])
+    expected = ThetaSketch.of(np.random.default_rng(0).permutation(hashes), k=1_024)
+    got = ThetaSketch.of_sorted(hashes, k=1_024)
+    assert (got.theta, got.hashes.tolist()) == (expected.theta, expected.hashes.tolist())
+    assert got.hashes.base is None  # a copy: the batch's array is not kept

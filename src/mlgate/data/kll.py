@@ -29,6 +29,9 @@ _MIN_CAPACITY = 8
 #: few values, and a current batch moved wholly past the reference's range counted as
 #: inside it. Sketches saved as float32 are still read (``from_b64``).
 _DTYPE = np.float64
+#: Promotions of at least this many values are merged into a level in order at once;
+#: smaller ones are gathered and sorted when their level is compacted.
+_MERGE_FROM = 4096
 #: A sorted level held as runs: distinct values and how often each occurs.
 _Runs = tuple[np.ndarray, np.ndarray]
 
@@ -54,32 +57,44 @@ def _offset(compactions: int, h: int, n: int) -> int:
 class KllSketch:
     """Mergeable quantiles of float values with rank error of about 1/k (1% at k=300)."""
 
-    __slots__ = ("_compactions", "_k", "_levels", "_n", "_sorted0")
+    __slots__ = ("_compactions", "_k", "_levels", "_n", "_ordered")
 
     def __init__(self, k: int = DEFAULT_K) -> None:
         self._k = k
         self._n = 0
         self._compactions = 0
         self._levels: list[np.ndarray] = [np.empty(0, dtype=_DTYPE)]
-        #: Whether level 0 is known to be in ascending order (``update(ascending=True)``).
-        self._sorted0 = False
+        #: Whether each level is in ascending order. For level 0 a caller's promise
+        #: (``update(ascending=True)``), checked before it is trusted; above, known from
+        #: how the level was built (a sorted level's promotions, merged in order).
+        self._ordered: list[bool] = [False]
 
     # -- building ---------------------------------------------------------------------
-    def update(self, values: np.ndarray, *, ascending: bool = False) -> None:
+    def update(self, values: np.ndarray, *, ascending: bool = False, copy: bool = True) -> None:
         """Add float values (any shape; NaN is not allowed), copied: the sketch sorts its
         own arrays in place.
 
         ``ascending=True`` says the values are in ascending order with no -0.0 among
         zeros (whole numbers counted and repeated, say): the next compaction checks the
         order in one pass and then skips its sort, whose result would be the same.
+        ``copy=False`` hands over a writable float64 array that the caller no longer
+        needs: the sketch may sort it in place instead of copying it (a batch-sized
+        copy, and its fresh pages, saved).
         """
-        values = np.array(values, dtype=_DTYPE).ravel()
+        values = np.asarray(values, dtype=_DTYPE).ravel()
         if values.size == 0:
             return
         self._n += int(values.size)
         level0 = self._levels[0]
-        self._levels[0] = np.concatenate([level0, values]) if level0.size else values
-        self._sorted0 = ascending
+        # One copy at most: the concatenation, or the values themselves for an empty
+        # level (copied unless handed over).
+        if level0.size:
+            self._levels[0] = np.concatenate([level0, values])
+        elif copy or not values.flags.writeable:
+            self._levels[0] = values.copy()
+        else:
+            self._levels[0] = values
+        self._ordered[0] = ascending
         self._compress()
 
     def update_counted(self, values: np.ndarray, counts: np.ndarray) -> None:
@@ -115,7 +130,9 @@ class KllSketch:
         self._levels = [
             np.empty(0, dtype=_DTYPE) if r is None else np.repeat(r[0], r[1]) for r in runs
         ]
-        self._sorted0 = len(runs) == 1  # as ``update``: level 0 in order until compacted
+        # Every level repeats ascending runs. Level 0 keeps ``update``'s promise (in
+        # order until compacted), which its compaction checks.
+        self._ordered = [len(runs) == 1] + [True] * (len(runs) - 1)
 
     def _compact_runs(self, runs: _Runs, h: int) -> tuple[_Runs | None, _Runs]:
         """``_compact`` of a sorted level held as runs: (what stays, what is promoted)."""
@@ -144,6 +161,7 @@ class KllSketch:
             np.concatenate([_level(self._levels, h), _level(other._levels, h)])
             for h in range(depth)
         ]
+        out._ordered = [False] * depth
         out._compress()
         return out
 
@@ -152,41 +170,57 @@ class KllSketch:
             capacities = _capacities(self._k, len(self._levels))
             sizes = [lv.size for lv in self._levels]
             if sum(sizes) <= sum(capacities):
-                return
+                break
             h = next(
                 i
                 for i, (size, cap) in enumerate(zip(sizes, capacities, strict=True))
                 if size >= cap
             )
             self._compact(h)
+        # Promotions are views of the level they came from (``_compact``), and level 0
+        # may be a view of values handed over (``update(copy=False)``): the few values
+        # that stay are copied, so that the large array goes.
+        for h in range(len(self._levels)):
+            if self._levels[h].base is not None:
+                self._levels[h] = self._levels[h].copy()
 
     def _compact(self, h: int) -> None:
-        # Level 0 is unsorted input: quicksort. Higher levels are a few sorted runs,
-        # which the stable sort (timsort) merges in near-linear time; a level that holds
-        # a single run (a large batch's promotions) is sorted already, which a vectorised
-        # check tells ten times faster than timsort's own scan. Every level is an array
-        # of this sketch's own (from a concatenation, a copy or a decoding), so it is
-        # sorted in place: no batch-sized copy.
+        # Level 0 is unsorted input: quicksort, unless it was promised in order (and a
+        # pass confirms it). A level above that is not known to be in order (after a
+        # merge of sketches, or small promotions gathered) is a few sorted runs, which
+        # the stable sort (timsort) merges in near-linear time. Every level that may be
+        # sorted is an array of this sketch's own (a concatenation, a copy or a
+        # decoding), so it is sorted in place: no batch-sized copy.
         level = self._levels[h]
         if h == 0:
-            # Values promised in order are checked (a pass), never trusted blindly.
-            if not (self._sorted0 and _is_sorted(level)):
+            if not (self._ordered[0] and _is_sorted(level)):
                 level.sort(kind="quicksort")
-        elif not _is_sorted(level):
+        elif not (self._ordered[h] or _is_sorted(level)):
             level.sort(kind="stable")
         keep = level[:1] if level.size % 2 else level[:0]
         pairs = level[keep.size :]
         # Seeded by the sketch's own history: the same input gives the same sketch.
         offset = _offset(self._compactions, h, self._n)
         self._compactions += 1
-        promoted = pairs[offset::2]
+        promoted = pairs[offset::2]  # a view, in order
         self._levels[h] = keep.copy()
-        if h == 0:
-            self._sorted0 = False
+        self._ordered[h] = h > 0  # level 0 waits for the next update's promise
         if h + 1 == len(self._levels):
             self._levels.append(np.empty(0, dtype=_DTYPE))
+            self._ordered.append(True)
         above = self._levels[h + 1]
-        self._levels[h + 1] = np.concatenate([above, promoted]) if above.size else promoted.copy()
+        if not above.size:
+            self._levels[h + 1], self._ordered[h + 1] = promoted, True
+        elif self._ordered[h + 1] and promoted.size >= _MERGE_FROM:
+            # A large promotion into a level in order: merged in one pass, where a
+            # concatenation would be checked and sorted again. Each value of the level
+            # goes before the promoted values equal to it, where the stable sort of
+            # (level, promoted) puts it: the same array, bit for bit (-0.0 and 0.0).
+            at = np.searchsorted(promoted, above, side="left")
+            self._levels[h + 1] = np.insert(promoted, at, above)
+        else:
+            self._levels[h + 1] = np.concatenate([above, promoted])
+            self._ordered[h + 1] = False
 
     # -- querying ---------------------------------------------------------------------
     @property
@@ -276,6 +310,7 @@ class KllSketch:
         out._n, out._compactions = n, compactions
         bounds = np.cumsum(np.concatenate([[0], sizes]))
         out._levels = [body[bounds[i] : bounds[i + 1]].astype(_DTYPE) for i in range(depth)]
+        out._ordered = [False] * depth
         return out
 
 

@@ -255,7 +255,8 @@ _Parts = Callable[[], tuple[DatasetProfile, np.ndarray]]
 def _profile_frame(
     df: pl.DataFrame, source: str, pool: Executor | None = None
 ) -> tuple[DatasetProfile, np.ndarray]:
-    """One batch's profile (without its duplicate count) and its rows' hashes."""
+    """One batch's profile (without its duplicate count) and its rows' hashes (in
+    ascending order)."""
     return _start_frame(df, source, pool)()
 
 
@@ -287,7 +288,7 @@ def _assemble(
     rows: int, columns: tuple[ColumnProfile, ...], hashes: np.ndarray, source: str
 ) -> tuple[DatasetProfile, np.ndarray]:
     part = DatasetProfile(
-        rows=rows, columns=columns, row_hashes=ThetaSketch.of(hashes), source=source
+        rows=rows, columns=columns, row_hashes=ThetaSketch.of_sorted(hashes), source=source
     )
     return part, hashes
 

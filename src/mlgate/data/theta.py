@@ -47,6 +47,18 @@ class ThetaSketch:
         """The sketch of these hashes (repeats allowed)."""
         return cls(k)._with(np.asarray(hashes, dtype=np.uint64), FULL)
 
+    @classmethod
+    def of_sorted(cls, hashes: np.ndarray, k: int = DEFAULT_K) -> ThetaSketch:
+        """``of(hashes)`` for hashes in ascending order (uint64, 1-D, repeats allowed):
+        the k + 1 smallest distinct ones are at the head, so no partition is needed."""
+        hashes = np.asarray(hashes, dtype=np.uint64)
+        head = sorted_distinct(hashes[: 2 * k + 1])
+        if head.size <= k and hashes.size > 2 * k + 1:  # the head repeats a lot
+            head = sorted_distinct(hashes)
+        if head.size > k:
+            return cls(k, head[:k].copy(), int(head[k]))
+        return cls(k, head.copy())
+
     def _with(self, hashes: np.ndarray, theta: int) -> ThetaSketch:
         """A sketch of ``hashes`` below ``theta``, cut to the k smallest distinct ones."""
         k = self._k
