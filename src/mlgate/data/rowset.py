@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlgate.data.theta import FULL, ThetaSketch, sorted_distinct
+from mlgate.data.theta import FULL, count_bounds, sorted_distinct
 
 #: Distinct rows counted exactly; beyond, the count is estimated (8 bytes a row: 32 MB).
 MAX_EXACT = 2**22
@@ -188,11 +188,12 @@ class RowHashSet:
         self._compact()
         if self._theta == FULL:
             return DuplicateCount(rows=self._rows - self._size)
-        sketch = ThetaSketch(self._cap, np.concatenate(self._sets), self._theta)
-        distinct = min(sketch.estimate, float(self._rows))
-        _, high = sketch.bounds(1.0)  # one standard error above the estimate
+        # The theta sketch's estimate, from the count held (no copy of the hashes).
+        estimate = count_bounds(self._size, self._theta, 0.0)[1]
+        _, high = count_bounds(self._size, self._theta, 1.0)  # one standard error above
+        distinct = min(estimate, float(self._rows))
         return DuplicateCount(
-            rows=max(0, round(self._rows - distinct)), exact=False, stderr=high - sketch.estimate
+            rows=max(0, round(self._rows - distinct)), exact=False, stderr=high - estimate
         )
 
 

@@ -106,25 +106,13 @@ class ThetaSketch:
         return int(self._hashes.size)
 
     @property
-    def _fraction(self) -> float:
-        return self._theta / _TWO64
-
-    @property
     def estimate(self) -> float:
-        return float(self._hashes.size) / self._fraction
+        return count_bounds(self._hashes.size, self._theta, 0.0)[1]
 
     def bounds(self, std_devs: float = 3.0) -> tuple[float, float]:
-        """Lower and upper bounds on the distinct count at ``std_devs`` standard deviations.
-
-        Each distinct value is below theta with probability p, so the retained count is
-        binomial: the estimate's standard deviation is sqrt(count * (1 - p)) / p.
-        """
-        if self.is_exact:
-            return float(self._hashes.size), float(self._hashes.size)
-        p = self._fraction
-        count = float(self._hashes.size)
-        spread = std_devs * math.sqrt(count * (1.0 - p)) / p
-        return max(count, count / p - spread), count / p + spread
+        """Lower and upper bounds on the distinct count at ``std_devs`` standard
+        deviations (``count_bounds``)."""
+        return count_bounds(self._hashes.size, self._theta, std_devs)
 
     def overlap(self, other: ThetaSketch) -> float:
         """Estimated number of distinct hashes in both sets."""
@@ -172,6 +160,21 @@ class ThetaSketch:
     @classmethod
     def from_b64(cls, text: str) -> ThetaSketch:
         return cls.from_bytes(unb64(text))
+
+
+def count_bounds(count: int, theta: int, std_devs: float) -> tuple[float, float]:
+    """Bounds on the distinct count of a set whose ``count`` distinct hashes below
+    ``theta`` are held (every one when theta is ``FULL``), at ``std_devs`` standard
+    deviations; at 0, both are the estimate, count / p for p = theta / 2**64.
+
+    Each distinct value is below theta with probability p, so the retained count is
+    binomial: the estimate's standard deviation is sqrt(count * (1 - p)) / p.
+    """
+    if theta >= FULL:
+        return float(count), float(count)
+    p = theta / _TWO64
+    spread = std_devs * math.sqrt(count * (1.0 - p)) / p
+    return max(float(count), count / p - spread), count / p + spread
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
