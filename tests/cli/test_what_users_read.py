@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -102,6 +103,20 @@ def test_profile_table_shows_datetime_extremes_as_dates(
     assert "e+" not in out
     code, out, _ = mlgate("profile", dated[0], "--format", "json")
     assert json.loads(out)["columns"][0]["min"] == 1356998400000000.0  # JSON stays numeric
+
+
+def test_a_standard_deviation_that_overflowed_is_shown_as_not_known(
+    mlgate: Run, tmp_path: Path
+) -> None:
+    # Squares of values near 1e200 pass float64's range: the sd is not inf.
+    values = np.random.default_rng(3).normal(size=500) * 1e200
+    pl.DataFrame({"x": values, "y": values / 1e200}).write_parquet(tmp_path / "big.parquet")
+    code, out, _ = mlgate("profile", tmp_path / "big.parquet")
+    assert code == 0
+    row = next(line for line in out.splitlines() if "│ x " in line)
+    assert row.split("│")[-2].strip() == "", row  # the std cell: empty, not "inf"
+    other = next(line for line in out.splitlines() if "│ y " in line)
+    assert f"{np.std(values / 1e200, ddof=1):.4g}" in other
 
 
 def test_html_report_shows_datetime_extremes_as_dates(

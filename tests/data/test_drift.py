@@ -530,3 +530,22 @@ def test_a_spread_beyond_float32s_range_is_still_measured():
     report = mlgate.check_data(pl.DataFrame({"x": ref}), pl.DataFrame({"x": cur}))
     failed = {f.name for f in report.findings if f.status is Status.FAIL}
     assert "quality.out_of_range" in failed, report.findings
+
+
+@pytest.mark.parametrize("size", [1e160, 1e300])
+def test_values_whose_squares_overflow_are_measured_in_their_own_spread(size):
+    # Beyond about 1e154 the sum of squared deviations is inf: the distance was then
+    # divided by |mean|, and clean halves read 1.2 "standard deviations" apart, saved
+    # from a false alarm only by the noise test. The central half's width stands in.
+    rng = np.random.default_rng(7)
+    ref = pl.DataFrame({"x": rng.normal(size=5_000) * size})
+    same = pl.DataFrame({"x": rng.normal(size=5_000) * size})
+    wider = pl.DataFrame({"x": rng.normal(size=5_000) * size * 2 + size / 2})
+    assert math.isinf(profile(ref).columns[0].moments.std)
+    clean = _drift(_compare(ref, same), "x")
+    assert clean.status is Status.PASS and clean.details["statistic"] < 0.1, clean.message
+    moved = _drift(_compare(ref, wider), "x")
+    assert moved.status is Status.FAIL
+    assert moved.details["mean_shift_std"] == pytest.approx(0.5, abs=0.1), moved.message
+    assert moved.details["std_ratio"] == pytest.approx(2.0, abs=0.15), moved.message
+    assert "spread x" in moved.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -120,7 +121,8 @@ def _profile_table(prof: Any) -> str:
             extreme(c.min, c.kind),
             extreme(c.max, c.kind),
             _num(c.moments.mean if c.moments.n else None),
-            _num(c.moments.std),
+            # inf where the squares of values beyond about 1e154 overflowed: not known.
+            _num(c.moments.std if math.isfinite(c.moments.std) else None),
         )
     console.print(table)
     return buf.getvalue()

@@ -32,12 +32,20 @@ def compare_numeric(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
     qa = ref.quantiles.quantiles(grid)
     qb = cur.quantiles.quantiles(grid)
     scale = ref.moments.std
+    std_ratio = cur.moments.std / ref.moments.std if ref.moments.std else math.nan
+    if math.isinf(scale):
+        # Values beyond about 1e154: their squares pass float64's range, so the sum of
+        # squared deviations is inf though the spread is not. The central half's width
+        # stands in, as a normal's standard deviation (IQR / 1.349).
+        ref_iqr, cur_iqr = _iqr(ref.quantiles), _iqr(cur.quantiles)
+        scale = ref_iqr / _IQR_PER_STD
+        if ref_iqr > 0.0 and not math.isfinite(std_ratio):
+            std_ratio = cur_iqr / ref_iqr
     if not math.isfinite(scale) or scale <= 0.0:
         scale = abs(ref.moments.mean) or 1.0
     effect = float(np.mean(np.abs(qa - qb))) / scale
     a2, p_value, linf = _anderson_darling(ref.quantiles, cur.quantiles, grid)
     mean_shift = (cur.moments.mean - ref.moments.mean) / scale
-    std_ratio = cur.moments.std / ref.moments.std if ref.moments.std else math.nan
     notes = []
     if abs(mean_shift) >= 0.25:
         notes.append(f"mean moved {mean_shift:+.2f} standard deviations")
@@ -53,6 +61,17 @@ def compare_numeric(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
         "std_ratio": round(std_ratio, 4) if math.isfinite(std_ratio) else None,
     }
     return Comparison("wasserstein", effect, p_value, details, ", ".join(notes))
+
+
+#: A normal distribution's interquartile range, in standard deviations.
+_IQR_PER_STD = 1.3489795
+
+
+def _iqr(sketch: KllSketch) -> float:
+    """The interquartile range of a sketch's values (inf where it passes float64's)."""
+    low, high = sketch.quantiles([0.25, 0.75])
+    with np.errstate(over="ignore"):
+        return float(high - low)
 
 
 #: Common conversions, by factor: current = factor x reference (or its inverse).
