@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
-from mlgate._format import extreme, percent, timestamp
+import mlgate
+from mlgate._format import VALUE_CHARS, extreme, percent, quoted, timestamp
 
 
 @pytest.mark.parametrize(
@@ -29,3 +31,23 @@ def test_extreme_by_kind() -> None:
     assert extreme(1356998400000000.0, "numeric") == "1.357e+15"
     assert extreme(None, "numeric") == ""
     assert extreme(float("nan"), "datetime") == ""
+
+
+def test_a_long_value_is_quoted_cut_with_its_length() -> None:
+    assert quoted("red") == "'red'" and quoted(25) == "25"
+    text = quoted("x" * 1_500)
+    assert text == f"{'x' * VALUE_CHARS!r}… (1,500 characters)"
+    assert quoted("y" * VALUE_CHARS) == repr("y" * VALUE_CHARS)  # at the limit: whole
+
+
+def test_a_long_category_is_cut_in_every_message_and_whole_in_the_details() -> None:
+    long = "lorem ipsum " * 125  # 1,500 characters
+    ref = pl.DataFrame({"c": ["a", "b", "c", "d"] * 500})
+    cur = pl.DataFrame({"c": ["a", "b", "c", long] * 500})
+    report = mlgate.check_data(ref, cur)
+    failed = [f for f in report.findings if f.status.name == "FAIL"]
+    assert {"quality.out_of_domain", "drift.categorical"} <= {f.name for f in failed}
+    for finding in failed:
+        assert long not in finding.message and "(1,500 characters)" in finding.message
+    [domain] = [f for f in failed if f.name == "quality.out_of_domain"]
+    assert domain.details["unexpected_values"] == [long]

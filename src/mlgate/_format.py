@@ -1,4 +1,4 @@
-"""Numbers as people read them, in one place for messages, tables and reports.
+"""Numbers and values as people read them, in one place for messages, tables and reports.
 
 JSON keeps the numbers themselves (a datetime as microseconds since the epoch, a share
 as a fraction); these are for text only.
@@ -46,3 +46,15 @@ def extreme(value: float | None, kind: str, digits: int = 4) -> str:
     if kind == "datetime":
         return timestamp(value)
     return f"{value:.{digits}g}"
+
+
+#: Characters of a value shown in a message; a longer one (a document in a cell) is cut.
+VALUE_CHARS = 60
+
+
+def quoted(value: object) -> str:
+    """A data value as a message quotes it (``repr``), a long text cut to its first
+    VALUE_CHARS characters with its length said: ``'aaaa…' (1,500 characters)``."""
+    if isinstance(value, str) and len(value) > VALUE_CHARS:
+        return f"{value[:VALUE_CHARS]!r}… ({len(value):,} characters)"
+    return repr(value)

@@ -51,7 +51,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from mlgate._format import percent
+from mlgate._format import percent, quoted
 from mlgate.data.comparison import ALPHA
 from mlgate.data.drift_categorical import (
     VANISHED_SHARE,
@@ -170,7 +170,7 @@ def compare_column(
     size = f"{label} distance {result.effect:.3f} (threshold {drift.threshold:g})"
     note = f"; {result.note}" if result.note else ""
     if result.vanished:
-        gone = ", ".join(repr(v) for v in result.vanished[:5])
+        gone = ", ".join(quoted(v) for v in result.vanished[:5])
         share = f"{VANISHED_SHARE:.0%}"
         return Finding(
             name,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlgate._format import percent
+from mlgate._format import percent, quoted
 from mlgate.data.comparison import ALPHA, Comparison
 from mlgate.data.profile import ColumnProfile
 from mlgate.data.tails import binomial_sf, chi2_sf
@@ -83,16 +83,15 @@ def compare_categorical(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
     appeared = [i for i in range(len(keys)) if cur_share[i] >= VANISHED_SHARE and ca[i] == 0.0]
     notes = []
     if gone:
-        notes.append(
-            "gone: " + ", ".join(f"{keys[i]!r} (was {percent(ref_share[i])})" for i in gone[:5])
-        )
+        shown = (f"{quoted(keys[i])} (was {percent(ref_share[i])})" for i in gone[:5])
+        notes.append("gone: " + ", ".join(shown))
     if appeared:
-        shown = (f"{keys[i]!r} ({percent(cur_share[i])})" for i in appeared[:5])
+        shown = (f"{quoted(keys[i])} ({percent(cur_share[i])})" for i in appeared[:5])
         notes.append("new: " + ", ".join(shown))
     if not notes and keys:
         i = int(np.argmax(np.abs(ref_share - cur_share)))
         change = f"{percent(ref_share[i])} -> {percent(cur_share[i])}"
-        notes.append(f"largest change {keys[i]!r}: {change}")
+        notes.append(f"largest change {quoted(keys[i])}: {change}")
     details: dict[str, object] = {
         "linf_distance": round(linf, 6),
         "cells": int(np.count_nonzero(ta + tb)),

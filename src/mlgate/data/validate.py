@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from mlgate._format import percent, timestamp
+from mlgate._format import percent, quoted, timestamp
 from mlgate.data.kinds import TIME
 from mlgate.data.profile import (
     DATETIME,
@@ -561,7 +561,7 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     }
     if _above(frac, limit, total, 3.0):
         hints = _case_hints(top, allowed) + _fraction_hint(col, schema)
-        shown = ", ".join(repr(v) for v in top)
+        shown = ", ".join(quoted(v) for v in top)
         return Finding(
             "quality.out_of_domain",
             Status.FAIL,
@@ -639,7 +639,7 @@ def _key(value: object) -> str:
 def _case_hints(values: list[str], allowed: set[str]) -> str:
     folded = {a.strip().casefold(): a for a in allowed}
     pairs = [
-        f"{v!r} looks like {folded[v.strip().casefold()]!r}"
+        f"{quoted(v)} looks like {quoted(folded[v.strip().casefold()])}"
         for v in values
         if v.strip().casefold() in folded
     ]
