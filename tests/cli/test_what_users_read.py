@@ -105,18 +105,22 @@ def test_profile_table_shows_datetime_extremes_as_dates(
     assert json.loads(out)["columns"][0]["min"] == 1356998400000000.0  # JSON stays numeric
 
 
-def test_a_standard_deviation_that_overflowed_is_shown_as_not_known(
+def test_a_standard_deviation_float64_cannot_hold_is_shown_as_not_known(
     mlgate: Run, tmp_path: Path
 ) -> None:
-    # Squares of values near 1e200 pass float64's range: the sd is not inf.
-    values = np.random.default_rng(3).normal(size=500) * 1e200
-    pl.DataFrame({"x": values, "y": values / 1e200}).write_parquet(tmp_path / "big.parquet")
-    code, out, _ = mlgate("profile", tmp_path / "big.parquet")
+    # Squares of values near 1e200 pass float64's range (the sd read inf), and those of
+    # values near 1e-200 vanish (it read 0, as for a constant).
+    unit = np.random.default_rng(3).normal(size=500)
+    table = {"big": unit * 1e200, "tiny": unit * 1e-200, "unit": unit, "same": unit * 0 + 2}
+    pl.DataFrame(table).write_parquet(tmp_path / "extremes.parquet")
+    code, out, _ = mlgate("profile", tmp_path / "extremes.parquet")
     assert code == 0
-    row = next(line for line in out.splitlines() if "│ x " in line)
-    assert row.split("│")[-2].strip() == "", row  # the std cell: empty, not "inf"
-    other = next(line for line in out.splitlines() if "│ y " in line)
-    assert f"{np.std(values / 1e200, ddof=1):.4g}" in other
+    std = {
+        cells[1].strip(): cells[-2].strip()
+        for cells in (line.split("│") for line in out.splitlines())
+        if len(cells) > 3 and cells[1].strip() in table
+    }
+    assert std == {"big": "", "tiny": "", "unit": f"{np.std(unit, ddof=1):.4g}", "same": "0"}
 
 
 def test_html_report_shows_datetime_extremes_as_dates(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -121,8 +120,7 @@ def _profile_table(prof: Any) -> str:
             extreme(c.min, c.kind),
             extreme(c.max, c.kind),
             _num(c.moments.mean if c.moments.n else None),
-            # inf where the squares of values beyond about 1e154 overflowed: not known.
-            _num(c.moments.std if math.isfinite(c.moments.std) else None),
+            _num(c.known_std),  # blank where float64 cannot hold it
         )
     console.print(table)
     return buf.getvalue()

@@ -26,31 +26,41 @@ _EIGEN_BINS = 40
 def compare_numeric(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
     """A continuous column's comparison: the Wasserstein-1 distance between the two
     quantile functions over the central ranks, in reference standard deviations, with
-    the two-sample Anderson-Darling test's p-value (see ``mlgate.data.drift``)."""
+    the two-sample Anderson-Darling test's p-value (see ``mlgate.data.drift``).
+
+    Values near float64's limit (1.8e308) may overflow a difference or a mean to inf:
+    that is the honest answer for them, and NumPy's warnings are not printed."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _compare_numeric(ref, cur)
+
+
+def _compare_numeric(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
     n, m = ref.quantiles.n, cur.quantiles.n
     grid = _grid(min(n, m))
     qa = ref.quantiles.quantiles(grid)
     qb = cur.quantiles.quantiles(grid)
-    scale = ref.moments.std
-    std_ratio = cur.moments.std / ref.moments.std if ref.moments.std else math.nan
-    if math.isinf(scale):
-        # Values beyond about 1e154: their squares pass float64's range, so the sum of
-        # squared deviations is inf though the spread is not. The central half's width
-        # stands in, as a normal's standard deviation (IQR / 1.349).
+    scale, cur_std = ref.known_std, cur.known_std
+    std_ratio = cur_std / scale if scale and cur_std is not None else math.nan
+    if not scale:
+        # Values beyond about 1e154 or spread by less than about 1e-154: their squared
+        # deviations overflow or vanish (``known_std``), though the spread is there. The
+        # central half's width stands in, as a normal's standard deviation (IQR / 1.349),
+        # and so does the ratio of the two widths.
         ref_iqr, cur_iqr = _iqr(ref.quantiles), _iqr(cur.quantiles)
-        scale = ref_iqr / _IQR_PER_STD
-        if ref_iqr > 0.0 and not math.isfinite(std_ratio):
+        if math.isfinite(ref_iqr) and ref_iqr > 0.0:
+            scale = ref_iqr / _IQR_PER_STD
             std_ratio = cur_iqr / ref_iqr
-    if not math.isfinite(scale) or scale <= 0.0:
+    if scale is None or not math.isfinite(scale) or scale <= 0.0:
         scale = abs(ref.moments.mean) or 1.0
     effect = float(np.mean(np.abs(qa - qb))) / scale
     a2, p_value, linf = _anderson_darling(ref.quantiles, cur.quantiles, grid)
     mean_shift = (cur.moments.mean - ref.moments.mean) / scale
     notes = []
-    if abs(mean_shift) >= 0.25:
+    if math.isfinite(mean_shift) and abs(mean_shift) >= 0.25:
         notes.append(f"mean moved {mean_shift:+.2f} standard deviations")
     if math.isfinite(std_ratio) and (std_ratio >= 1.25 or std_ratio <= 0.8):
-        notes.append(f"spread x{std_ratio:.2f}")
+        # Two decimals, or the digits a ratio far below 1 needs (x0.0001, not x0.00).
+        notes.append(f"spread x{std_ratio:.2f}" if std_ratio >= 0.1 else f"spread x{std_ratio:.2g}")
     unit = unit_change(qa, qb, scale)
     if unit is not None:
         notes.append(unit)
@@ -110,14 +120,10 @@ def unit_change(ref_q: np.ndarray, cur_q: np.ndarray, scale: float | None = None
     """
     if len(ref_q) < 3 or np.ptp(ref_q) <= 0 or np.ptp(cur_q) <= 0:
         return None
-    # Fitted on centred, scaled quantiles: near 1e9 the raw fit was poorly conditioned
-    # (NumPy's RankWarning on every check) and near 1e300 its squares overflowed.
-    x_mean, y_mean = float(ref_q.mean()), float(cur_q.mean())
-    size = float(max(np.abs(ref_q - x_mean).max(), np.abs(cur_q - y_mean).max()))
-    x, y = (ref_q - x_mean) / size, (cur_q - y_mean) / size
-    a, b0 = np.polyfit(x, y, 1)
-    r2 = 1.0 - np.sum((y - (a * x + b0)) ** 2) / np.sum((y - y.mean()) ** 2)
-    b = y_mean + b0 * size - a * x_mean
+    fit = _line_fit(ref_q, cur_q)
+    if fit is None:  # spans float64 cannot hold (values near 1e308)
+        return None
+    a, b, r2 = fit
     if r2 >= 0.995 and a > 0 and abs(math.log(a)) >= math.log(1.2):
         spread = float(np.ptp(cur_q))
         for factor, what in UNIT_FACTORS.items():
@@ -130,6 +136,32 @@ def unit_change(ref_q: np.ndarray, cur_q: np.ndarray, scale: float | None = None
     if scale is None or not math.isfinite(scale) or scale <= 0.0:
         return None
     return _undone(ref_q, cur_q, scale)
+
+
+def _line_fit(ref_q: np.ndarray, cur_q: np.ndarray) -> tuple[float, float, float] | None:
+    """The least-squares line ``cur = a * ref + b`` through the quantiles and its R^2
+    (``np.polyfit``), or None where float64 cannot hold the arithmetic.
+
+    Fitted on centred, scaled quantiles: near 1e9 the raw fit was poorly conditioned
+    (NumPy's RankWarning on every check), near 1e300 its squares overflowed, and from
+    about 1e305 the means themselves overflowed and the fit failed (LinAlgError).
+    Centred on medians, which are values of the data and cannot overflow.
+    """
+    with np.errstate(all="ignore"):
+        x_mid, y_mid = float(np.median(ref_q)), float(np.median(cur_q))
+        size = float(max(np.abs(ref_q - x_mid).max(), np.abs(cur_q - y_mid).max()))
+        if not (math.isfinite(size) and size > 0.0):
+            return None
+        x, y = (ref_q - x_mid) / size, (cur_q - y_mid) / size
+        spread = float(np.sum((y - y.mean()) ** 2))
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and spread > 0.0):
+            return None  # the current's spread vanishes next to the reference's
+        a, b0 = np.polyfit(x, y, 1)
+        r2 = 1.0 - float(np.sum((y - (a * x + b0)) ** 2)) / spread
+        b = y_mid + b0 * size - a * x_mid
+    if not all(math.isfinite(v) for v in (a, b, r2)):
+        return None
+    return float(a), float(b), r2
 
 
 _TEMPERATURES = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,20 @@ class ColumnProfile:
         """The values a range is judged on: the finite numbers, or a datetime column's
         instants (its quantile sketch's count: none in a profile from before it had one)."""
         return self.quantiles.n if self.kind == DATETIME else self.moments.n
+
+    @property
+    def known_std(self) -> float | None:
+        """The finite values' standard deviation, or None where float64 cannot hold it:
+        values beyond about 1e154, whose squared deviations overflow (inf), or spread by
+        less than about 1e-154, whose squares lose their bits and then vanish (0 for
+        values that differ); a constant column's 0 is known. None below two values."""
+        m = self.moments
+        variance = m.variance if m.n > 1 else math.nan
+        if not math.isfinite(variance):
+            return None
+        if variance >= sys.float_info.min or (variance == 0.0 and self.min == self.max):
+            return m.std
+        return None
 
     @property
     def non_null(self) -> int:

@@ -499,7 +499,7 @@ def _digits_apart(*values: float | None) -> int:
     numbers = [float(v) for v in values if v is not None and math.isfinite(v)]
     spread = max(numbers) - min(numbers) if numbers else 0.0
     largest = max((abs(x) for x in numbers), default=0.0)
-    if spread <= 0 or largest <= 0:
+    if not (0 < spread < math.inf) or largest <= 0:  # a spread past float64's: inf
         return 6
     return min(17, max(6, math.ceil(math.log10(largest / spread)) + 3))
 

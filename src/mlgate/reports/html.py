@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -29,9 +29,6 @@ from mlgate import __version__
 from mlgate.findings import Finding, Report, Status
 from mlgate.reports import charts
 from mlgate.reports.evidence import DataEvidence, TrainingEvidence
-
-if TYPE_CHECKING:
-    from mlgate.data.moments import Moments
 
 #: Stages in the order the gate runs them; others follow in the order met.
 STAGE_ORDER = ("data", "training", "model", "pipeline", "serving")
@@ -327,10 +324,6 @@ def _num(x: Any, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
-def _known_sd(moments: Moments) -> bool:
-    return moments.n > 1 and math.isfinite(moments.std)
-
-
 # --- data columns -------------------------------------------------------------------
 
 
@@ -411,8 +404,8 @@ def _column_stats(ref: Any, cur: Any) -> str:
         parts.append("latest " + pair(lambda c: extreme(c.max, c.kind) or _NONE))
     elif base.kind == NUMERIC:
         parts.append("mean " + pair(lambda c: _num(c.moments.mean) if c.moments.n else _NONE))
-        # The sd is not known where the squares of values beyond about 1e154 overflowed.
-        parts.append("sd " + pair(lambda c: _num(c.moments.std) if _known_sd(c.moments) else _NONE))
+        # None: not known (values whose squares float64 cannot hold), or fewer than two.
+        parts.append("sd " + pair(lambda c: _num(c.known_std)))
     else:
         parts.append("distinct " + pair(lambda c: f"{c.distinct_count:,.0f}"))
     return " · ".join(parts)
