@@ -324,12 +324,29 @@ def test_markdown_says_what_was_judged_under_the_verdict_in_code_spans():
     lines = render(JUDGED, "markdown").splitlines()
     assert lines[2] == (
         "<sub>Judged: reference `data/train.parquet` (206 rows, 8 columns, "
-        "`sha256:1a2b3c4d1a2b…`), current `data/new'batch.csv` (138 rows, 8 columns, "
+        "`sha256:1a2b3c4d1a2b…`), current ``data/new`batch.csv`` (138 rows, 8 columns, "
         "`sha256:9f9f9f9f9f9f…`); commit `abc1234` on `feature-x`<br>"
         "mlgate 0.1.0, started 2026-11-30T18:03:29Z, took 1.2 s</sub>"
     )
     assert lines[4].startswith("| | Check |")
     assert "Judged" not in render(REPORT, "markdown")
+
+
+def test_markdown_code_spans_keep_backticks_and_cut_long_values_in_the_numbers():
+    from mlgate.reports.markdown import _code
+
+    assert _code("plain") == "`plain`"
+    assert _code("a`b") == "``a`b``" and _code("a``b") == "```a``b```"
+    assert _code("`edge") == "`` `edge ``"  # padded: CommonMark strips one space each side
+    long = "lorem `ipsum` " * 110
+    finding = Finding(
+        "quality.out_of_domain", Status.FAIL, "1 value outside", column="c",
+        details={"unexpected_values": [long, "short"], "observed": 0.5},
+    )  # fmt: skip
+    page = render(Report([finding]), "markdown")
+    [numbers] = [line for line in page.splitlines() if line.startswith("- `quality.out_of_domain`")]
+    assert long not in page and "(1,540 characters)" in numbers and '"short"' in numbers
+    assert len(numbers) < 300
 
 
 def test_junit_suites_carry_the_run_as_properties():

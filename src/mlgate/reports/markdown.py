@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+from mlgate._format import VALUE_CHARS
 from mlgate.findings import Finding, Report, Status
 from mlgate.reports.summary import ICONS, spans_stages, verdict_line
 from mlgate.runinfo import describe_run
@@ -64,8 +66,25 @@ def render_markdown(report: Report) -> str:
 
 
 def _code(text: str) -> str:
-    """A Markdown code span that no backtick in ``text`` can end early."""
-    return f"`{text.replace('`', chr(39))}`"
+    """A Markdown code span of ``text`` as it is: delimited by one backtick more than
+    its longest run of them, and padded where it starts or ends with one (CommonMark's
+    rule), so that no backtick in a path or a value ends it early or is changed."""
+    runs = re.findall(r"`+", text)
+    fence = "`" * (max((len(r) for r in runs), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _brief(value: object) -> object:
+    """``value`` (details, as JSON holds them) with each long text cut as messages cut
+    it (``quoted``): one 1,500-character category made a 2,000-character line."""
+    if isinstance(value, str) and len(value) > VALUE_CHARS:
+        return f"{value[:VALUE_CHARS]}… ({len(value):,} characters)"
+    if isinstance(value, dict):
+        return {k: _brief(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_brief(v) for v in value]
+    return value
 
 
 def _inline(text: str) -> str:
@@ -91,7 +110,8 @@ def _numbers(summary: str, findings: list[Finding], with_stage: bool) -> list[st
     for f in findings:
         col = f" {_code(f.column)}" if f.column else ""
         stage = f"{_cell(f.stage or '')}: " if with_stage else ""
-        details = _code(" ".join(json.dumps(dict(f.details), default=str).split("\n")))
+        text = json.dumps(_brief(dict(f.details)), default=str)
+        details = _code(" ".join(text.split("\n")))
         out.append(f"- {stage}`{f.name}`{col}: {details}")
     out += ["", "</details>", ""]
     return out
