@@ -488,3 +488,39 @@ def test_a_datetime_range_is_written_and_read_as_dates(tmp_path: Path):
     path.write_text(text.replace("max: 2013-06-30", "max: 5"))
     with pytest.raises(ConfigError, match="must both be numbers or both dates"):
         load_schema(path)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [(-0.044641636506989144, 0.05068011873981862), (1e-05, 0.5), (-1.5e-300, 2.25e17)],
+    ids=["standardised", "small", "extreme"],
+)
+def test_two_values_with_fractions_are_an_indicator_judged_as_categories(tmp_path, pair):
+    # scikit-learn's diabetes data holds sex as two standardised values: it was a
+    # continuous measurement. Written to YAML and read back, its domain must hold the
+    # same data (a profile writes 1e-5 as "0.00001", YAML as 1e-05).
+    rng = np.random.default_rng(21)
+    low, high = pair
+
+    def frame(share_high: float, n: int = 400) -> pl.DataFrame:
+        return pl.DataFrame({"sex": np.where(rng.random(n) < share_high, high, low)})
+
+    ref = frame(0.45)
+    schema = infer_schema(profile(ref))
+    assert schema.columns["sex"].kind == "categorical"
+    assert schema.columns["sex"].domain == sorted(pair)
+    path = tmp_path / "mlgate.schema.yaml"
+    path.write_text(dump_schema(schema, kind_reasons(profile(ref))))
+    assert "an indicator" in path.read_text()
+    same = check_data(ref, frame(0.45), schema=path)
+    assert not _failed(same), _failed(same)
+    assert _failed(check_data(ref, frame(0.85), schema=path)) == {("drift.categorical", "sex")}
+    new_value = frame(0.45).with_columns(pl.col("sex").replace(low, high * 3))
+    assert ("quality.out_of_domain", "sex") in _failed(check_data(ref, new_value))
+
+
+def test_three_values_with_fractions_stay_a_measurement():
+    values = np.random.default_rng(22).choice([0.5, 1.5, 2.5], 400)
+    assert infer_schema(profile(pl.DataFrame({"x": values}))).columns["x"].kind == "continuous"
+    few = pl.DataFrame({"x": [0.5, 1.5] * 5})  # ten rows: too few to call it an indicator
+    assert infer_schema(profile(few)).columns["x"].kind == "continuous"

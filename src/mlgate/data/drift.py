@@ -122,6 +122,15 @@ def default_drift(ref: ColumnProfile) -> Drift:
     return Drift(metric="wasserstein", threshold=DEFAULT_WASSERSTEIN)
 
 
+def _counted_alike(ref: ColumnProfile, cur: ColumnProfile) -> bool:
+    """Whether a numeric column's two sides compare as categories: whole-number codes on
+    both, or (an indicator held with fractions: two values) every value of both counted
+    exactly."""
+    if ref.integral:
+        return cur.integral
+    return ref.frequent_exact and cur.frequent_exact
+
+
 def compare_column(
     ref: ColumnProfile,
     cur: ColumnProfile,
@@ -132,7 +141,7 @@ def compare_column(
 ) -> Finding:
     drift = schema.drift or default_drift(ref)
     kind = "categorical" if drift.metric == "jensen_shannon" else "numeric"
-    if kind == "categorical" and ref.kind == NUMERIC and not (ref.integral and cur.integral):
+    if kind == "categorical" and ref.kind == NUMERIC and not _counted_alike(ref, cur):
         # Integer codes are counted value by value only while they are whole numbers;
         # a code column arriving with fractions is compared as numbers.
         kind = "numeric"

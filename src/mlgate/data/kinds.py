@@ -21,7 +21,9 @@ chose a kind, and the schema writes that reason beside it.
 Inference (``infer_kind``), first rule that applies:
 
 1. the storage type: dates and datetimes are time, booleans categorical, fractions
-   continuous;
+   continuous, apart from exactly two values with fractions among 20 or more rows (a
+   binary indicator encoded as numbers, as scikit-learn's diabetes data holds sex),
+   which is categorical;
 2. the name, split into words (``orderYear`` and ``order_year`` give ``order``,
    ``year``): a singular calendar word (year, month, day, hour, week, quarter, ...) whose
    values fit its calendar is time; a plural one (``years``, ``days_since``) is a
@@ -283,8 +285,27 @@ def infer_kind(col: Any) -> KindGuess | None:
     if col.kind != NUMERIC:
         return None
     if not col.integral:
+        if _two_values(col):
+            return KindGuess(CATEGORICAL, "only two values, with fractions: an indicator")
         return KindGuess(CONTINUOUS, "numbers with fractions")
     return _whole_number_kind(col)
+
+
+#: Fewest rows from which two values with fractions read as an indicator.
+INDICATOR_ROWS = 20
+
+
+def _two_values(col: Any) -> bool:
+    """Whether a numeric column holds exactly two finite values, counted exactly, over
+    at least INDICATOR_ROWS rows and no infinities."""
+    values = col.non_null - col.nan
+    return (
+        values >= INDICATOR_ROWS
+        and col.posinf == col.neginf == 0
+        and col.frequent_exact
+        and col.frequent.num_items == 2
+        and col.frequent.total_weight == values
+    )
 
 
 def _text_kind(col: Any) -> KindGuess:

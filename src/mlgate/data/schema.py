@@ -346,16 +346,17 @@ def _domain(c: ColumnProfile) -> list[str | int | bool]:
     from mlgate.data.kinds import RUN_FILL
 
     values = sorted(_domain_value(v, c) for v, _ in c.value_counts())  # type: ignore[type-var]
-    if c.kind == NUMERIC and len(values) >= 3:
+    if c.kind == NUMERIC and c.integral and len(values) >= 3:
         lo, hi = int(values[0]), int(values[-1])
         if len(values) >= RUN_FILL * (hi - lo + 1) and hi - lo < MAX_DOMAIN_VALUES:
             return list(range(lo, hi + 1))
     return values
 
 
-def _domain_value(value: str, c: ColumnProfile) -> str | int | bool:
+def _domain_value(value: str, c: ColumnProfile) -> str | int | float | bool:
     if c.kind == NUMERIC:
-        return int(value)
+        # Whole-number codes, or the two values of an indicator held with fractions.
+        return int(value) if c.integral else float(value)
     if c.kind == BOOLEAN:
         return value == "true"
     return value

@@ -536,7 +536,12 @@ def _check_domain(col: ColumnProfile, schema: ColumnSchema) -> Finding:
     allowed = {_key(v) for v in schema.domain}
     counts = col.value_counts()
     total = col.non_null - col.nan
-    unknown = [(v, c) for v, c in counts if v not in allowed]
+    if col.kind == NUMERIC:
+        # Numbers by value: a profile writes 1e-5 as "0.00001" where YAML gives 1e-05.
+        numbers = {_number(v) for v in schema.domain}
+        unknown = [(v, c) for v, c in counts if _number(v) not in numbers]
+    else:
+        unknown = [(v, c) for v, c in counts if v not in allowed]
     unseen = sum(c for _, c in unknown)
     if col.frequent_dropped and total:
         # Values beyond what the sketch kept are unknown too when the domain is small.
@@ -626,6 +631,25 @@ def _fraction_hint(col: ColumnProfile, schema: ColumnSchema) -> str:
         f" (the values now have fractions: if {col.name!r} is a measurement, not a code, "
         "set kind: continuous and a range in the schema)"
     )
+
+
+def _number(value: object) -> object:
+    """A numeric domain value or profile key as a number to compare by value: an int
+    where it is whole (exact beyond 2**53, where floats skip integers), else a float;
+    text that reads as no number stays as it is (it then matches no number)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return _number(float(value))
+            except (ValueError, OverflowError):
+                return value
+    return value
 
 
 def _key(value: object) -> str:
