@@ -580,3 +580,11 @@ def test_a_spread_that_all_but_vanished_is_written_with_its_digits() -> None:
     cur = pl.DataFrame({"x": rng.normal(size=3_000) * 1e-4})
     found = _drift(_compare(ref, cur), "x")
     assert "spread x0.0001" in found.message and "x0.00;" not in found.message, found.message
+
+
+def test_new_categories_are_listed_largest_first() -> None:
+    ref = pl.DataFrame({"c": ["a", "b"] * 500})
+    cur = pl.DataFrame({"c": ["a"] * 500 + ["x"] * 120 + ["y"] * 260 + ["z"] * 120})
+    found = _drift(_compare(ref, cur), "c")
+    assert "new: 'y' (26.0%), 'x' (12.0%), 'z' (12.0%)" in found.message, found.message
+    assert found.details["appeared"] == ["y", "x", "z"]

@@ -83,6 +83,7 @@ def test_combined_evidence_fails_the_drift_and_says_why():
     assert found, "no doubled spread at 150 rows was decided by the combination"
     assert "together a change (Fisher's method" in found[0].message
     assert "spread x" in found[0].message and "too weak alone" in found[0].message
+    assert "'x' drift: normalised Wasserstein distance" in found[0].message  # as elsewhere
 
 
 def test_the_combination_holds_its_level_on_samples_of_one_distribution():

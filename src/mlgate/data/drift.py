@@ -175,7 +175,7 @@ def compare_column(
     }
     if schema.kind is not None:
         details["kind"] = schema.kind
-    label = "normalised Wasserstein" if result.metric == "wasserstein" else "Jensen-Shannon"
+    label = _metric_label(result.metric)
     size = f"{label} distance {result.effect:.3f} (threshold {drift.threshold:g})"
     note = f"; {result.note}" if result.note else ""
     if result.vanished:
@@ -289,7 +289,7 @@ def combine_evidence(findings: list[Finding]) -> list[Finding]:
         outside = other.details.get("outside", 0)
         shape = _shape_note(f.details)
         message = (
-            f"{f.column!r} drift: {f.details.get('metric', 'drift')} distance "
+            f"{f.column!r} drift: {_metric_label(str(f.details.get('metric')))} distance "
             f"{float(f.details.get('statistic', 0.0)):.3f} (threshold "
             f"{f.details.get('threshold')}){shape}, too weak alone in this sample (p = "
             f"{p_drift:.2g}), and {outside} values outside the reference's range (p = "
@@ -298,6 +298,11 @@ def combine_evidence(findings: list[Finding]) -> list[Finding]:
         )
         out.append(replace(f, status=Status.FAIL, message=message, details=details))
     return out
+
+
+def _metric_label(metric: str) -> str:
+    """A drift metric's name as messages write it."""
+    return "normalised Wasserstein" if metric == "wasserstein" else "Jensen-Shannon"
 
 
 def _shape_note(details: dict[str, object]) -> str:

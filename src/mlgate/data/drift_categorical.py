@@ -81,6 +81,7 @@ def compare_categorical(ref: ColumnProfile, cur: ColumnProfile) -> Comparison:
     lb_ref = np.maximum(ca - ea, 0.0)
     vanished = tuple(keys[i] for i in gone if lb_ref[i] * math.log(n / (n + m)) < math.log(ALPHA))
     appeared = [i for i in range(len(keys)) if cur_share[i] >= VANISHED_SHARE and ca[i] == 0.0]
+    appeared.sort(key=lambda i: -cur_share[i])  # the largest first, as the message lists them
     notes = []
     if gone:
         shown = (f"{quoted(keys[i])} (was {percent(ref_share[i])})" for i in gone[:5])
