@@ -487,8 +487,9 @@ def test_rows_that_lost_a_column_repeat_more_and_only_warn():
 
 @pytest.mark.parametrize("order", ["ascending", "unsorted", "mixed", "claimed-falsely"])
 @pytest.mark.parametrize("cap", [100_000, 30_000, 3_000, 50])
+@pytest.mark.parametrize("buckets", [True, False], ids=["by-bucket", "one-array"])
 def test_merges_in_their_own_thread_hold_what_one_merge_of_everything_holds(
-    monkeypatch, order: str, cap: int
+    monkeypatch, order: str, cap: int, buckets: bool
 ) -> None:
     """Merges that batches start run in a thread while the pass goes on, bucket by
     bucket; whenever they run, and whether batches come sorted or not (or are said to
@@ -498,6 +499,10 @@ def test_merges_in_their_own_thread_hold_what_one_merge_of_everything_holds(
     from mlgate.data import rowset
 
     monkeypatch.setattr(rowset, "_MIN_PENDING", 2_000)
+    # By bucket: every sorted batch is split among the buckets and every merge goes
+    # bucket by bucket; one array: small sets merge as one array (the defaults' start).
+    monkeypatch.setattr(rowset, "_SPLIT_FROM", 100 if buckets else 10**9)
+    monkeypatch.setattr(rowset, "_ONE_ARRAY", 500 if buckets else 10**9)
     started = []
     monkeypatch.setattr(rowset, "_Merge", _counting(rowset._Merge, started))
     rng = np.random.default_rng(12)
