@@ -30,10 +30,12 @@ the batches wait until a quarter of the set's size waits (and at the end): each 
 is then merged on its own, arrays of a few hundred kilobytes that stay in the CPU's cache
 and reuse the allocator's memory. One sorted array of every hash, merged whole, took
 about twice the CPU: its copies of tens of megabytes were fresh pages that the
-kernel cleared each time. The sorting done over a pass is O(n log n) in all, not a
-full sort per batch. A merge that batches start runs in a thread of its own while the
-pass goes on (NumPy's sort releases the GIL). The result does not depend on when merges
-run: the set holds the distinct hashes seen, or the ``cap`` smallest of them.
+kernel cleared each time. (A set of up to 32,768 hashes is merged as one array and
+then split: 256 small sorts would cost a millisecond, a start-up cost for small files.)
+The sorting done over a pass is O(n log n) in all, not a full sort per batch. A merge
+that batches start runs in a thread of its own while the pass goes on (NumPy's sort
+releases the GIL). The result does not depend on when merges run: the set holds the
+distinct hashes seen, or the ``cap`` smallest of them.
 """
 
 from __future__ import annotations
@@ -230,8 +232,8 @@ def _merge(taken: _Taken, cap: int) -> tuple[list[np.ndarray], int, int]:
     distinct hashes sorted, how many they are in all, and the threshold below which
     they are all held: the ``cap`` smallest and the next one's value when there are
     more, else every one and ``FULL``."""
-    sets, pending, unsorted, held = taken
-    if held <= _ONE_ARRAY:
+    sets, pending, unsorted, total = taken
+    if total <= _ONE_ARRAY:
         return _merge_small(sets, pending, unsorted, cap)
     for batch in unsorted:
         _split(np.sort(batch), pending)
