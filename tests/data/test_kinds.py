@@ -508,7 +508,7 @@ def test_two_values_with_fractions_are_an_indicator_judged_as_categories(tmp_pat
     ref = frame(0.45)
     schema = infer_schema(profile(ref))
     assert schema.columns["sex"].kind == "categorical"
-    assert schema.columns["sex"].domain == sorted(pair)
+    assert schema.columns["sex"].domain == [float(f"{v:.12g}") for v in sorted(pair)]
     path = tmp_path / "mlgate.schema.yaml"
     path.write_text(dump_schema(schema, kind_reasons(profile(ref))))
     assert "an indicator" in path.read_text()
@@ -524,3 +524,23 @@ def test_three_values_with_fractions_stay_a_measurement():
     assert infer_schema(profile(pl.DataFrame({"x": values}))).columns["x"].kind == "continuous"
     few = pl.DataFrame({"x": [0.5, 1.5] * 5})  # ten rows: too few to call it an indicator
     assert infer_schema(profile(few)).columns["x"].kind == "continuous"
+
+
+def test_an_indicator_written_with_15_digits_is_the_same_two_values(tmp_path):
+    # R's write.csv and pandas' float_format="%.15g" keep 15 significant digits: the
+    # two values then differed in the last digits, and 100% of rows fell outside the
+    # domain. Fractions are told apart to 12 digits (profile_model.FRACTION_DIGITS).
+    rng = np.random.default_rng(23)
+    pair = np.array([-0.044641636506989144, 0.05068011873981862])
+    ref = pl.DataFrame({"sex": pair[(rng.random(400) < 0.45).astype(int)]})
+    full = pl.DataFrame({"sex": pair[(rng.random(400) < 0.45).astype(int)]})
+    path = tmp_path / "cur.csv"
+    path.write_text("sex\n" + "\n".join(f"{v:.15g}" for v in full["sex"]) + "\n")
+    assert pl.read_csv(path)["sex"].n_unique() == 2
+    assert set(pl.read_csv(path)["sex"]) != set(pair)  # the last digits differ
+    assert not _failed(check_data(ref, path))
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(dump_schema(infer_schema(profile(ref))))
+    assert not _failed(check_data(ref, path, schema=schema))
+    moved = pl.DataFrame({"sex": pair[(rng.random(400) < 0.9).astype(int)]})
+    assert _failed(check_data(ref, moved)) == {("drift.categorical", "sex")}

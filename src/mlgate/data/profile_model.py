@@ -57,6 +57,24 @@ def kind_of(dtype: pl.DataType) -> str:
     return OTHER
 
 
+#: Significant digits that tell two fractions apart as values (domains, categories):
+#: float64 holds 15 to 17, and a CSV file written with 15 (R's write.csv, pandas'
+#: float_format="%.15g") gives the same values back to 12 or more.
+FRACTION_DIGITS = 12
+
+
+def fraction_key(value: str) -> str:
+    """A number's frequent-values key (text), a fraction rounded to FRACTION_DIGITS
+    significant digits; whole numbers, and text that is no finite number, as given."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if not math.isfinite(number) or number.is_integer():
+        return value
+    return repr(float(f"{number:.{FRACTION_DIGITS}g}"))
+
+
 @dataclass(frozen=True)
 class ColumnProfile:
     name: str
@@ -147,8 +165,19 @@ class ColumnProfile:
         return min(self.distinct.estimate, float(values - self.posinf - self.neginf))
 
     def value_counts(self) -> list[tuple[str, int]]:
-        """Frequent values (as strings) and counts, most frequent first."""
-        return self.frequent.items()
+        """Frequent values (as strings) and counts, most frequent first.
+
+        A numeric column with fractions has them rounded to FRACTION_DIGITS significant
+        digits (``fraction_key``), so that one number written with 15 digits in a CSV
+        file and 17 in Parquet is one value, not two that differ in the last digit."""
+        items = self.frequent.items()
+        if self.kind != NUMERIC or self.integral:
+            return items
+        merged: dict[str, int] = {}
+        for value, count in items:
+            key = fraction_key(value)
+            merged[key] = merged.get(key, 0) + count
+        return sorted(merged.items(), key=lambda item: -item[1])  # stable: ties keep order
 
     def merge(self, other: ColumnProfile) -> ColumnProfile:
         if self.name != other.name:

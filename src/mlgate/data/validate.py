@@ -19,6 +19,7 @@ from mlgate.data.profile import (
     DatasetProfile,
     duplicate_summary,
 )
+from mlgate.data.profile_model import fraction_key
 from mlgate.data.rowset import natural_duplicate_fraction
 from mlgate.data.schema import ColumnSchema, Schema, as_bound, out_of_range_tolerance
 from mlgate.data.tails import upper_tail
@@ -640,7 +641,10 @@ def _number(value: object) -> object:
     if isinstance(value, bool):
         return value
     if isinstance(value, float):
-        return int(value) if value.is_integer() else value
+        if value.is_integer():
+            return int(value)
+        # Fractions to the digits that profiles count them by (``fraction_key``).
+        return float(fraction_key(repr(value)))
     if isinstance(value, str):
         try:
             return int(value)
