@@ -64,6 +64,29 @@ def test_nan_and_inf_where_reference_had_none_fail():
     assert f.status is Status.FAIL and f.details["nan"] == 1 and f.details["posinf"] == 1
 
 
+def _with_infinities(seed: int, positive: float, negative: float = 0.0) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    x, u = rng.normal(size=2_000), rng.random(2_000)
+    x[u < positive] = np.inf
+    x[(u >= positive) & (u < positive + negative)] = -np.inf
+    return pl.DataFrame({"x": x, "y": rng.normal(size=2_000)})
+
+
+def test_a_grown_share_of_infinities_fails_against_the_references_own():
+    # With 1% of +inf in the reference (allow_inf: true), 40% in the current data, or
+    # the same share turned to -inf, passed every check.
+    ref = _with_infinities(1, 0.01)
+    same = _find(check_data(ref, _with_infinities(2, 0.01)), "quality.non_finite", "x")
+    assert same.status is Status.PASS, same.message
+    grown = _find(check_data(ref, _with_infinities(3, 0.40)), "quality.non_finite", "x")
+    assert grown.status is Status.FAIL, grown.message
+    assert "+inf values, where the reference had 1.0%" in grown.message
+    flipped = _find(check_data(ref, _with_infinities(4, 0.0, 0.01)), "quality.non_finite", "x")
+    assert flipped.status is Status.FAIL and "-inf values, where the reference had 0.0%" in (
+        flipped.message
+    )
+
+
 def test_unit_change_by_1000_is_out_of_range_with_a_hint():
     ref = make_table(seed=1).with_columns((pl.col("x").abs() + 10).alias("mass"))
     cur = make_table(seed=2).with_columns(((pl.col("x").abs() + 10) * 1000).alias("mass"))

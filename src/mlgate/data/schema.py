@@ -195,7 +195,7 @@ def load_schema(path: str | Path) -> Schema:
     return load_model(path, Schema, what="schema")
 
 
-def _slack(n: int, p: float = 0.0) -> float:
+def sampling_slack(n: int, p: float = 0.0) -> float:
     """How far a fresh sample's rate may sit above a reference rate ``p`` seen in n rows."""
     if n <= 0:
         return 1.0
@@ -257,7 +257,7 @@ def _duplicate_limit(ref: DatasetProfile) -> float:
     estimate is taken, so the estimate's own error is never read as change.
     """
     dup = ref.duplicate_fraction_bounds()[1]
-    return _round_up(min(1.0, dup + _slack(ref.rows, dup)))
+    return _round_up(min(1.0, dup + sampling_slack(ref.rows, dup)))
 
 
 def kind_reasons(reference: DatasetProfile) -> dict[str, str]:
@@ -277,7 +277,7 @@ def _infer_column(c: ColumnProfile, rows: int) -> ColumnSchema:
     # Missing values are nulls and NaN alike: a column may switch from one marker to the
     # other (a quality.missing_marker warning) without seeming to lose values.
     missing = c.missing_fraction
-    max_null = _round_up(min(1.0, missing + max(0.005, _slack(rows, missing))))
+    max_null = _round_up(min(1.0, missing + max(0.005, sampling_slack(rows, missing))))
     guess = infer_kind(c)
     kind = guess.kind if guess is not None else None
     fields: dict[str, Any] = {

@@ -21,7 +21,13 @@ from mlgate.data.profile import (
 )
 from mlgate.data.profile_model import fraction_key
 from mlgate.data.rowset import natural_duplicate_fraction
-from mlgate.data.schema import ColumnSchema, Schema, as_bound, out_of_range_tolerance
+from mlgate.data.schema import (
+    ColumnSchema,
+    Schema,
+    as_bound,
+    out_of_range_tolerance,
+    sampling_slack,
+)
 from mlgate.data.tails import upper_tail
 from mlgate.findings import Finding, Status
 
@@ -240,7 +246,7 @@ def check_column(
         return out
     out.append(_check_nulls(col, schema, nan_is_missing=nan_is_missing))
     if col.kind == NUMERIC:
-        out.append(_check_non_finite(col, schema, nan_is_missing=nan_is_missing))
+        out.append(_check_non_finite(col, schema, ref, nan_is_missing=nan_is_missing))
     for check in _VALUE_CHECKS:
         if _applies(check, col, schema):
             out.append(
@@ -322,28 +328,39 @@ def _check_nulls(col: ColumnProfile, schema: ColumnSchema, *, nan_is_missing: bo
     )
 
 
-def _check_non_finite(col: ColumnProfile, schema: ColumnSchema, *, nan_is_missing: bool) -> Finding:
+def _check_non_finite(
+    col: ColumnProfile,
+    schema: ColumnSchema,
+    ref: ColumnProfile | None = None,
+    *,
+    nan_is_missing: bool,
+) -> Finding:
     """±inf where the schema allows none; NaN where it may not stand for a missing
     value (version 2: the reference had no missing values) or, in a version 1 schema,
-    where allow_nan is false."""
+    where allow_nan is false. Where the reference held infinities (allow_inf), each
+    sign's share is judged against the reference's (``ref``), as missing values are:
+    1% of +inf becoming 40%, or +inf turning into -inf, passed unseen."""
     bad = []
     if col.nan and not schema.allow_nan:
         bad.append(f"{col.nan} NaN")
     if (col.posinf or col.neginf) and not schema.allow_inf:
         bad.append(f"{col.posinf + col.neginf} infinite")
+    grown = _grown_infinities(col, ref) if schema.allow_inf and ref is not None else []
     details = {"nan": col.nan, "posinf": col.posinf, "neginf": col.neginf}
-    if bad:
+    if bad or grown:
         marker = (
             ", or set allow_nan: true if NaN marks missing values here (it counts under "
             "max_null_fraction)"
             if nan_is_missing and col.nan and not schema.allow_nan
             else ""
         )
+        parts = [f"{' and '.join(bad)} values where the reference had none"] if bad else []
+        parts += grown
         return Finding(
             "quality.non_finite",
             Status.FAIL,
-            f"{col.name!r} has {' and '.join(bad)} values where the reference had "
-            f"none; look for a division by zero or a log of zero upstream{marker}",
+            f"{col.name!r} has {'; '.join(parts)}; look for a division by zero or a log "
+            f"of zero upstream{marker}",
             column=col.name,
             details=details,
         )
@@ -354,6 +371,21 @@ def _check_non_finite(col: ColumnProfile, schema: ColumnSchema, *, nan_is_missin
         column=col.name,
         details=details,
     )
+
+
+def _grown_infinities(col: ColumnProfile, ref: ColumnProfile) -> list[str]:
+    """Each sign of infinity whose share of the non-null values is above what the
+    reference's share allows: its own noise in the reference's size (as an inferred
+    max_null_fraction allows), then the current sample's (``_above``)."""
+    out = []
+    n, m = ref.non_null, col.non_null
+    for sign, seen, had in (("+inf", col.posinf, ref.posinf), ("-inf", col.neginf, ref.neginf)):
+        if not (seen and n and m):
+            continue
+        share, before = seen / m, had / n
+        if _above(share, min(1.0, before + sampling_slack(n, before)), m, 3.0):
+            out.append(f"{percent(share)} {sign} values, where the reference had {percent(before)}")
+    return out
 
 
 def _check_range(
