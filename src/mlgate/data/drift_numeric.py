@@ -145,10 +145,11 @@ def _line_fit(ref_q: np.ndarray, cur_q: np.ndarray) -> tuple[float, float, float
     Fitted on centred, scaled quantiles: near 1e9 the raw fit was poorly conditioned
     (NumPy's RankWarning on every check), near 1e300 its squares overflowed, and from
     about 1e305 the means themselves overflowed and the fit failed (LinAlgError).
-    Centred on medians, which are values of the data and cannot overflow.
+    Centred on the middle quantiles (values of the data, which cannot overflow; not
+    ``np.median``, whose first call imports numpy.ma, a start-up cost for small files).
     """
     with np.errstate(all="ignore"):
-        x_mid, y_mid = float(np.median(ref_q)), float(np.median(cur_q))
+        x_mid, y_mid = float(ref_q[ref_q.size // 2]), float(cur_q[cur_q.size // 2])
         size = float(max(np.abs(ref_q - x_mid).max(), np.abs(cur_q - y_mid).max()))
         if not (math.isfinite(size) and size > 0.0):
             return None
