@@ -548,6 +548,30 @@ def test_missing_value_tokens_in_a_csv_are_missing_values_not_words(
     assert any(c["name"] == "drift.numeric" and c["column"] == "x" for c in checks)
 
 
+def test_a_quoted_empty_cell_is_a_missing_value_as_pandas_writes_one(tmp_path: Path) -> None:
+    # pandas writes NaN as "" in a file of one column (a bare empty line would end the
+    # table): it was read as the text '', so the column became text and a rise in
+    # missing values read as a drift of the category ''.
+    import mlgate as api
+
+    values = np.random.default_rng(5).normal(size=400).round(3)
+
+    def write(name: str, missing_every: int) -> Path:
+        cells = ['""' if i % missing_every == 0 else str(v) for i, v in enumerate(values)]
+        path = tmp_path / name
+        path.write_text("v\n" + "\n".join(cells) + "\n")
+        return path
+
+    ref, cur = write("ref.csv", 10), write("cur.csv", 2)
+    assert pl.read_csv(ref)["v"].dtype == pl.String  # Polars alone: text
+    report = api.check_data(ref, cur)
+    failures = {f.name: f for f in report.findings if f.status.name == "FAIL"}
+    # One column half missing also repeats rows (every empty one): duplicates too.
+    assert set(failures) <= {"quality.null_fraction", "quality.duplicate_rows"}, failures
+    assert failures["quality.null_fraction"].details["nulls"] == 200
+    assert not [f for f in report.findings if f.name.startswith("drift.categorical")]
+
+
 def test_decimal_commas_give_a_type_mismatch_with_a_hint(
     mlgate: Run, ref: Path, tmp_path: Path
 ) -> None:

@@ -266,9 +266,14 @@ def _format_of(path: Path) -> str:
 
 #: What a CSV cell says for a missing value, as pandas' ``read_csv`` reads it by default
 #: (R writes ``NA``, Excel ``#N/A``, SQL exports ``NULL``): read as null in every column,
-#: so a numeric column with R's ``NA`` stays numeric. pandas' NaN spellings are left out
-#: here: they are read as the float NaN (``_spelled_floats``), missing all the same.
-MISSING_TOKENS = ["NA", "N/A", "n/a", "#N/A", "#N/A N/A", "#NA", "<NA>", "NULL", "null", "None"]
+#: so a numeric column with R's ``NA`` stays numeric. The empty text ``""`` is one too:
+#: pandas writes a missing value so in a file of one column (a bare empty line would end
+#: the table), and Polars reads an empty cell as null only unquoted. pandas' NaN
+#: spellings are left out here: they are read as the float NaN (``_spelled_floats``),
+#: missing all the same.
+MISSING_TOKENS = [
+    "", "NA", "N/A", "n/a", "#N/A", "#N/A N/A", "#NA", "<NA>", "NULL", "null", "None",
+]  # fmt: skip
 
 
 def scan(source: Source, *, infer_all: bool = False) -> pl.LazyFrame:
