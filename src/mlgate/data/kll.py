@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from mlgate.data.seeded_bit import seeded_bit
-from mlgate.data.sketches import b64, unb64
+from mlgate.data.sketches import b64, is_sorted, unb64
 
 DEFAULT_K = 300
 _C = 2.0 / 3.0
@@ -193,9 +193,9 @@ class KllSketch:
         # decoding), so it is sorted in place: no batch-sized copy.
         level = self._levels[h]
         if h == 0:
-            if not (self._ordered[0] and _is_sorted(level)):
+            if not (self._ordered[0] and is_sorted(level)):
                 level.sort(kind="quicksort")
-        elif not (self._ordered[h] or _is_sorted(level)):
+        elif not (self._ordered[h] or is_sorted(level)):
             level.sort(kind="stable")
         keep = level[:1] if level.size % 2 else level[:0]
         pairs = level[keep.size :]
@@ -312,11 +312,6 @@ class KllSketch:
         out._levels = [body[bounds[i] : bounds[i + 1]].astype(_DTYPE) for i in range(depth)]
         out._ordered = [False] * depth
         return out
-
-
-def _is_sorted(values: np.ndarray) -> bool:
-    """Whether ``values`` is in ascending order (a pass, where a sort is n log n)."""
-    return bool(np.all(values[:-1] <= values[1:]))
 
 
 def _level(levels: list[np.ndarray], h: int) -> np.ndarray:

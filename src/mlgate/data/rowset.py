@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlgate.data.sketches import is_sorted
 from mlgate.data.theta import FULL, count_bounds, sorted_distinct
 
 #: Distinct rows counted exactly; beyond, the count is estimated (8 bytes a row: 32 MB).
@@ -125,7 +126,7 @@ class RowHashSet:
             hashes = np.compress(hashes < np.uint64(self._theta), hashes)
         if hashes.size == 0:
             return
-        if ascending and hashes.size >= _SPLIT_FROM and _is_sorted(hashes):
+        if ascending and hashes.size >= _SPLIT_FROM and is_sorted(hashes):
             _split(hashes, self._pending)
         else:
             self._unsorted.append(hashes)
@@ -213,10 +214,6 @@ _Taken = tuple[list[np.ndarray], list[list[np.ndarray]], list[np.ndarray], int]
 #: Sorted batches of fewer hashes wait whole, as unsorted ones do: splitting them among
 #: 256 buckets would cost more than sorting them again.
 _SPLIT_FROM = 1 << 12
-
-
-def _is_sorted(values: np.ndarray) -> bool:
-    return bool(np.all(values[:-1] <= values[1:]))
 
 
 def _split(hashes: np.ndarray, pending: list[list[np.ndarray]]) -> None:
