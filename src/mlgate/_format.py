@@ -7,6 +7,7 @@ as a fraction); these are for text only.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -52,9 +53,15 @@ def extreme(value: float | None, kind: str, digits: int = 4) -> str:
 VALUE_CHARS = 60
 
 
+def shortened(text: str, show: Callable[[str], str] = str) -> str:
+    """``show(text)``, or for a text longer than VALUE_CHARS, ``show`` of its first
+    VALUE_CHARS characters with its length said: ``aaaa… (1,500 characters)``."""
+    if len(text) > VALUE_CHARS:
+        return f"{show(text[:VALUE_CHARS])}… ({len(text):,} characters)"
+    return show(text)
+
+
 def quoted(value: object) -> str:
-    """A data value as a message quotes it (``repr``), a long text cut to its first
-    VALUE_CHARS characters with its length said: ``'aaaa…' (1,500 characters)``."""
-    if isinstance(value, str) and len(value) > VALUE_CHARS:
-        return f"{value[:VALUE_CHARS]!r}… ({len(value):,} characters)"
-    return repr(value)
+    """A data value as a message quotes it (``repr``), a long text ``shortened``:
+    ``'aaaa…' (1,500 characters)``."""
+    return shortened(value, repr) if isinstance(value, str) else repr(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from mlgate._format import VALUE_CHARS
+from mlgate._format import shortened
 from mlgate.findings import Finding, Report, Status
 from mlgate.reports.summary import ICONS, spans_stages, verdict_line
 from mlgate.runinfo import describe_run
@@ -77,9 +77,9 @@ def _code(text: str) -> str:
 
 def _brief(value: object) -> object:
     """``value`` (details, as JSON holds them) with each long text cut as messages cut
-    it (``quoted``): one 1,500-character category made a 2,000-character line."""
-    if isinstance(value, str) and len(value) > VALUE_CHARS:
-        return f"{value[:VALUE_CHARS]}… ({len(value):,} characters)"
+    it (``shortened``): one 1,500-character category made a 2,000-character line."""
+    if isinstance(value, str):
+        return shortened(value)
     if isinstance(value, dict):
         return {k: _brief(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
